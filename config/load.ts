@@ -1,0 +1,65 @@
+// Loading a campaign config: YAML or JSON, validated before anything starts.
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { campaignConfigSchema, type CampaignConfig } from './schema';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** One line per problem: `<file>: <field.path>: <what is expected>`. */
+function describeIssues(source: string, issues: z.core.$ZodIssue[]): string {
+  return issues
+    .map((issue) => {
+      const field = issue.path.length ? issue.path.join('.') : '(top level)';
+      return `${source}: ${field}: ${issue.message}`;
+    })
+    .join('\n');
+}
+
+export function parseConfig(raw: unknown, source = 'config', baseDir = process.cwd()): CampaignConfig {
+  const result = campaignConfigSchema.safeParse(raw ?? {});
+  if (!result.success) throw new ConfigError(`invalid campaign config\n${describeIssues(source, result.error.issues)}`);
+  const config = result.data as CampaignConfig;
+  const root = config.artifacts.root;
+  if (!root.includes('://') && !isAbsolute(root)) config.artifacts.root = resolve(baseDir, root);
+  if (!config.campaign.id) config.campaign.id = `${config.campaign.name.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 40)}-${configDigest(config).slice(0, 8)}`;
+  return config;
+}
+
+export function loadConfig(path: string): CampaignConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(`${path}: not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
+  }
+  return parseConfig(raw, path, dirname(resolve(path)));
+}
+
+/** Digest of the config's content, ignoring the id itself (so an id can be derived from it). */
+export function configDigest(config: CampaignConfig): string {
+  const { campaign, ...rest } = config;
+  const { id: _id, ...campaignRest } = campaign;
+  return createHash('sha256').update(stableJson({ campaign: campaignRest, ...rest })).digest('hex');
+}
+
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

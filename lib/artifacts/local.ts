@@ -1,0 +1,224 @@
+// Local filesystem store. An object is visible only once its sha256 sidecar exists: data and
+// sidecar are each written to a temp name, fsynced and renamed, so a crash leaves only temp files.
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { pathToFileURL, fileURLToPath } from 'node:url';
+import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+import type { ArtifactRef } from './types';
+import {
+  ArtifactIntegrityError,
+  ArtifactNotFoundError,
+  InvalidArtifactKeyError,
+  SIDECAR_SUFFIX,
+  TEMP_MARKER,
+  validateKey,
+  type ArtifactStore,
+  type PutOptions,
+} from './store';
+import { stableStringify } from './stable-json';
+
+interface Sidecar {
+  sha256: string;
+  size: number;
+  summary?: ArtifactRef['summary'];
+}
+
+const tempName = (path: string) => `${path}${TEMP_MARKER}${randomBytes(6).toString('hex')}`;
+
+async function writeAtomic(path: string, data: Uint8Array | string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = tempName(path);
+  const handle = await open(tmp, 'w');
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(tmp, path);
+}
+
+export class LocalArtifactStore implements ArtifactStore {
+  readonly root: string;
+  private readonly dir: string;
+
+  constructor(rootUri: string) {
+    this.dir = rootUri.startsWith('file://') ? fileURLToPath(rootUri) : resolve(rootUri);
+    this.root = pathToFileURL(this.dir).href.replace(/\/$/, '');
+  }
+
+  private pathOf(key: string): string {
+    return join(this.dir, ...validateKey(key).split('/'));
+  }
+
+  uriFor(key: string): string {
+    return pathToFileURL(this.pathOf(key)).href;
+  }
+
+  keyOf(uri: string): string {
+    if (!uri.startsWith('file://')) throw new InvalidArtifactKeyError(`${uri} is not in the local store ${this.root}`);
+    const rel = relative(this.dir, fileURLToPath(uri));
+    if (!rel || rel.startsWith('..') || isAbsolute(rel)) throw new InvalidArtifactKeyError(`${uri} is outside the store root ${this.root}`);
+    return validateKey(rel.split(sep).join('/'));
+  }
+
+  private async publish(key: string, sha256: string, size: number, opts?: PutOptions): Promise<ArtifactRef> {
+    const sidecar: Sidecar = { sha256, size, ...(opts?.summary ? { summary: opts.summary } : {}) };
+    await writeAtomic(`${this.pathOf(key)}${SIDECAR_SUFFIX}`, stableStringify(sidecar));
+    return { uri: this.uriFor(key), sha256, size, ...(opts?.summary ? { summary: opts.summary } : {}) };
+  }
+
+  async put(key: string, data: Uint8Array | string, opts?: PutOptions): Promise<ArtifactRef> {
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    const path = this.pathOf(key);
+    // The sidecar goes first as "not finished" would be wrong; instead remove a stale one so a
+    // crash between the two renames never pairs new data with an old hash.
+    await rm(`${path}${SIDECAR_SUFFIX}`, { force: true });
+    await writeAtomic(path, bytes);
+    return this.publish(key, createHash('sha256').update(bytes).digest('hex'), bytes.byteLength, opts);
+  }
+
+  async putJson(key: string, value: unknown, opts?: PutOptions): Promise<ArtifactRef> {
+    return this.put(key, stableStringify(value, 2), opts);
+  }
+
+  async putFile(key: string, localPath: string, opts?: PutOptions): Promise<ArtifactRef> {
+    const path = this.pathOf(key);
+    await mkdir(dirname(path), { recursive: true });
+    await rm(`${path}${SIDECAR_SUFFIX}`, { force: true });
+    const tmp = tempName(path);
+    const hash = createHash('sha256');
+    let size = 0;
+    const tap = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        hash.update(chunk);
+        size += chunk.length;
+        done(null, chunk);
+      },
+    });
+    try {
+      await pipeline(createReadStream(localPath), tap, createWriteStream(tmp));
+      const handle = await open(tmp, 'r+');
+      await handle.sync();
+      await handle.close();
+      await rename(tmp, path);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+    return this.publish(key, hash.digest('hex'), size, opts);
+  }
+
+  async head(key: string): Promise<ArtifactRef | undefined> {
+    const path = this.pathOf(key);
+    let sidecar: Sidecar;
+    try {
+      sidecar = JSON.parse(await readFile(`${path}${SIDECAR_SUFFIX}`, 'utf8')) as Sidecar;
+    } catch {
+      return undefined;
+    }
+    const info = await stat(path).catch(() => undefined);
+    if (!info || info.size !== sidecar.size) return undefined;
+    return { uri: this.uriFor(key), sha256: sidecar.sha256, size: sidecar.size, ...(sidecar.summary ? { summary: sidecar.summary } : {}) };
+  }
+
+  async exists(key: string): Promise<boolean> {
+    return (await this.head(key)) !== undefined;
+  }
+
+  async get(ref: ArtifactRef): Promise<Uint8Array> {
+    const path = this.pathOf(this.keyOf(ref.uri));
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ArtifactNotFoundError(`artifact not found: ${ref.uri}`);
+      throw err;
+    }
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    if (bytes.byteLength !== ref.size || sha256 !== ref.sha256) {
+      throw new ArtifactIntegrityError(
+        `artifact ${ref.uri} does not match its reference: expected sha256 ${ref.sha256} (${ref.size} B), found ${sha256} (${bytes.byteLength} B)`,
+      );
+    }
+    return bytes;
+  }
+
+  async getJson<T>(ref: ArtifactRef): Promise<T> {
+    return JSON.parse(Buffer.from(await this.get(ref)).toString('utf8')) as T;
+  }
+
+  async getToFile(ref: ArtifactRef, localPath: string): Promise<void> {
+    const source = this.pathOf(this.keyOf(ref.uri));
+    await mkdir(dirname(localPath), { recursive: true });
+    const tmp = tempName(localPath);
+    const hash = createHash('sha256');
+    let size = 0;
+    const tap = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        hash.update(chunk);
+        size += chunk.length;
+        done(null, chunk);
+      },
+    });
+    try {
+      await pipeline(createReadStream(source), tap, createWriteStream(tmp));
+    } catch (err) {
+      await rm(tmp, { force: true });
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ArtifactNotFoundError(`artifact not found: ${ref.uri}`);
+      throw err;
+    }
+    const sha256 = hash.digest('hex');
+    if (sha256 !== ref.sha256 || size !== ref.size) {
+      await rm(tmp, { force: true });
+      throw new ArtifactIntegrityError(`artifact ${ref.uri} does not match its reference: expected sha256 ${ref.sha256} (${ref.size} B), found ${sha256} (${size} B)`);
+    }
+    await rename(tmp, localPath);
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const keys: string[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+      for (const entry of entries) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) await walk(path);
+        else if (entry.name.endsWith(SIDECAR_SUFFIX) && !entry.name.includes(TEMP_MARKER)) {
+          const key = relative(this.dir, path.slice(0, -SIDECAR_SUFFIX.length)).split(sep).join('/');
+          if (key.startsWith(prefix) && (await this.head(key))) keys.push(key);
+        }
+      }
+    };
+    // Walk only the folder the prefix names, not the whole store.
+    const folder = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
+    await walk(folder ? join(this.dir, ...folder.split('/')) : this.dir);
+    return keys.sort();
+  }
+
+  async delete(key: string): Promise<void> {
+    const path = this.pathOf(key);
+    await rm(`${path}${SIDECAR_SUFFIX}`, { force: true });
+    await rm(path, { force: true });
+  }
+
+  async cleanupTemp(olderThanMs: number): Promise<number> {
+    let removed = 0;
+    const cutoff = Date.now() - olderThanMs;
+    const walk = async (dir: string): Promise<void> => {
+      const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+      for (const entry of entries) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) await walk(path);
+        else if (entry.name.includes(TEMP_MARKER) && (await stat(path)).mtimeMs <= cutoff) {
+          await rm(path, { force: true });
+          removed += 1;
+        }
+      }
+    };
+    await walk(this.dir);
+    return removed;
+  }
+}

@@ -1,0 +1,57 @@
+// The `dual-ipo` command line: one function per command, each with its own --help.
+import { UsageError } from './args';
+
+type Command = { summary: string; load: () => Promise<(argv: string[]) => Promise<number>> };
+
+const COMMANDS: Record<string, Command> = {
+  run: { summary: 'start or resume a campaign from a config file', load: async () => (await import('./run-command')).runCommand },
+  status: { summary: 'round, stage, progress, champions and last gates of a campaign', load: async () => (await import('./campaign-commands')).statusCommand },
+  history: { summary: 'the audit: per round timings, gates, approvals, rollbacks, artifacts', load: async () => (await import('./campaign-commands')).historyCommand },
+  pause: { summary: 'pause a campaign before its next stage', load: async () => (await import('./campaign-commands')).pauseCommand },
+  resume: { summary: 'resume a paused campaign', load: async () => (await import('./campaign-commands')).resumeCommand },
+  stop: { summary: 'stop a campaign after the current round (--now: cancel with compensation)', load: async () => (await import('./campaign-commands')).stopCommand },
+  approve: { summary: 'answer a manual approval at the critic or eval gate', load: async () => (await import('./campaign-commands')).approveCommand },
+  server: { summary: 'start (or reuse) the local Temporal dev server with its Web UI', load: async () => (await import('../temporal/cli')).serverCommand },
+  worker: { summary: 'run workers for the given task queues', load: async () => (await import('./worker-command')).workerCommand },
+};
+
+export const MAIN_HELP = `Usage: dual-ipo <command> [options]
+
+Dual-IPO post-training campaigns for text-to-video models, run as durable Temporal workflows.
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
+  .join('\n')}
+
+Run \`dual-ipo <command> --help\` for a command's options.`;
+
+/** Extra commands contributed by other parts of the package (the reference world, models, reports). */
+export function registerCommand(name: string, command: Command): void {
+  COMMANDS[name] = command;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(MAIN_HELP);
+    return name ? 0 : 1;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`unknown command "${name}"\n\n${MAIN_HELP}`);
+    return 2;
+  }
+  try {
+    return await (await command.load())(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(err.message);
+      return 2;
+    }
+    const e = err as Error;
+    console.error(`dual-ipo ${name}: ${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e.message}`);
+    if (process.env.DUAL_IPO_DEBUG) console.error(e.stack);
+    return 1;
+  }
+}

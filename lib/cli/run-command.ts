@@ -1,0 +1,147 @@
+// `dual-ipo run --config FILE`: validate the config, make sure Temporal is there, start (or
+// re-attach to) the campaign, run the workers in this process unless told not to, and show progress.
+import { hostname } from 'node:os';
+import { loadConfig } from '../../config/load';
+import type { CampaignConfig } from '../../config/schema';
+import { STAGE_NAMES } from '../../activities/types';
+import { builtinAvailable } from '../../activities/backends/builtin';
+import { createWorkers } from '../../workers/worker';
+import { connectClient, connectWorker, ensureTemporal } from '../temporal/connection';
+import { parse, requireString, UsageError } from './args';
+import { readStatus, startOrAttach, describeFailure, type FullStatus } from './campaign-client';
+import { progressView, type ProgressView } from './progress';
+import type { CampaignResult } from '../../workflows/definitions';
+
+export const RUN_HELP = `Usage: dual-ipo run --config FILE [--no-worker] [--detach]
+
+Starts the Dual-IPO campaign described by FILE (YAML or JSON; see config/examples/), or attaches
+to it when a campaign with the same id is already running: running the command again resumes,
+it never starts over. Without TEMPORAL_ADDRESS a local Temporal dev server is started (or reused).
+
+Options:
+  --config FILE   campaign config (validated before anything starts)
+  --no-worker     do not run workers in this process (use \`dual-ipo worker\` elsewhere)
+  --detach        start the campaign and return at once; follow it with \`dual-ipo status ID\`
+  -h, --help      show this help`;
+
+/** Stages using the builtin backend must have an implementation: a clear error, never a stub. */
+export async function checkBackends(config: CampaignConfig): Promise<void> {
+  const missing: string[] = [];
+  for (const stage of STAGE_NAMES) {
+    if (config.stages[stage].backend === 'builtin' && !(await builtinAvailable(stage))) missing.push(stage);
+  }
+  if (missing.length > 0) {
+    throw new UsageError(
+      `the builtin backend does not implement ${missing.map((s) => `"${s}"`).join(', ')} in this version.\n` +
+        `Set stages.<stage>.backend: command with a command for them (docs/command-backend.md; ` +
+        `config/examples/command-example.yaml runs the example jobs).`,
+    );
+  }
+}
+
+export function configQueues(config: CampaignConfig): string[] {
+  return [...new Set([config.temporal.taskQueue, ...STAGE_NAMES.map((s) => config.stages[s].taskQueue)])];
+}
+
+export function renderStatus(view: ProgressView, status: FullStatus): void {
+  const s = status.status;
+  if (!s) return;
+  const activity = status.activities[0];
+  const stageLabel = s.phase === 'bootstrapping' ? `bootstrap: ${s.stage}` : `round ${s.round}: ${status.round?.stage ?? s.stage}`;
+  const detail = [
+    activity?.total ? `${activity.done ?? 0}/${activity.total}${activity.message ? ` ${activity.message}` : ''}` : '',
+    s.championGenerator ? `champion ${s.championGenerator}/${s.championCritic} total ${s.championTotal?.toFixed(2)}` : '',
+    status.round?.awaitingApproval ? `awaiting approval at the ${status.round.awaitingApproval} gate` : '',
+    s.paused ? 'PAUSED' : '',
+  ]
+    .filter(Boolean)
+    .join(' | ');
+  if (activity?.total) view.update(stageLabel, activity.done ?? 0, activity.total, detail);
+  else view.update(stageLabel, status.round?.stagesDone ?? s.stagesDone, status.round?.stagesTotal ?? s.stagesTotal, detail);
+}
+
+export function summariseResult(result: CampaignResult): string {
+  const totals = result.acceptedTotals.map((t) => t.toFixed(2)).join(' -> ');
+  return [
+    `campaign ${result.campaignId} finished after ${result.rounds} round(s): ${result.stopReason}`,
+    `champion generator ${result.champion.generator}, critic ${result.champion.critic}`,
+    `evaluation Total ${result.champion.evaluation.total.toFixed(2)} (Quality ${result.champion.evaluation.quality.toFixed(2)}, Semantic ${result.champion.evaluation.semantic.toFixed(2)})`,
+    `accepted Totals: ${totals}`,
+  ].join('\n');
+}
+
+export interface FollowOptions {
+  config: CampaignConfig;
+  runWorkers: boolean;
+  detach: boolean;
+  out?: NodeJS.WriteStream;
+}
+
+/** Shared by `run` and `quickstart`. Resolves with the campaign result. */
+export async function startAndFollow(options: FollowOptions): Promise<CampaignResult | undefined> {
+  const { config } = options;
+  await checkBackends(config);
+  const target = await ensureTemporal();
+  const client = await connectClient(target);
+  const view = progressView(options.out);
+  const campaignId = config.campaign.id!;
+  const { handle, started } = await startOrAttach(client, config);
+  view.line(`${started ? 'started' : 'resumed'} campaign ${campaignId} on ${target.address} (namespace ${target.namespace})`);
+  if (target.uiUrl) view.line(`Temporal Web UI: ${target.uiUrl}/namespaces/${target.namespace}/workflows/${encodeURIComponent(campaignId)}`);
+  if (options.detach) return undefined;
+
+  let workersDone: Promise<void> | undefined;
+  const workers = options.runWorkers
+    ? await createWorkers({
+        connection: await connectWorker(target),
+        namespace: target.namespace,
+        orchestrationQueue: config.temporal.taskQueue,
+        queues: configQueues(config).map((name) => ({ name, concurrency: 1 })),
+        identity: `dual-ipo-run@${hostname()}:${process.pid}`,
+      })
+    : [];
+  if (workers.length > 0) workersDone = Promise.all(workers.map((w) => w.run())).then(() => undefined);
+
+  const stopWorkers = async () => {
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+    await workersDone;
+  };
+  const onInterrupt = () => {
+    view.line(`interrupted: the campaign keeps its state on the server; run the same command again to resume ${campaignId}`);
+    void stopWorkers().then(() => process.exit(130));
+  };
+  process.once('SIGINT', onInterrupt);
+  process.once('SIGTERM', onInterrupt);
+
+  const ticker = setInterval(() => {
+    readStatus(client, campaignId)
+      .then((status) => renderStatus(view, status))
+      .catch(() => undefined);
+  }, 1000);
+  try {
+    const result = (await handle.result()) as CampaignResult;
+    view.stop();
+    return result;
+  } catch (err) {
+    view.stop();
+    throw new Error(`campaign ${campaignId} did not finish: ${describeFailure(err)}`);
+  } finally {
+    clearInterval(ticker);
+    process.off('SIGINT', onInterrupt);
+    process.off('SIGTERM', onInterrupt);
+    await stopWorkers();
+  }
+}
+
+export async function runCommand(argv: string[]): Promise<number> {
+  const { values, help } = parse(argv, { config: { type: 'string' }, 'no-worker': { type: 'boolean' }, detach: { type: 'boolean' } }, RUN_HELP);
+  if (help) {
+    console.log(RUN_HELP);
+    return 0;
+  }
+  const config = loadConfig(requireString(values, 'config', RUN_HELP));
+  const result = await startAndFollow({ config, runWorkers: values['no-worker'] !== true, detach: values.detach === true });
+  if (result) console.log(summariseResult(result));
+  else console.log(`campaign ${config.campaign.id} is running; follow it with: dual-ipo status ${config.campaign.id}`);
+  return 0;
+}

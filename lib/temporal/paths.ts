@@ -1,0 +1,21 @@
+// Where the project keeps its local state (DUAL_IPO_DATA_DIR) and the tools that setup.sh installs.
+import { join, resolve } from 'node:path';
+
+export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
+export const TOOLS_DIR = join(REPO_ROOT, '.tools');
+
+export function dataDir(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env.DUAL_IPO_DATA_DIR || join(REPO_ROOT, '.data'));
+}
+
+/** The embedded dev server's files: SQLite database, log, pid file and the lock taken while starting. */
+export function devServerFiles(dir: string = dataDir()) {
+  const root = join(dir, 'temporal');
+  return {
+    dir: root,
+    dbFile: join(root, 'temporal.db'),
+    logFile: join(root, 'server.log'),
+    pidFile: join(root, 'server.pid'),
+    lockFile: join(root, 'start.lock'),
+  };
+}

@@ -1,0 +1,52 @@
+// Records workflow histories for the replay tests (test/workflows/replay.test.ts): runs scripted
+// campaigns on the time-skipping server and saves every campaign, round and refinement history.
+// Run after a deliberate, patched workflow change: `node --import tsx scripts/record-histories.ts`.
+// Never re-record to make a failing replay test pass: that failure means running campaigns would break.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Worker } from '@temporalio/worker';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { parseConfig } from '../config/load';
+import { dualIpoCampaign } from '../workflows/campaign';
+import { refinementWorkflowId, roundWorkflowId } from '../workflows/definitions';
+import { WORKFLOWS_PATH } from '../workers/worker';
+import { createTimeSkippingEnv } from '../test/helpers/temporal';
+import { fakeActivities, type Script } from '../test/helpers/fake-activities';
+
+const QUEUE = 'record';
+const OUT = join(import.meta.dirname, '..', 'test', 'fixtures', 'histories');
+
+const scenarios: Array<{ name: string; script: Script; config: Record<string, any> }> = [
+  { name: 'accept-path', script: { totals: [70, 72, 74] }, config: { campaign: { maxRounds: 2 } } },
+  { name: 'critic-gate-fails', script: { totals: [70, 72], agreement: () => 0.6 }, config: { campaign: { maxRounds: 1 } } },
+  { name: 'eval-gate-rollback', script: { totals: [70, 72, 69, 75] }, config: { campaign: { maxRounds: 3, criticRefinement: 'on-degradation' } } },
+];
+
+const env = await createTimeSkippingEnv();
+await mkdir(OUT, { recursive: true });
+try {
+  for (const scenario of scenarios) {
+    const id = `replay-${scenario.name}`;
+    const stages = Object.fromEntries(
+      ['bootstrap', 'sample', 'label', 'pceFilter', 'criticTrain', 'validate', 'generatorTrain', 'evaluate'].map((s) => [s, { backend: 'command', command: ['true'], taskQueue: QUEUE }]),
+    );
+    const config = parseConfig({ ...scenario.config, campaign: { id, ...scenario.config.campaign }, stages, temporal: { taskQueue: QUEUE } });
+    const { activities } = fakeActivities(scenario.script);
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: QUEUE, workflowsPath: WORKFLOWS_PATH, activities });
+    const rounds = await worker.runUntil(async () => {
+      const handle = await env.client.workflow.start(dualIpoCampaign, { workflowId: id, taskQueue: QUEUE, args: [{ config, configHash: 'replay', store: { root: 'file:///fake' } }] });
+      return (await handle.result()).rounds;
+    });
+    const ids = [id];
+    for (let r = 1; r <= rounds; r++) ids.push(roundWorkflowId(id, r), refinementWorkflowId(id, r));
+    for (const workflowId of ids) {
+      const history = await env.client.workflow.getHandle(workflowId).fetchHistory().catch(() => undefined);
+      if (!history) continue;
+      const file = join(OUT, `${workflowId.replaceAll('/', '__')}.json`);
+      await writeFile(file, historyToJSON(history));
+      console.log(`recorded ${file}`);
+    }
+  }
+} finally {
+  await env.teardown();
+}

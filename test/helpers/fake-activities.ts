@@ -1,0 +1,92 @@
+// Scripted activities for workflow tests: each stage returns references and the metrics a test
+// scripts per round, and every call is recorded so the test can check what the workflow did.
+import { createHash } from 'node:crypto';
+import type { Activities } from '../../activities';
+import type { ArtifactRef } from '../../lib/artifacts/types';
+import type { StageRequest, StageResult } from '../../activities/types';
+
+export interface Script {
+  /** Evaluation Total per round (index 0 = base model). */
+  totals: number[];
+  /** Pairwise agreement of the refined critic per round (default 0.8). */
+  agreement?: (round: number) => number;
+  /** Extra generatorTrain metrics per round, e.g. { nanCount: 1 }. */
+  trainMetrics?: (round: number) => Record<string, number>;
+  /** Milliseconds each stage takes (real time; the time-skipping server skips only timers). */
+  stageDelayMs?: number;
+}
+
+export interface Recorded {
+  calls: Array<{ activity: string; round?: number; step?: string; input: unknown }>;
+  manifests: Array<Record<string, any>>;
+  rollbacks: Array<Record<string, any>>;
+  promotions: Array<Record<string, any>>;
+}
+
+function ref(name: string): ArtifactRef {
+  const sha256 = createHash('sha256').update(name).digest('hex');
+  return { uri: `file:///fake/${name}`, sha256, size: name.length };
+}
+
+export function fakeActivities(script: Script): { activities: Activities; recorded: Recorded } {
+  const recorded: Recorded = { calls: [], manifests: [], rollbacks: [], promotions: [] };
+  const stage = (outputs: (r: StageRequest) => Record<string, ArtifactRef>, metrics: (r: StageRequest) => Record<string, number>) =>
+    async (request: StageRequest): Promise<StageResult> => {
+      recorded.calls.push({ activity: request.stage, round: request.round, ...(request.step ? { step: request.step } : {}), input: request });
+      if (script.stageDelayMs) await new Promise((r) => setTimeout(r, script.stageDelayMs));
+      const prefix = `r${request.round}-${request.stage}${request.step ? `-${request.step}` : ''}`;
+      return {
+        stage: request.stage,
+        ...(request.step ? { step: request.step } : {}),
+        outputKeyPrefix: prefix,
+        outputs: outputs(request),
+        metrics: metrics(request),
+        startedAt: new Date().toISOString(),
+        seconds: 0.01,
+        reused: false,
+      };
+    };
+  const totalFor = (request: StageRequest) => {
+    const total = script.totals[request.round];
+    if (total === undefined) throw new Error(`script has no Total for round ${request.round}`);
+    return total;
+  };
+  const activities = {
+    bootstrap: stage(
+      () => Object.fromEntries(['generator', 'critic', 'humanSeed', 'humanTest', 'realVideos', 'evalPrompts'].map((n) => [n, ref(`boot-${n}`)])),
+      () => ({}),
+    ),
+    sample: stage((r) => ({ samples: ref(`samples-${r.round}`) }), () => ({ videos: 16 })),
+    label: stage((r) => ({ labels: ref(`labels-${r.round}-${r.step ?? ''}`) }), () => ({ pairs: 8 })),
+    pceFilter: stage((r) => ({ preferences: ref(`prefs-${r.round}-${r.step ?? ''}`) }), () => ({ kept: 6, total: 8 })),
+    criticTrain: stage((r) => ({ critic: ref(`critic-${r.round}`) }), () => ({ lossFinal: 0.4 })),
+    validate: stage(() => ({ report: ref('validation') }), (r) => ({ agreementPairwise: script.agreement?.(r.round) ?? 0.8, agreementPointwise: 0.7 })),
+    generatorTrain: stage(
+      (r) => ({ generator: ref(`generator-${r.round}`), losses: ref(`losses-${r.round}`) }),
+      (r) => ({ lossFirst: 0.7, lossFinal: 0.5, lossMax: 0.7, nanCount: 0, ...(script.trainMetrics?.(r.round) ?? {}) }),
+    ),
+    evaluate: stage(
+      (r) => ({ scores: ref(`scores-${r.round}`) }),
+      (r) => ({ total: totalFor(r), quality: totalFor(r) + 1, semantic: totalFor(r) - 4 }),
+    ),
+    async promoteChampion(input: Record<string, any>) {
+      recorded.calls.push({ activity: 'promoteChampion', round: input.round, input });
+      recorded.promotions.push(input);
+      return ref(`pointer-${input.kind}-${input.version}`);
+    },
+    async rollbackChampion(input: Record<string, any>) {
+      recorded.calls.push({ activity: 'rollbackChampion', round: input.round, input });
+      recorded.rollbacks.push(input);
+    },
+    async writeRoundManifest(input: { manifest: Record<string, any> }) {
+      recorded.calls.push({ activity: 'writeRoundManifest', round: input.manifest.round, input });
+      recorded.manifests.push(input.manifest);
+      return ref(`manifest-${input.manifest.round}`);
+    },
+    async writeCampaignRecord(input: Record<string, any>) {
+      recorded.calls.push({ activity: 'writeCampaignRecord', input });
+      return ref('campaign');
+    },
+  } as unknown as Activities;
+  return { activities, recorded };
+}

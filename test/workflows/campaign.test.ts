@@ -1,0 +1,188 @@
+// Workflow logic on the time-skipping test server, with scripted activities.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { Worker, bundleWorkflowCode } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { parseConfig } from '../../config/load';
+import type { CampaignInput as _CampaignInput } from '../../workflows/definitions';
+import { approveUpdate, roundStatusQuery, roundWorkflowId, statusQuery, stopSignal } from '../../workflows/definitions';
+import { dualIpoCampaign } from '../../workflows/campaign';
+import { WORKFLOWS_PATH } from '../../workers/worker';
+import { createTimeSkippingEnv } from '../helpers/temporal';
+import { fakeActivities, type Script } from '../helpers/fake-activities';
+
+const QUEUE = 'wf-test';
+let env: TestWorkflowEnvironment;
+let workflowBundle: { code: string };
+
+function config(overrides: Record<string, any> = {}) {
+  const stages = Object.fromEntries(
+    ['bootstrap', 'sample', 'label', 'pceFilter', 'criticTrain', 'validate', 'generatorTrain', 'evaluate'].map((s) => [
+      s,
+      { backend: 'command', command: ['true'], taskQueue: QUEUE, maxAttempts: 1 },
+    ]),
+  );
+  const c = parseConfig({ ...overrides, campaign: { id: `c-${randomUUID().slice(0, 8)}`, ...(overrides.campaign ?? {}) }, stages, temporal: { taskQueue: QUEUE } });
+  return c;
+}
+
+async function runCampaign(script: Script, cfg: ReturnType<typeof config>, during?: (workflowId: string) => Promise<void>) {
+  const { activities, recorded } = fakeActivities(script);
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: QUEUE, workflowBundle, activities });
+  const input: _CampaignInput = { config: cfg, configHash: 'test-hash', store: { root: 'file:///fake' } };
+  const result = await worker.runUntil(async () => {
+    const handle = await env.client.workflow.start(dualIpoCampaign, { workflowId: cfg.campaign.id!, taskQueue: QUEUE, args: [input] });
+    if (during) await during(handle.workflowId);
+    return handle.result();
+  });
+  return { result, recorded };
+}
+
+before(async () => {
+  env = await createTimeSkippingEnv();
+  workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } as any });
+});
+
+after(async () => {
+  await env?.teardown();
+});
+
+describe('dualIpoCampaign', () => {
+  test('accept path: every round improves, champions advance, manifests record the gates', async () => {
+    const cfg = config({ campaign: { maxRounds: 3, saturation: { epsilon: 0.01, patience: 2 } } });
+    const { result, recorded } = await runCampaign({ totals: [70, 72, 74, 76] }, cfg);
+    assert.equal(result.rounds, 3);
+    assert.match(result.stopReason, /maxRounds/);
+    assert.equal(result.champion.generator, 'g3');
+    assert.equal(result.champion.critic, 'c3');
+    assert.deepEqual(result.acceptedTotals, [70, 72, 74, 76]);
+    assert.equal(recorded.manifests.length, 3);
+    for (const m of recorded.manifests) {
+      assert.equal(m.status, 'accepted');
+      assert.deepEqual(m.gates.map((g: any) => [g.gate, g.accepted]), [['critic', true], ['eval', true]]);
+    }
+    assert.equal(recorded.rollbacks.length, 0);
+    // The stage order of a round follows the paper.
+    const round2 = recorded.calls.filter((c) => c.round === 2 && !['promoteChampion', 'writeRoundManifest'].includes(c.activity)).map((c) => c.activity);
+    assert.deepEqual(round2, ['sample', 'label', 'pceFilter', 'criticTrain', 'validate', 'generatorTrain', 'evaluate']);
+  });
+
+  test('critic gate failure keeps the champion critic and discards the candidate', async () => {
+    const cfg = config({ campaign: { maxRounds: 2 } });
+    const { result, recorded } = await runCampaign({ totals: [70, 72, 74], agreement: (round) => (round === 1 ? 0.6 : 0.8) }, cfg);
+    assert.equal(result.rounds, 2);
+    const m1 = recorded.manifests.find((m) => m.round === 1)!;
+    const criticGate = m1.gates.find((g: any) => g.gate === 'critic');
+    assert.equal(criticGate.accepted, false);
+    assert.equal(criticGate.figures.agreementPairwise, 0.6);
+    assert.equal(m1.critic.after, 'c0');
+    assert.deepEqual(m1.rollbacks.map((r: any) => [r.what, r.from, r.to]), [['critic', 'c1', 'c0']]);
+    assert.ok(recorded.rollbacks.some((r) => r.kind === 'critic' && r.round === 1 && r.champion.version === 'c0'));
+    // Round 2 labels with the kept champion critic, then accepts its own refinement.
+    const label2 = recorded.calls.find((c) => c.activity === 'label' && c.round === 2)!.input as any;
+    assert.equal(label2.inputs.critic.uri, 'file:///fake/boot-critic');
+    assert.equal(result.champion.critic, 'c2');
+  });
+
+  test('eval gate failure rolls the generator back and refreshes the critic next round', async () => {
+    const cfg = config({ campaign: { maxRounds: 3, criticRefinement: 'on-degradation' }, gates: { eval: { tolerance: 0.5 } } });
+    const { result, recorded } = await runCampaign({ totals: [70, 72, 69, 75] }, cfg);
+    const [m1, m2, m3] = recorded.manifests.sort((a, b) => a.round - b.round);
+    assert.equal(m1.status, 'accepted');
+    assert.equal(m1.critic.refined, false, 'on-degradation: no refinement while rounds improve');
+    assert.equal(m2.status, 'rejected');
+    assert.equal(m2.generator.after, 'g1');
+    assert.deepEqual(m2.rollbacks.map((r: any) => [r.what, r.from, r.to]), [['generator', 'g2', 'g1']]);
+    assert.equal(m3.critic.refined, true, 'degradation schedules a critic refinement for the next round');
+    // Round 3 starts from the champion g1, not the rejected g2.
+    const sample3 = recorded.calls.find((c) => c.activity === 'sample' && c.round === 3)!.input as any;
+    assert.equal(sample3.inputs.generator.uri, 'file:///fake/generator-1');
+    assert.equal(result.champion.generator, 'g3');
+    assert.deepEqual(result.acceptedTotals, [70, 72, 75]);
+  });
+
+  test('abnormal training loss takes the rejection path without evaluating', async () => {
+    const cfg = config({ campaign: { maxRounds: 1 } });
+    const { result, recorded } = await runCampaign({ totals: [70, 90], trainMetrics: () => ({ nanCount: 3 }) }, cfg);
+    assert.equal(result.champion.generator, 'g0');
+    assert.ok(!recorded.calls.some((c) => c.activity === 'evaluate' && c.round === 1));
+    assert.match(recorded.manifests[0]!.reason, /non-finite/);
+  });
+
+  test('campaign stops after N consecutive rejected rounds', async () => {
+    const cfg = config({ campaign: { maxRounds: 10, maxConsecutiveRejected: 2 } });
+    const { result } = await runCampaign({ totals: [70, 60, 61, 99] }, cfg);
+    assert.equal(result.rounds, 2);
+    assert.match(result.stopReason, /2 consecutive rejected/);
+  });
+
+  test('saturation stop: Total improves by less than epsilon for k accepted rounds', async () => {
+    const cfg = config({ campaign: { maxRounds: 10, saturation: { epsilon: 0.5, patience: 2 } } });
+    const { result } = await runCampaign({ totals: [70, 73, 73.2, 73.3, 80] }, cfg);
+    assert.equal(result.rounds, 3);
+    assert.match(result.stopReason, /saturation/);
+  });
+
+  test('manual approval times out and takes the configured default', async () => {
+    const cfg = config({ campaign: { maxRounds: 1 }, gates: { eval: { approval: { mode: 'manual', timeout: '2h', onTimeout: 'reject' } } } });
+    const { result, recorded } = await runCampaign({ totals: [70, 75] }, cfg);
+    const gate = recorded.manifests[0]!.gates.find((g: any) => g.gate === 'eval');
+    assert.equal(gate.accepted, false, 'the figures passed, but the timeout default rejects');
+    assert.equal(gate.approval.timedOut, true);
+    assert.equal(result.champion.generator, 'g0');
+  });
+
+  test('manual approval through the approve update is recorded', async () => {
+    const cfg = config({ campaign: { maxRounds: 1 }, gates: { eval: { approval: { mode: 'manual', timeout: '7d', onTimeout: 'reject' } } } });
+    const { result, recorded } = await runCampaign({ totals: [70, 69] }, cfg, async (id) => {
+      const round = env.client.workflow.getHandle(roundWorkflowId(id, 1));
+      for (let i = 0; i < 200; i++) {
+        const view = await round.query(roundStatusQuery).catch(() => undefined);
+        if (view?.awaitingApproval === 'eval') break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await assert.rejects(round.executeUpdate(approveUpdate, { args: [{ gate: 'critic', decision: 'accept', by: 'ana', reason: 'x' }] }), /waiting for the eval gate/);
+      const record = await round.executeUpdate(approveUpdate, { args: [{ gate: 'eval', decision: 'accept', by: 'ana', reason: 'human study prefers it' }] });
+      assert.equal(record.by, 'ana');
+    });
+    const gate = recorded.manifests[0]!.gates.find((g: any) => g.gate === 'eval');
+    assert.equal(gate.accepted, true, 'the approver overrides the failing figures');
+    assert.equal(gate.approval.by, 'ana');
+    assert.equal(result.champion.generator, 'g1');
+  });
+
+  test('stop request ends the campaign after the current round', async () => {
+    const cfg = config({ campaign: { maxRounds: 5 } });
+    const { result } = await runCampaign({ totals: [70, 71, 72, 73, 74, 75], stageDelayMs: 50 }, cfg, async (id) => {
+      const handle = env.client.workflow.getHandle(id);
+      for (let i = 0; i < 200; i++) {
+        const s = await handle.query(statusQuery).catch(() => undefined);
+        if (s && s.round >= 1 && s.stage !== 'bootstrap') break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await handle.signal(stopSignal, { reason: 'test' });
+    });
+    assert.equal(result.rounds, 1);
+    assert.equal(result.stopReason, 'stop requested');
+  });
+
+  test('history stays bounded: continue-as-new every few rounds', async () => {
+    const rounds = 9;
+    const cfg = config({ campaign: { maxRounds: rounds, roundsPerRun: 2, saturation: { epsilon: 0, patience: 1 } } });
+    const totals = Array.from({ length: rounds + 1 }, (_, i) => 60 + i);
+    const { result } = await runCampaign({ totals }, cfg);
+    assert.equal(result.rounds, rounds);
+    // Every run of the campaign holds at most two rounds' worth of events.
+    const lengths: number[] = [];
+    let runId: string | undefined = undefined;
+    do {
+      const history = await env.client.workflow.getHandle(cfg.campaign.id!, runId).fetchHistory();
+      lengths.push(history.events?.length ?? 0);
+      runId = history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
+    } while (runId);
+    assert.ok(lengths.length >= 4, `expected several runs, got ${lengths.length}`);
+    const max = Math.max(...lengths);
+    assert.ok(max < 250, `a run's history has ${max} events`);
+  });
+});

@@ -1,0 +1,23 @@
+// Replays recorded histories (test/fixtures/histories) against today's workflow code: a change
+// that would break running campaigns fails here. Version changes with patched() instead.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Worker } from '@temporalio/worker';
+import { WORKFLOWS_PATH } from '../../workers/worker';
+
+const DIR = join(import.meta.dirname, '..', 'fixtures', 'histories');
+
+test('recorded workflow histories replay without non-determinism', async () => {
+  const files = (await readdir(DIR)).filter((f) => f.endsWith('.json')).sort();
+  assert.ok(files.length >= 5, `expected recorded histories in ${DIR}, found ${files.length}`);
+  const histories = await Promise.all(
+    files.map(async (f) => ({ workflowId: f.replace(/\.json$/, '').replaceAll('__', '/'), history: JSON.parse(await readFile(join(DIR, f), 'utf8')) })),
+  );
+  const failures: string[] = [];
+  for await (const result of Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH }, histories)) {
+    if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+  }
+  assert.deepEqual(failures, []);
+});

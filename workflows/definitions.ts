@@ -1,0 +1,204 @@
+// Messages and shapes shared by the workflows and their clients (the CLI, tests).
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ArtifactRef } from '../lib/artifacts/types';
+import type { CampaignConfig } from '../config/schema';
+import type { StageResult, StoreLocation } from '../activities/types';
+
+export type { ArtifactRef, CampaignConfig, StageResult, StoreLocation };
+
+export interface Versioned {
+  version: string;
+  ref: ArtifactRef;
+}
+
+export interface Evaluation {
+  total: number;
+  quality: number;
+  semantic: number;
+}
+
+export interface Datasets {
+  humanSeed: ArtifactRef;
+  humanTest: ArtifactRef;
+  realVideos: ArtifactRef;
+  evalPrompts: ArtifactRef;
+}
+
+export type GateName = 'critic' | 'eval';
+export type Decision = 'accept' | 'reject';
+
+export interface ApprovalRecord {
+  by: string;
+  decision: Decision;
+  reason: string;
+  at: string;
+  timedOut: boolean;
+}
+
+export interface GateRecord {
+  gate: GateName;
+  round: number;
+  accepted: boolean;
+  reason: string;
+  figures: Record<string, number>;
+  approval?: ApprovalRecord;
+}
+
+export interface RollbackRecord {
+  what: 'critic' | 'generator';
+  from: string;
+  to: string;
+  reason: string;
+}
+
+export interface StageTiming {
+  stage: string;
+  step?: string;
+  seconds: number;
+  reused: boolean;
+  startedAt: string;
+  metrics: Record<string, number>;
+}
+
+export interface CriticRefinementInput {
+  campaignId: string;
+  round: number;
+  config: CampaignConfig;
+  store: StoreLocation;
+  critic: Versioned;
+  datasets: Datasets;
+  /** This round's PCE-filtered pseudo-labels; when absent the child labels `samples` itself. */
+  filtered?: ArtifactRef;
+  samples?: ArtifactRef;
+}
+
+export interface CriticRefinementOutcome {
+  accepted: boolean;
+  critic: Versioned;
+  candidate?: Versioned;
+  agreement?: number;
+  gate: GateRecord;
+  rollback?: RollbackRecord;
+  stages: StageTiming[];
+}
+
+export interface RoundInput {
+  campaignId: string;
+  round: number;
+  config: CampaignConfig;
+  configHash: string;
+  store: StoreLocation;
+  champion: { generator: Versioned; critic: Versioned; evaluation: Evaluation };
+  datasets: Datasets;
+  refineCritic: boolean;
+  /** Why this round's critic refinement is due (schedule, degradation in round n-1, ...). */
+  refineReason?: string;
+}
+
+export type RoundStatus = 'accepted' | 'rejected';
+
+export interface RoundOutcome {
+  round: number;
+  status: RoundStatus;
+  generator: Versioned;
+  critic: Versioned;
+  evaluation?: Evaluation;
+  criticRefinement?: { accepted: boolean; agreement?: number };
+  gates: GateRecord[];
+  rollbacks: RollbackRecord[];
+  reason: string;
+  manifest: ArtifactRef;
+  stageSeconds: Record<string, number>;
+}
+
+export interface RoundSummary {
+  round: number;
+  status: RoundStatus;
+  total?: number;
+  generator: string;
+  critic: string;
+  reason: string;
+  manifest: ArtifactRef;
+}
+
+export interface CampaignState {
+  campaignId: string;
+  bootstrapped: boolean;
+  lastRound: number;
+  champion?: { generator: Versioned; critic: Versioned; evaluation: Evaluation };
+  datasets?: Datasets;
+  /** Totals of the base model and of each accepted round, for the saturation rule. */
+  acceptedTotals: number[];
+  consecutiveRejected: number;
+  refineCriticNext: boolean;
+  refineReason?: string;
+  /** The last few rounds only: the full audit lives in the manifests. */
+  recentRounds: RoundSummary[];
+  lastGates: GateRecord[];
+  stopRequested: boolean;
+  paused: boolean;
+  runs: number;
+}
+
+export interface CampaignInput {
+  config: CampaignConfig;
+  configHash: string;
+  store: StoreLocation;
+  state?: CampaignState;
+}
+
+export interface CampaignResult {
+  campaignId: string;
+  rounds: number;
+  stopReason: string;
+  champion: { generator: string; critic: string; evaluation: Evaluation };
+  acceptedTotals: number[];
+}
+
+export interface CampaignStatus {
+  campaignId: string;
+  phase: 'bootstrapping' | 'running' | 'paused' | 'stopping' | 'finished';
+  round: number;
+  stage: string;
+  stagesDone: number;
+  stagesTotal: number;
+  championCritic?: string;
+  championGenerator?: string;
+  championTotal?: number;
+  lastGates: GateRecord[];
+  recentRounds: RoundSummary[];
+  consecutiveRejected: number;
+  refineCriticNext: boolean;
+  stopRequested: boolean;
+  paused: boolean;
+  stopReason?: string;
+}
+
+export interface RoundStatusView {
+  round: number;
+  stage: string;
+  stagesDone: number;
+  stagesTotal: number;
+  awaitingApproval?: GateName;
+  paused: boolean;
+}
+
+export interface ApproveRequest {
+  gate: GateName;
+  decision: Decision;
+  by: string;
+  reason: string;
+}
+
+export const pauseSignal = defineSignal('pause');
+export const resumeSignal = defineSignal('resume');
+/** Graceful: the campaign stops after the current round. Cancel the workflow to stop at once. */
+export const stopSignal = defineSignal<[{ reason?: string }]>('stop');
+/** A round tells its campaign which stage it is in, so one status query answers everything. */
+export const stageSignal = defineSignal<[{ round: number; stage: string; stagesDone: number; stagesTotal: number }]>('stage');
+export const statusQuery = defineQuery<CampaignStatus>('status');
+export const roundStatusQuery = defineQuery<RoundStatusView>('roundStatus');
+export const approveUpdate = defineUpdate<ApprovalRecord, [ApproveRequest]>('approve');
+
+export const roundWorkflowId = (campaignId: string, round: number) => `${campaignId}/round-${String(round).padStart(4, '0')}`;
+export const refinementWorkflowId = (campaignId: string, round: number) => `${roundWorkflowId(campaignId, round)}/critic-refinement`;

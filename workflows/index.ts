@@ -1,0 +1,4 @@
+// The workflow bundle's entry point: every workflow type a worker serves.
+export { dualIpoCampaign } from './campaign';
+export { dualIpoRound } from './round';
+export { srpoCriticRefinement } from './critic-refinement';
