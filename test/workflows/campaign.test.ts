@@ -142,7 +142,11 @@ describe('dualIpoCampaign', () => {
         if (view?.awaitingApproval === 'eval') break;
         await new Promise((r) => setTimeout(r, 100));
       }
-      await assert.rejects(round.executeUpdate(approveUpdate, { args: [{ gate: 'critic', decision: 'accept', by: 'ana', reason: 'x' }] }), /waiting for the eval gate/);
+      await assert.rejects(round.executeUpdate(approveUpdate, { args: [{ gate: 'critic', decision: 'accept', by: 'ana', reason: 'x' }] }), (err: Error) => {
+        // The validator's message travels as the cause of the client's WorkflowUpdateFailedError.
+        assert.match(String((err.cause as Error | undefined)?.message), /waiting for the eval gate, not the critic gate/);
+        return true;
+      });
       const record = await round.executeUpdate(approveUpdate, { args: [{ gate: 'eval', decision: 'accept', by: 'ana', reason: 'human study prefers it' }] });
       assert.equal(record.by, 'ana');
     });

@@ -1,0 +1,20 @@
+// The algorithm core: pure functions named as in the paper (docs/algorithms.md has their provenance).
+export { criticGate, evalGate, abnormalLoss, saturationStop } from './gates';
+export type { DivergenceRule } from './gates';
+export { dpoLoss } from './dpo';
+export type { DpoLoss } from './dpo';
+export { implicitReward, meanReward, preferenceCertainty, pceFilter, srpoLoss } from './srpo';
+export type { SrpoLoss } from './srpo';
+export { selfConsistencyVote } from './self-consistency';
+export type { Vote } from './self-consistency';
+export { noisePredictionMse, diffusionDpoLoss, diffusionNllLoss, diffusionDpoTotalLoss } from './diffusion-dpo';
+export type { DiffusionDpoLoss } from './diffusion-dpo';
+export { diffusionKtoLoss, diffusionKtoTotalLoss } from './diffusion-kto';
+export type { DiffusionKtoLoss } from './diffusion-kto';
+export { vbenchScores, VBENCH_DIMENSIONS, VBENCH_QUALITY_DIMENSIONS, VBENCH_SEMANTIC_DIMENSIONS, VBENCH_NORMALIZE, VBENCH_DIM_WEIGHT } from './vbench';
+export type { VBenchDimension, VBenchDimensionScores, VBenchScores } from './vbench';
+export { buildPreferencePairs, splitForKto } from './preferences';
+export type { ScoredCandidate, PromptCandidates, PreferencePair, ScoredSample, KtoSplit } from './preferences';
+export { pairwiseAgreement, pointwiseAgreement } from './agreement';
+export type { PairwiseLabel, PointwiseLabel, Agreement } from './agreement';
+export { detach } from './tensor-checks';

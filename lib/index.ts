@@ -1,0 +1,2 @@
+// The package's public entry: `import { ... } from 'dual-ipo'`.
+export * from './core/index';
