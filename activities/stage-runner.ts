@@ -29,6 +29,15 @@ export function storeFor(location: StoreLocation): ArtifactStore {
   return store;
 }
 
+/** The activity logger inside an activity; stderr when a stage runs outside one (tests, local tools). */
+function stageLog(level: 'info' | 'warn', message: string, fields: Record<string, unknown>): void {
+  try {
+    activityLog[level](message, fields);
+  } catch {
+    if (process.env.DUAL_IPO_DEBUG) console.error(`[${level}] ${message}`, fields);
+  }
+}
+
 interface HeartbeatDetails {
   done: number;
   total: number;
@@ -45,7 +54,7 @@ export async function findFinishedResult(store: ArtifactStore, prefix: string): 
     const key = out.uri.slice(store.root.replace(/\/$/, '').length + 1);
     const found = await store.head(key);
     if (!found || found.sha256 !== out.sha256 || found.size !== out.size) {
-      activityLog.warn('finished result lists an output that no longer verifies; redoing the stage', { prefix, name });
+      stageLog('warn', 'finished result lists an output that no longer verifies; redoing the stage', { prefix, name });
       return undefined;
     }
   }
@@ -90,7 +99,7 @@ export async function runStage(request: StageRequest, deps: StageRunnerDeps): Pr
     checkpoint,
     signal,
     scratchDir,
-    log: (message, fields) => activityLog.info(message, { stage: request.stage, round: request.round, ...fields }),
+    log: (message, fields) => stageLog('info', message, { stage: request.stage, round: request.round, ...fields }),
     async progress(done, total, newCheckpoint, message) {
       const details: HeartbeatDetails = { done, total, message, checkpoint: newCheckpoint ?? checkpoint };
       if (newCheckpoint !== undefined) checkpoint = newCheckpoint;

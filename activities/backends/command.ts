@@ -3,8 +3,8 @@
 // working folder, so it survives a worker crash; the next attempt re-attaches to it (still
 // running), collects it (finished while nobody watched), or restarts it from its last checkpoint.
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -89,6 +89,12 @@ async function tail(path: string, maxBytes = 2000): Promise<string> {
   }
 }
 
+async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
 /** Inputs become local files the job can open; a file:// input is verified and used in place. */
 async function materialiseInputs(ctx: StageContext, dir: string): Promise<Record<string, ArtifactRef & { path: string }>> {
   const inputs: Record<string, ArtifactRef & { path: string }> = {};
@@ -98,6 +104,8 @@ async function materialiseInputs(ctx: StageContext, dir: string): Promise<Record
       const info = await stat(path).catch(() => undefined);
       if (!info) throw new CommandJobError(`input "${name}" is missing: ${ref.uri}`, true);
       if (info.size !== ref.size) throw new CommandJobError(`input "${name}" (${ref.uri}) has ${info.size} B, its reference says ${ref.size} B`, true);
+      const sha256 = await sha256File(path);
+      if (sha256 !== ref.sha256) throw new CommandJobError(`input "${name}" (${ref.uri}) fails its sha256 check: found ${sha256}, its reference says ${ref.sha256}`, true);
       inputs[name] = { ...ref, path };
     } else {
       const path = join(dir, 'inputs', name);
@@ -159,18 +167,34 @@ interface ResultFile {
   metrics?: Record<string, unknown>;
 }
 
+/**
+ * Python's json.dumps writes NaN and Infinity as bare tokens, which JSON does not allow. A diverged
+ * trainer must reach the abnormal-loss gate, not fail on syntax, so those tokens are read as null.
+ */
+export function parseResult(text: string): ResultFile {
+  try {
+    return JSON.parse(text) as ResultFile;
+  } catch (err) {
+    const relaxed = text.replace(/(?<=[:,[]\s*)-?(?:NaN|Infinity)(?=\s*[,}\]])/g, 'null');
+    if (relaxed === text) throw err;
+    return JSON.parse(relaxed) as ResultFile;
+  }
+}
+
 async function collectResult(ctx: StageContext, dir: string, outputDir: string, label: string): Promise<StageOutput> {
   const resultPath = join(dir, 'result.json');
   let parsed: ResultFile;
   try {
-    parsed = JSON.parse(await readFile(resultPath, 'utf8')) as ResultFile;
+    parsed = parseResult(await readFile(resultPath, 'utf8'));
   } catch (err) {
     throw new CommandJobError(`${label}: exited 0 but its result file ${resultPath} is ${existsSync(resultPath) ? `not valid JSON (${(err as Error).message})` : 'missing'}`, true);
   }
   const metrics: Record<string, number> = {};
   for (const [name, value] of Object.entries(parsed.metrics ?? {})) {
-    if (typeof value !== 'number') throw new CommandJobError(`${label}: result metric "${name}" is not a number (${JSON.stringify(value)})`, true);
-    metrics[name] = value;
+    // null stands for NaN/Infinity (see parseResult): kept as NaN so the runner counts it as non-finite.
+    if (value === null) metrics[name] = Number.NaN;
+    else if (typeof value === 'number') metrics[name] = value;
+    else throw new CommandJobError(`${label}: result metric "${name}" is not a number (${JSON.stringify(value)})`, true);
   }
   const planned: Array<[string, string, ArtifactRef['summary']]> = [];
   for (const [name, out] of Object.entries(parsed.outputs ?? {})) {

@@ -23,6 +23,7 @@ import {
   actionsOf,
   colourDistance,
   motionPhrase,
+  neonHalo,
   scenesOf,
   subjectsOf,
   type Category,
@@ -129,9 +130,17 @@ export function specCategory(spec: PromptSpec): Category {
 
 export type FilterResult = { ok: true; spec: PromptSpec; repairs: string[] } | { ok: false; reason: string };
 
+/** Can this colour be told apart from the scene, and its outline or halo from both? */
 function contrasts(colour: Colour, spec: PromptSpec): boolean {
-  if (spec.style === 'neon' && colour === 'white') return false; // a white halo around white vanishes
-  return SCENE_INFO[spec.scene].palette.every((c) => colourDistance(COLOUR_RGB[colour], c) >= MIN_CONTRAST);
+  const rgb = COLOUR_RGB[colour];
+  const scene = SCENE_INFO[spec.scene];
+  if (!scene.palette.every((c) => colourDistance(rgb, c) >= MIN_CONTRAST)) return false;
+  if (spec.style === 'cartoon') return colourDistance(rgb, scene.ink) >= MIN_CONTRAST;
+  if (spec.style === 'neon') {
+    const halo = neonHalo(rgb);
+    return colourDistance(halo, rgb) >= MIN_CONTRAST / 2 && scene.palette.every((c) => colourDistance(halo, c) >= MIN_CONTRAST * 0.8);
+  }
+  return true;
 }
 
 function subjectName(s: SubjectSpec): string {

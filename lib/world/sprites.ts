@@ -88,6 +88,9 @@ export interface Shape {
   /** Half extents of the sprite's box in units (the larger one is 1). */
   halfU: number;
   halfV: number;
+  /** Centroid of the filled area, in units from the box centre (perception aligns templates on it). */
+  centroidU: number;
+  centroidV: number;
 }
 
 /** Normalises a raw design: measure its box on a fine grid, centre it, scale its longest side to 2. */
@@ -96,7 +99,7 @@ function normalise(kind: SubjectKind, raw: Sdf): Shape {
   let u1 = -Infinity;
   let v0 = Infinity;
   let v1 = -Infinity;
-  const step = 0.005;
+  const step = 0.01;
   for (let v = -1.4; v <= 1.4; v += step) {
     for (let u = -1.4; u <= 1.4; u += step) {
       if (raw(u, v) <= 0) {
@@ -110,7 +113,20 @@ function normalise(kind: SubjectKind, raw: Sdf): Shape {
   const cu = (u0 + u1) / 2;
   const cv = (v0 + v1) / 2;
   const k = Math.max(u1 - u0, v1 - v0) / 2;
-  return { kind, sdf: (u, v) => raw(cu + u * k, cv + v * k) / k, halfU: (u1 - u0) / 2 / k, halfV: (v1 - v0) / 2 / k };
+  const sdf: Sdf = (u, v) => raw(cu + u * k, cv + v * k) / k;
+  let n = 0;
+  let su = 0;
+  let sv = 0;
+  for (let v = -1; v <= 1; v += 0.01) {
+    for (let u = -1; u <= 1; u += 0.01) {
+      if (sdf(u, v) <= 0) {
+        n++;
+        su += u;
+        sv += v;
+      }
+    }
+  }
+  return { kind, sdf, halfU: (u1 - u0) / 2 / k, halfV: (v1 - v0) / 2 / k, centroidU: su / n, centroidV: sv / n };
 }
 
 export const SHAPES: Readonly<Record<SubjectKind, Shape>> = Object.fromEntries(SUBJECT_KINDS.map((k) => [k, normalise(k, RAW[k])])) as Record<SubjectKind, Shape>;

@@ -111,9 +111,13 @@ export const COLOUR_RGB: Readonly<Record<Colour, Rgb>> = {
   white: [0.97, 0.97, 0.97],
 };
 
-/** Cartoon outlines are near black; neon halos are the sprite colour lifted towards white. */
-export const OUTLINE_RGB: Rgb = [0.04, 0.04, 0.05];
-export const NEON_LIFT = 0.6;
+/**
+ * Cartoon outlines are drawn in ink that shows on the scene: near black on light scenes, near white
+ * on dark ones (see SceneInfo.ink). Neon halos are the sprite colour lifted towards white.
+ */
+export const BLACK_INK: Rgb = [0.04, 0.04, 0.05];
+export const WHITE_INK: Rgb = [0.97, 0.97, 0.97];
+export const NEON_LIFT = 0.5;
 export function neonHalo(c: Rgb): Rgb {
   return [c[0] + (1 - c[0]) * NEON_LIFT, c[1] + (1 - c[1]) * NEON_LIFT, c[2] + (1 - c[2]) * NEON_LIFT];
 }
@@ -232,19 +236,21 @@ export interface SceneInfo {
   phrase: string;
   /** The colours the background is made of: sprite colours must stay clear of them. */
   palette: readonly Rgb[];
+  /** Cartoon outline colour: whichever of black and white shows on this scene. */
+  ink: Rgb;
 }
 
 export const SCENE_INFO: Readonly<Record<Scene, SceneInfo>> = {
-  forest: { kind: 'realistic', phrase: 'in a forest', palette: [[0.1, 0.26, 0.12], [0.16, 0.38, 0.16], [0.3, 0.2, 0.1]] },
-  desert: { kind: 'realistic', phrase: 'in the desert', palette: [[0.78, 0.86, 0.95], [0.86, 0.74, 0.48], [0.76, 0.62, 0.38]] },
-  snowfield: { kind: 'realistic', phrase: 'on a snowfield', palette: [[0.7, 0.78, 0.88], [0.93, 0.94, 0.97]] },
-  'city street': { kind: 'realistic', phrase: 'on a city street', palette: [[0.55, 0.62, 0.72], [0.28, 0.28, 0.32], [0.4, 0.4, 0.42]] },
-  ocean: { kind: 'realistic', phrase: 'in the ocean', palette: [[0.05, 0.22, 0.45], [0.03, 0.12, 0.3], [0.1, 0.32, 0.55]] },
-  kitchen: { kind: 'realistic', phrase: 'in a kitchen', palette: [[0.82, 0.74, 0.6], [0.55, 0.45, 0.35], [0.62, 0.52, 0.4]] },
-  'neon dreamscape': { kind: 'abstract', phrase: 'in a neon dreamscape', palette: [[0.3, 0.05, 0.35], [0.15, 0.02, 0.25]] },
-  'checkerboard void': { kind: 'abstract', phrase: 'in a checkerboard void', palette: [[0.12, 0.12, 0.12], [0.22, 0.22, 0.22]] },
-  'starry void': { kind: 'abstract', phrase: 'in a starry void', palette: [[0.03, 0.03, 0.08], [0.8, 0.8, 0.9]] },
-  'pastel swirl': { kind: 'abstract', phrase: 'in a pastel swirl', palette: [[0.75, 0.93, 0.9], [0.93, 0.8, 0.9]] },
+  forest: { kind: 'realistic', phrase: 'in a forest', palette: [[0.1, 0.26, 0.12], [0.16, 0.38, 0.16], [0.3, 0.2, 0.1]], ink: WHITE_INK },
+  desert: { kind: 'realistic', phrase: 'in the desert', palette: [[0.78, 0.86, 0.95], [0.86, 0.74, 0.48], [0.76, 0.62, 0.38]], ink: BLACK_INK },
+  snowfield: { kind: 'realistic', phrase: 'on a snowfield', palette: [[0.7, 0.78, 0.88], [0.93, 0.94, 0.97]], ink: BLACK_INK },
+  'city street': { kind: 'realistic', phrase: 'on a city street', palette: [[0.55, 0.62, 0.72], [0.28, 0.28, 0.32], [0.4, 0.4, 0.42]], ink: BLACK_INK },
+  ocean: { kind: 'realistic', phrase: 'in the ocean', palette: [[0.05, 0.22, 0.45], [0.03, 0.12, 0.3], [0.1, 0.32, 0.55]], ink: WHITE_INK },
+  kitchen: { kind: 'realistic', phrase: 'in a kitchen', palette: [[0.82, 0.74, 0.6], [0.55, 0.45, 0.35], [0.62, 0.52, 0.4]], ink: BLACK_INK },
+  'neon dreamscape': { kind: 'abstract', phrase: 'in a neon dreamscape', palette: [[0.3, 0.05, 0.35], [0.15, 0.02, 0.25]], ink: WHITE_INK },
+  'checkerboard void': { kind: 'abstract', phrase: 'in a checkerboard void', palette: [[0.12, 0.12, 0.12], [0.22, 0.22, 0.22]], ink: WHITE_INK },
+  'starry void': { kind: 'abstract', phrase: 'in a starry void', palette: [[0.03, 0.03, 0.08], [0.8, 0.8, 0.9]], ink: WHITE_INK },
+  'pastel swirl': { kind: 'abstract', phrase: 'in a pastel swirl', palette: [[0.75, 0.93, 0.9], [0.93, 0.8, 0.9]], ink: BLACK_INK },
 };
 
 export function scenesOf(kind: SceneKind): Scene[] {

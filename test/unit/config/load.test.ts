@@ -1,0 +1,65 @@
+// The campaign config: paper defaults, and invalid input rejected before anything starts, naming
+// the file, the field and the expected form.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, configDigest, loadConfig, parseConfig } from '../../../config/load';
+
+const ROOT = join(import.meta.dirname, '..', '..', '..');
+
+describe('campaign config', () => {
+  test('defaults follow the paper', () => {
+    const c = parseConfig({});
+    assert.equal(c.generation.candidatesPerPrompt, 8); // 4.1: 8 videos per prompt
+    assert.equal(c.generation.pairing, 'top1-bottom1'); // 4.1: best vs worst
+    assert.equal(c.critic.pceThreshold, 0.5); // eq. 4
+    assert.equal(c.gates.critic.threshold, 0.75); // appendix C
+    assert.equal(c.generator.betaDpo, 5000); // Diffusion-DPO
+    assert.equal(c.generator.betaKto, 1000); // Diffusion-KTO
+    assert.equal(c.critic.loss, 'srpo');
+    assert.equal(c.gates.eval.approval.mode, 'auto');
+  });
+
+  test('the campaign id derives from the content, not from key order', () => {
+    const a = parseConfig({ campaign: { name: 'x', seed: 1 }, generation: { promptsPerRound: 4 } });
+    const b = parseConfig({ generation: { promptsPerRound: 4 }, campaign: { seed: 1, name: 'x' } });
+    assert.equal(a.campaign.id, b.campaign.id);
+    assert.equal(configDigest(a), configDigest(b));
+    assert.notEqual(parseConfig({ campaign: { name: 'x', seed: 2 } }).campaign.id, a.campaign.id);
+  });
+
+  test('the example config is valid', () => {
+    const c = loadConfig(join(ROOT, 'config/examples/command-example.yaml'));
+    assert.equal(c.stages.sample.backend, 'command');
+  });
+
+  const invalid: Array<[string, unknown, RegExp]> = [
+    ['a wrong type', { generation: { candidatesPerPrompt: 'eight' } }, /generation\.candidatesPerPrompt: .*number/],
+    ['a threshold out of range', { gates: { critic: { threshold: 1.5 } } }, /gates\.critic\.threshold/],
+    ['a misspelt key', { campaign: { maxRouns: 3 } }, /campaign: .*maxRouns/],
+    ['an unknown backend', { stages: { sample: { backend: 'pytorch' } } }, /stages\.sample\.backend: .*"builtin"\|"command"/],
+    ['a command backend without a command', { stages: { label: { backend: 'command' } } }, /stages\.label\.command: backend "command" needs a "command"/],
+    ['a malformed duration', { stages: { evaluate: { heartbeatTimeout: 'two minutes' } } }, /stages\.evaluate\.heartbeatTimeout: a duration such as/],
+  ];
+  for (const [what, raw, expected] of invalid) {
+    test(`refuses ${what}, naming the field`, () => {
+      assert.throws(() => parseConfig(raw, 'my.yaml'), (err: Error) => {
+        assert.ok(err instanceof ConfigError);
+        assert.match(err.message, /^invalid campaign config\nmy\.yaml: /);
+        assert.match(err.message, expected);
+        return true;
+      });
+    });
+  }
+
+  test('names the file when it is missing or not YAML', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dual-ipo-config-'));
+    assert.throws(() => loadConfig(join(dir, 'nope.yaml')), /cannot read config file .*nope\.yaml/);
+    await writeFile(join(dir, 'bad.yaml'), 'campaign: [unclosed\n');
+    assert.throws(() => loadConfig(join(dir, 'bad.yaml')), /bad\.yaml: not valid YAML/);
+    await writeFile(join(dir, 'bad.json'), '{"campaign": ');
+    assert.throws(() => loadConfig(join(dir, 'bad.json')), /bad\.json: not valid JSON/);
+  });
+});
