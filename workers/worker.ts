@@ -50,7 +50,7 @@ export async function createWorkers(options: WorkerSetOptions): Promise<Worker[]
         connection: options.connection,
         namespace: options.namespace,
         taskQueue: queue.name,
-        identity: options.identity,
+        ...(options.identity ? { identity: options.identity } : {}),
         ...(orchestration
           ? {
               ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),

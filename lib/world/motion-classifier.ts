@@ -41,17 +41,19 @@ export function fillGaps(values: number[]): number[] {
 export function reversals(series: number[], hysteresis: number): number {
   let count = 0;
   let direction = 0;
-  let extreme = series[0] ?? 0;
+  const first = series[0] ?? 0;
+  let extreme = first;
   for (const v of series) {
-    if (direction >= 0 && v > extreme) extreme = v;
-    else if (direction <= 0 && v < extreme) extreme = v;
-    if (direction >= 0 && v < extreme - hysteresis) {
-      if (direction > 0) count++;
-      direction = -1;
-      extreme = v;
-    } else if (direction <= 0 && v > extreme + hysteresis) {
-      if (direction < 0) count++;
-      direction = 1;
+    if (direction === 0) {
+      if (Math.abs(v - first) > hysteresis) {
+        direction = Math.sign(v - first);
+        extreme = v;
+      }
+    } else if ((v - extreme) * direction > 0) {
+      extreme = v; // still going the same way
+    } else if ((extreme - v) * direction > hysteresis) {
+      count++;
+      direction = -direction;
       extreme = v;
     }
   }
@@ -115,7 +117,14 @@ export function classifyMotion(path: Path, frameSize: number): MotionReading {
     const firstRight = Math.max(...x) - x[0]! > x[0]! - Math.min(...x);
     return reading(firstRight ? 'back_and_forth' : 'back_and_forth_left');
   }
-  if (net >= 1.5 * u && net / Math.max(1e-6, length) >= 0.85) {
+  // Straightness over every third frame, so that a sprite's sub-pixel wobble does not read as a bend.
+  let coarse = 0;
+  for (let t = 3; t < T + 2; t += 3) {
+    const a = Math.min(t, T - 1);
+    const b = t - 3;
+    coarse += Math.hypot(x[a]! - x[b]!, y[a]! - y[b]!);
+  }
+  if (net >= 1.5 * u && net / Math.max(1e-6, coarse) >= 0.85) {
     const angle = Math.atan2(dy, dx); // rows point down: positive angles go down
     const sector = ((Math.round(angle / (Math.PI / 4)) % 8) + 8) % 8;
     return reading(SECTORS[sector]!);

@@ -1,0 +1,57 @@
+// `npm run bench [-- --json] [-- --quick] [-- --only orchestration|models]`: performance figures
+// measured in one run, printed as ratios. Not part of the tests: nothing here asserts a time.
+import { parseArgs } from 'node:util';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { benchOrchestration } from './orchestration';
+
+const HELP = `Usage: npm run bench -- [--json] [--quick] [--only orchestration|models]
+
+Measures, on this machine and in this run:
+  orchestration  activity dispatch latency p50/p95 on the Temporal dev server, orchestration
+                 overhead as a share of a round's wall time, history bytes per round at 10 and
+                 10,000 prompts (--quick: 1,000)
+  models         sampling, labelling and training throughput of the reference models against
+                 the measured matrix-multiply peak (when the reference models are present)
+
+--json prints one JSON object with every figure instead of the table.`;
+
+const { values } = parseArgs({ options: { json: { type: 'boolean' }, quick: { type: 'boolean' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+if (values.help) {
+  console.log(HELP);
+  process.exit(0);
+}
+// Worker chatter would bury the figures.
+Runtime.install({ logger: new DefaultLogger('WARN') });
+const log = (line: string) => {
+  if (!values.json) console.log(line);
+  else console.error(line);
+};
+const figures: Record<string, Record<string, number>> = {};
+
+if (!values.only || values.only === 'orchestration') {
+  log('== orchestration (Temporal dev server, command backend example jobs)');
+  figures.orchestration = await benchOrchestration({ quick: values.quick, log });
+}
+if (!values.only || values.only === 'models') {
+  const modelsBench = join(import.meta.dirname, 'models.ts');
+  if (existsSync(modelsBench)) {
+    log('== reference models');
+    const specifier = './models';
+    const { benchModels } = (await import(specifier)) as { benchModels: (o: { quick?: boolean }) => Promise<Record<string, number>> };
+    figures.models = await benchModels({ quick: values.quick });
+  } else {
+    log('== reference models: not present in this version (bench/models.ts), skipped');
+  }
+}
+
+if (values.json) {
+  console.log(JSON.stringify(figures));
+} else {
+  for (const [group, entries] of Object.entries(figures)) {
+    console.log(`\n${group}`);
+    for (const [name, value] of Object.entries(entries)) console.log(`  ${name.padEnd(40)} ${Number.isInteger(value) ? value : value.toFixed(4)}`);
+  }
+}
+process.exit(0);

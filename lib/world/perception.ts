@@ -1,0 +1,898 @@
+// Perception: what a video shows, recovered from its pixels alone (never from the spec or from a
+// generator's internals). It knows the world's vocabulary, as a detector trained on the world would:
+// what the scenes look like, the sprite shapes, the palette. Steps:
+//   1. scene: the background plate nearest to each frame (a clipped distance ignores the sprites);
+//   2. registration: per-frame brightness gain (flicker) and shift (camera shake), and a blur level
+//      for the whole clip, so the plate matches the frame as well as it can;
+//   3. objects: connected regions that differ from the registered plate, each explained as a palette
+//      colour mixed with the background (anti-aliasing, blur), with an ink outline or a neon halo;
+//   4. tracks across frames, then per track: shape (template match), colour, size, path, motion.
+// Imperfect videos (noise, blur, wrong colours, missing objects) give degraded readings, never errors.
+import { classifyMotion, type MotionReading } from './motion-classifier';
+import { background } from './render';
+import type { Video } from './spec';
+import { rasterize, SHAPES, type SpriteRaster } from './sprites';
+import {
+  COLOUR_RGB,
+  COLOURS,
+  SCENE_INFO,
+  SCENES,
+  SIZE_FRACTION,
+  STYLES,
+  SUBJECT_KINDS,
+  colourDistance,
+  neonHalo,
+  type Colour,
+  type Rgb,
+  type Scene,
+  type Size,
+  type Style,
+  type SubjectKind,
+} from './vocabulary';
+
+export interface Detection {
+  frame: number;
+  colour: Colour;
+  /** Share of the region's coverage that the colour explains cleanly (1 for clean sprites). */
+  purity: number;
+  /** Coverage-weighted area in pixels. */
+  area: number;
+  cx: number;
+  cy: number;
+  /** Soft extents: sum over columns of the strongest coverage in the column (and rows). */
+  width: number;
+  height: number;
+  /** Coverage of the sprite colour over a window (x0, y0, w, h). */
+  patch: { x0: number; y0: number; w: number; h: number; alpha: Float32Array };
+  /** Mean outline/halo strength over the sprite's border (0 = none, ~0.7 = a full 1 px band). */
+  ink: number;
+  halo: number;
+}
+
+export interface PerceivedObject {
+  kind: SubjectKind;
+  /** Soft IoU of the best template (1 = perfect sprite). */
+  kindScore: number;
+  /** Runner-up shape and its score (a small margin means an ambiguous, deformed sprite). */
+  runnerUp: { kind: SubjectKind; score: number };
+  colour: Colour;
+  purity: number;
+  size: Size;
+  /** Largest extent at the start of the clip, in pixels. */
+  sizePx: number;
+  style: Style;
+  motion: MotionReading;
+  /** Share of frames the object is seen in. */
+  presence: number;
+  present: boolean[];
+  /** Path of the centre and size relative to the start (NaN where unseen). */
+  x: number[];
+  y: number[];
+  scale: number[];
+  /** Per frame: the style read on this object's border (undefined where unseen). */
+  frameStyle: (Style | undefined)[];
+  detections: (Detection | undefined)[];
+}
+
+export interface Perception {
+  frames: number;
+  size: number;
+  scene: Scene;
+  /** 1 when the plate fits the frames exactly, falling towards 0 as they differ. */
+  sceneScore: number;
+  frameScenes: Scene[];
+  objects: PerceivedObject[];
+  /** Style of the video: that of most objects (plain when there are none). */
+  style: Style;
+  frameStyles: Style[];
+  temporal: {
+    /** Per-frame brightness gain relative to the plate and camera shift in pixels. */
+    gain: number[];
+    shift: [number, number][];
+    /** Mean absolute frame-to-frame change of gain (flicker) and of shift in pixels (shake). */
+    flicker: number;
+    shake: number;
+    /** Share of frame transitions where the number of visible objects changes. */
+    popping: number;
+  };
+  quality: {
+    /** Estimated per-channel noise standard deviation. */
+    noise: number;
+    /** Blur (Gaussian sigma in pixels of a 32 px frame) that best explains the background. */
+    blur: number;
+    /** Sprite edges' softness relative to clean sprites (1 = crisp). */
+    edgeSoftness: number;
+    /** Spurious regions per frame (small blobs, short tracks, unexplained areas). */
+    artefacts: number;
+    /** Mean clipped distance between frames and the registered plate, sprites excluded. */
+    backgroundError: number;
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+
+const lum = (r: number, g: number, b: number) => 0.299 * r + 0.587 * g + 0.114 * b;
+const CLIP = 0.3;
+/** Blur levels tried for the whole clip (sigma in pixels of a 32 px frame). */
+const BLURS = [0, 0.6, 0.9, 1.2, 1.6, 2.2];
+
+function sanitize(video: Video): Float32Array {
+  const out = new Float32Array(video.data.length);
+  const src = video.data;
+  for (let i = 0; i < src.length; i++) {
+    const v = src[i]!;
+    out[i] = v > 0 ? (v < 1 ? v : 1) : 0; // NaN lands on 0
+  }
+  return out;
+}
+
+function gaussianBlur(image: Float32Array, size: number, sigma: number): Float32Array {
+  if (sigma <= 0) return image;
+  const radius = Math.ceil(3 * sigma);
+  const kernel: number[] = [];
+  let total = 0;
+  for (let i = -radius; i <= radius; i++) {
+    const w = Math.exp(-(i * i) / (2 * sigma * sigma));
+    kernel.push(w);
+    total += w;
+  }
+  for (let i = 0; i < kernel.length; i++) kernel[i] = kernel[i]! / total;
+  const tmp = new Float32Array(image.length);
+  const out = new Float32Array(image.length);
+  const clamp = (v: number) => (v < 0 ? 0 : v >= size ? size - 1 : v);
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      for (let c = 0; c < 3; c++) {
+        let s = 0;
+        for (let k = -radius; k <= radius; k++) s += kernel[k + radius]! * image[(y * size + clamp(x + k)) * 3 + c]!;
+        tmp[(y * size + x) * 3 + c] = s;
+      }
+    }
+  }
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      for (let c = 0; c < 3; c++) {
+        let s = 0;
+        for (let k = -radius; k <= radius; k++) s += kernel[k + radius]! * tmp[(clamp(y + k) * size + x) * 3 + c]!;
+        out[(y * size + x) * 3 + c] = s;
+      }
+    }
+  }
+  return out;
+}
+
+export { gaussianBlur };
+
+const plateCache = new Map<string, Float32Array>();
+function plate(scene: Scene, size: number, blur: number): Float32Array {
+  const key = `${scene}@${size}@${blur}`;
+  let p = plateCache.get(key);
+  if (!p) {
+    p = gaussianBlur(background(scene, size), size, (blur * size) / 32);
+    plateCache.set(key, p);
+  }
+  return p;
+}
+
+/** Mean over a subsampled grid of min(CLIP, |frame/gain - shifted plate|): sprites weigh at most CLIP per pixel. */
+function clippedDistance(frame: Float32Array, p: Float32Array, size: number, gain: number, sx: number, sy: number, step: number): number {
+  let total = 0;
+  let n = 0;
+  const inv = 1 / gain;
+  for (let y = step >> 1; y < size; y += step) {
+    const py = Math.min(size - 1, Math.max(0, y - sy));
+    for (let x = step >> 1; x < size; x += step) {
+      const px = Math.min(size - 1, Math.max(0, x - sx));
+      const o = (y * size + x) * 3;
+      const q = (py * size + px) * 3;
+      const d = Math.abs(frame[o]! * inv - p[q]!) + Math.abs(frame[o + 1]! * inv - p[q + 1]!) + Math.abs(frame[o + 2]! * inv - p[q + 2]!);
+      total += d < CLIP ? d : CLIP;
+      n++;
+    }
+  }
+  return total / n;
+}
+
+function median(values: number[]): number {
+  if (values.length === 0) return NaN;
+  const s = values.slice().sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1-2. Scene and registration
+
+interface Registration {
+  scene: Scene;
+  sceneScore: number;
+  frameScenes: Scene[];
+  gain: number[];
+  shift: [number, number][];
+  blur: number;
+  plate: Float32Array;
+  backgroundError: number;
+}
+
+function register(data: Float32Array, frames: number, size: number): Registration {
+  const frameLength = size * size * 3;
+  const frame = (t: number) => data.subarray(t * frameLength, (t + 1) * frameLength);
+  const step = size >= 32 ? 2 : 1;
+
+  // Scene: per frame, the plate at the least clipped distance; the clip's scene minimises the sum.
+  const totals = new Map<Scene, number>(SCENES.map((s) => [s, 0]));
+  const frameScenes: Scene[] = [];
+  for (let t = 0; t < frames; t++) {
+    let best: Scene = SCENES[0];
+    let bestD = Infinity;
+    for (const s of SCENES) {
+      const d = clippedDistance(frame(t), background(s, size), size, 1, 0, 0, step * 2);
+      totals.set(s, totals.get(s)! + d);
+      if (d < bestD) {
+        bestD = d;
+        best = s;
+      }
+    }
+    frameScenes.push(best);
+  }
+  const scene = [...totals.entries()].reduce((a, b) => (b[1] < a[1] ? b : a))[0];
+
+  // Gain: median luminance ratio to the plate (sprites are a minority of pixels).
+  const base = background(scene, size);
+  const gain: number[] = [];
+  for (let t = 0; t < frames; t++) {
+    const f = frame(t);
+    const ratios: number[] = [];
+    for (let i = 0; i < size * size; i += step) {
+      const pl = lum(base[i * 3]!, base[i * 3 + 1]!, base[i * 3 + 2]!);
+      if (pl > 0.08) ratios.push(lum(f[i * 3]!, f[i * 3 + 1]!, f[i * 3 + 2]!) / pl);
+    }
+    const g = ratios.length ? median(ratios) : 1;
+    gain.push(Math.abs(g - 1) < 0.01 || !Number.isFinite(g) ? 1 : Math.min(3, Math.max(0.3, g)));
+  }
+
+  // Shift: greedy descent from no shift over a small window (shake is a few pixels).
+  const maxShift = Math.max(2, Math.round((4 * size) / 32));
+  const shift: [number, number][] = [];
+  for (let t = 0; t < frames; t++) {
+    let sx = 0;
+    let sy = 0;
+    let d = clippedDistance(frame(t), base, size, gain[t]!, 0, 0, step);
+    for (let iter = 0; iter < 2 * maxShift; iter++) {
+      let moved = false;
+      for (const [ex, ey] of [[1, 0], [-1, 0], [0, 1], [0, -1], [1, 1], [1, -1], [-1, 1], [-1, -1]] as const) {
+        const nx = sx + ex;
+        const ny = sy + ey;
+        if (Math.abs(nx) > maxShift || Math.abs(ny) > maxShift) continue;
+        const nd = clippedDistance(frame(t), base, size, gain[t]!, nx, ny, step);
+        if (nd < d - 1e-4) {
+          d = nd;
+          sx = nx;
+          sy = ny;
+          moved = true;
+        }
+      }
+      if (!moved) break;
+    }
+    shift.push([sx, sy]);
+  }
+
+  // Blur: the level whose blurred plate best matches a few frames.
+  const probe = [0, frames >> 1, frames - 1];
+  let blur = 0;
+  let bestD = Infinity;
+  let sharpD = Infinity;
+  for (const b of BLURS) {
+    const p = plate(scene, size, b);
+    let d = 0;
+    for (const t of probe) d += clippedDistance(frame(t), p, size, gain[t]!, shift[t]![0], shift[t]![1], step);
+    if (b === 0) sharpD = d;
+    if (d < bestD - 1e-4) {
+      bestD = d;
+      blur = b;
+    }
+  }
+  if (bestD > 0.97 * sharpD) blur = 0; // no clear gain: keep the sharp plate
+  const registered = plate(scene, size, blur);
+  const backgroundError = bestD / probe.length;
+  // 1 when frames match the plate, 0 when they are as far from it as from a clearly different scene.
+  const sorted = [...totals.values()].sort((a, b) => a - b);
+  const sceneScore = Math.max(0, Math.min(1, 1 - sorted[0]! / frames / 0.08));
+  return { scene, sceneScore, frameScenes, gain, shift, blur, plate: registered, backgroundError };
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Objects in one frame
+
+interface FrameContext {
+  frame: Float32Array;
+  size: number;
+  plate: Float32Array;
+  gain: number;
+  sx: number;
+  sy: number;
+  noise: number;
+  ink: Rgb;
+}
+
+/** The registered background at pixel index i (into bg, 3 values). */
+function backgroundAt(ctx: FrameContext, i: number, bg: Float64Array): void {
+  const { size, plate: p, gain, sx, sy } = ctx;
+  const x = i % size;
+  const y = (i / size) | 0;
+  const px = Math.min(size - 1, Math.max(0, x - sx));
+  const py = Math.min(size - 1, Math.max(0, y - sy));
+  const q = (py * size + px) * 3;
+  bg[0] = Math.min(1, p[q]! * gain);
+  bg[1] = Math.min(1, p[q + 1]! * gain);
+  bg[2] = Math.min(1, p[q + 2]! * gain);
+}
+
+/** Least squares f - b = a (c - b) + k (e - b) with a, k in [0, 1]: returns [a, k, residual]. */
+function unmix2(f: ArrayLike<number>, b: ArrayLike<number>, c: Rgb, e: Rgb): [number, number, number] {
+  const u0 = c[0] - b[0]!, u1 = c[1] - b[1]!, u2 = c[2] - b[2]!;
+  const v0 = e[0] - b[0]!, v1 = e[1] - b[1]!, v2 = e[2] - b[2]!;
+  const r0 = f[0]! - b[0]!, r1 = f[1]! - b[1]!, r2 = f[2]! - b[2]!;
+  const uu = u0 * u0 + u1 * u1 + u2 * u2;
+  const vv = v0 * v0 + v1 * v1 + v2 * v2;
+  const uv = u0 * v0 + u1 * v1 + u2 * v2;
+  const ur = u0 * r0 + u1 * r1 + u2 * r2;
+  const vr = v0 * r0 + v1 * r1 + v2 * r2;
+  const det = uu * vv - uv * uv;
+  let a = 0;
+  let k = 0;
+  if (det > 1e-9) {
+    a = (vv * ur - uv * vr) / det;
+    k = (uu * vr - uv * ur) / det;
+  }
+  const clamp = (v: number) => (v < 0 ? 0 : v > 1 ? 1 : v);
+  if (a < 0 || a > 1 || k < 0 || k > 1 || det <= 1e-9) {
+    // Constrained: the better of the one-colour fits, then clamp the pair.
+    const aOnly = uu > 0 ? clamp(ur / uu) : 0;
+    const kOnly = vv > 0 ? clamp(vr / vv) : 0;
+    const resA = (r0 - aOnly * u0) ** 2 + (r1 - aOnly * u1) ** 2 + (r2 - aOnly * u2) ** 2;
+    const resK = (r0 - kOnly * v0) ** 2 + (r1 - kOnly * v1) ** 2 + (r2 - kOnly * v2) ** 2;
+    const ca = clamp(a);
+    const ck = clamp(k);
+    const resBoth = det > 1e-9 ? (r0 - ca * u0 - ck * v0) ** 2 + (r1 - ca * u1 - ck * v1) ** 2 + (r2 - ca * u2 - ck * v2) ** 2 : Infinity;
+    if (resA <= resK && resA <= resBoth) return [aOnly, 0, Math.sqrt(resA)];
+    if (resK <= resBoth) return [0, kOnly, Math.sqrt(resK)];
+    return [ca, ck, Math.sqrt(resBoth)];
+  }
+  const res = (r0 - a * u0 - k * v0) ** 2 + (r1 - a * u1 - k * v1) ** 2 + (r2 - a * u2 - k * v2) ** 2;
+  return [a, k, Math.sqrt(res)];
+}
+
+/** Components of the foreground mask (8-connected), as lists of pixel indices. */
+function components(mask: Uint8Array, size: number): number[][] {
+  const seen = new Uint8Array(mask.length);
+  const out: number[][] = [];
+  const queue = new Int32Array(mask.length);
+  for (let start = 0; start < mask.length; start++) {
+    if (!mask[start] || seen[start]) continue;
+    let head = 0;
+    let tail = 0;
+    queue[tail++] = start;
+    seen[start] = 1;
+    const pixels: number[] = [];
+    while (head < tail) {
+      const i = queue[head++]!;
+      pixels.push(i);
+      const x = i % size;
+      const y = (i / size) | 0;
+      for (let dy = -1; dy <= 1; dy++) {
+        const ny = y + dy;
+        if (ny < 0 || ny >= size) continue;
+        for (let dx = -1; dx <= 1; dx++) {
+          const nx = x + dx;
+          if (nx < 0 || nx >= size) continue;
+          const j = ny * size + nx;
+          if (mask[j] && !seen[j]) {
+            seen[j] = 1;
+            queue[tail++] = j;
+          }
+        }
+      }
+    }
+    out.push(pixels);
+  }
+  return out;
+}
+
+/** Explains a set of pixels as one palette colour over the background; returns the detection or undefined. */
+function explain(ctx: FrameContext, pixels: number[], t: number, minArea: number, forced?: Colour): { detection?: Detection; unexplained: number[] } {
+  const { frame, size, noise } = ctx;
+  const rho = Math.max(0.08, 2 * Math.sqrt(3) * noise);
+  const bg = new Float64Array(3);
+  const bgs = new Float64Array(pixels.length * 3);
+  pixels.forEach((i, n) => {
+    backgroundAt(ctx, i, bg);
+    bgs.set(bg, n * 3);
+  });
+  // Score each palette colour by the coverage it explains cleanly.
+  let best: Colour = COLOURS[0];
+  let bestScore = -1;
+  for (const colour of forced ? [forced] : COLOURS) {
+    const c = COLOUR_RGB[colour];
+    let score = 0;
+    for (let n = 0; n < pixels.length; n++) {
+      const o = pixels[n]! * 3;
+      const b0 = bgs[n * 3]!, b1 = bgs[n * 3 + 1]!, b2 = bgs[n * 3 + 2]!;
+      const e0 = c[0] - b0, e1 = c[1] - b1, e2 = c[2] - b2;
+      const ee = e0 * e0 + e1 * e1 + e2 * e2;
+      if (ee < 1e-6) continue;
+      const f0 = frame[o]! - b0, f1 = frame[o + 1]! - b1, f2 = frame[o + 2]! - b2;
+      let a = (f0 * e0 + f1 * e1 + f2 * e2) / ee;
+      a = a < 0 ? 0 : a > 1 ? 1 : a;
+      const res2 = (f0 - a * e0) ** 2 + (f1 - a * e1) ** 2 + (f2 - a * e2) ** 2;
+      score += a * Math.exp(-res2 / (rho * rho));
+    }
+    if (score > bestScore) {
+      bestScore = score;
+      best = colour;
+    }
+  }
+  const c = COLOUR_RGB[best];
+  const halo = neonHalo(c);
+  // Coverage map of the chosen colour; pixels it cannot explain are outline, halo or another object.
+  let x0 = size, y0 = size, x1 = -1, y1 = -1;
+  for (const i of pixels) {
+    const x = i % size;
+    const y = (i / size) | 0;
+    if (x < x0) x0 = x;
+    if (x > x1) x1 = x;
+    if (y < y0) y0 = y;
+    if (y > y1) y1 = y;
+  }
+  x0 = Math.max(0, x0 - 1);
+  y0 = Math.max(0, y0 - 1);
+  x1 = Math.min(size - 1, x1 + 1);
+  y1 = Math.min(size - 1, y1 + 1);
+  const w = x1 - x0 + 1;
+  const h = y1 - y0 + 1;
+  const alpha = new Float32Array(w * h);
+  const unexplained: number[] = [];
+  const border: number[] = [];
+  let area = 0, sx = 0, sy = 0, explainedMass = 0;
+  const f = new Float64Array(3);
+  const b = new Float64Array(3);
+  pixels.forEach((i, n) => {
+    const o = i * 3;
+    f[0] = frame[o]!;
+    f[1] = frame[o + 1]!;
+    f[2] = frame[o + 2]!;
+    b[0] = bgs[n * 3]!;
+    b[1] = bgs[n * 3 + 1]!;
+    b[2] = bgs[n * 3 + 2]!;
+    const e0 = c[0] - b[0], e1 = c[1] - b[1], e2 = c[2] - b[2];
+    const ee = e0 * e0 + e1 * e1 + e2 * e2;
+    let a = ee > 1e-6 ? ((f[0] - b[0]) * e0 + (f[1] - b[1]) * e1 + (f[2] - b[2]) * e2) / ee : 0;
+    a = a < 0 ? 0 : a > 1 ? 1 : a;
+    const res = Math.sqrt((f[0] - b[0] - a * e0) ** 2 + (f[1] - b[1] - a * e1) ** 2 + (f[2] - b[2] - a * e2) ** 2);
+    if (res < 2 * rho) {
+      const x = i % size;
+      const y = (i / size) | 0;
+      alpha[(y - y0) * w + (x - x0)] = a;
+      area += a;
+      sx += a * (x + 0.5);
+      sy += a * (y + 0.5);
+      explainedMass += a * Math.exp(-(res * res) / (rho * rho));
+      if (a < 0.5) border.push(n);
+    } else {
+      border.push(n);
+      unexplained.push(n);
+    }
+  });
+  if (area < minArea) return { unexplained: pixels };
+  // Outline or halo on the border: how much of an ink (or halo) band the border pixels hold.
+  let ink = 0;
+  let glow = 0;
+  const stillUnexplained: number[] = [];
+  const unexplainedSet = new Set(unexplained);
+  for (const n of border) {
+    const o = pixels[n]! * 3;
+    f[0] = frame[o]!;
+    f[1] = frame[o + 1]!;
+    f[2] = frame[o + 2]!;
+    b[0] = bgs[n * 3]!;
+    b[1] = bgs[n * 3 + 1]!;
+    b[2] = bgs[n * 3 + 2]!;
+    const [aInk, kInk, resInk] = unmix2(f, b, c, ctx.ink);
+    const [aHalo, kHalo, resHalo] = unmix2(f, b, c, halo);
+    // Where outline (or halo) and fill share a pixel, only the fill's share belongs to the sprite.
+    const x = pixels[n]! % size;
+    const y = (pixels[n]! / size) | 0;
+    const k = (y - y0) * w + (x - x0);
+    const aFill = alpha[k]!;
+    if (resInk < rho && resInk <= resHalo) {
+      ink += kInk;
+      alpha[k] = aInk;
+      area += aInk - aFill;
+      sx += (aInk - aFill) * (x + 0.5);
+      sy += (aInk - aFill) * (y + 0.5);
+    } else if (resHalo < rho) {
+      glow += kHalo;
+      alpha[k] = aHalo;
+      area += aHalo - aFill;
+      sx += (aHalo - aFill) * (x + 0.5);
+      sy += (aHalo - aFill) * (y + 0.5);
+    } else if (unexplainedSet.has(n)) stillUnexplained.push(pixels[n]!);
+  }
+  // Normalise by the border length: pixels next to the core (coverage >= 0.5) that are not core.
+  let slots = 0;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      if (alpha[y * w + x]! >= 0.5) continue;
+      let near = false;
+      for (let dy = -1; dy <= 1 && !near; dy++) for (let dx = -1; dx <= 1 && !near; dx++) near = (alpha[(y + dy) * w + (x + dx)] ?? 0) >= 0.5 && x + dx >= 0 && x + dx < w;
+      if (near) slots++;
+    }
+  }
+  let width = 0;
+  for (let x = 0; x < w; x++) {
+    let m = 0;
+    for (let y = 0; y < h; y++) m = Math.max(m, alpha[y * w + x]!);
+    width += m;
+  }
+  let height = 0;
+  for (let y = 0; y < h; y++) {
+    let m = 0;
+    for (let x = 0; x < w; x++) m = Math.max(m, alpha[y * w + x]!);
+    height += m;
+  }
+  return {
+    detection: {
+      frame: t,
+      colour: best,
+      // Clean sprites are explained exactly; pixels nothing explains (not fill, outline or halo) count against.
+      purity: explainedMass / (area + stillUnexplained.length),
+      area,
+      cx: sx / area,
+      cy: sy / area,
+      width,
+      height,
+      patch: { x0, y0, w, h, alpha },
+      ink: slots ? ink / slots : 0,
+      halo: slots ? glow / slots : 0,
+    },
+    unexplained: stillUnexplained,
+  };
+}
+
+interface FrameReading {
+  detections: Detection[];
+  spurious: number;
+}
+
+function detectObjects(ctx: FrameContext, t: number): FrameReading {
+  const { frame, size } = ctx;
+  const u = size / 32;
+  const minArea = 3 * u * u;
+  const threshold = Math.max(0.12, 2.5 * Math.sqrt(3) * ctx.noise);
+  const mask = new Uint8Array(size * size);
+  const bg = new Float64Array(3);
+  for (let i = 0; i < size * size; i++) {
+    backgroundAt(ctx, i, bg);
+    const o = i * 3;
+    const d = Math.sqrt((frame[o]! - bg[0]!) ** 2 + (frame[o + 1]! - bg[1]!) ** 2 + (frame[o + 2]! - bg[2]!) ** 2);
+    if (d > threshold) mask[i] = 1;
+  }
+  const detections: Detection[] = [];
+  let spurious = 0;
+  for (const pixels of components(mask, size)) {
+    if (pixels.length < minArea || pixels.length > 0.4 * size * size) {
+      spurious++;
+      continue;
+    }
+    const first = explain(ctx, pixels, t, minArea);
+    if (!first.detection) {
+      spurious++;
+      continue;
+    }
+    // Two touching objects make one region: what the first colour leaves may be a second object.
+    const second = first.unexplained.length >= minArea ? explain(ctx, first.unexplained, t, minArea) : undefined;
+    if (second?.detection && second.detection.colour !== first.detection.colour && colourDistance(COLOUR_RGB[first.detection.colour], ctx.ink) < 0.1) {
+      // A small sprite's ink outline can outweigh its fill: the ink-coloured "object" around
+      // another colour is that sprite's outline. Read the region again with the inner colour.
+      const whole = explain(ctx, pixels, t, minArea, second.detection.colour);
+      if (whole.detection) detections.push(whole.detection);
+      continue;
+    }
+    detections.push(first.detection);
+    if (second?.detection && second.detection.colour !== first.detection.colour) detections.push(second.detection);
+    else if (first.unexplained.length >= minArea) spurious++;
+  }
+  return { detections, spurious };
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Tracks and their readings
+
+interface Track {
+  detections: (Detection | undefined)[];
+  last: Detection;
+}
+
+function track(readings: FrameReading[], size: number): Track[] {
+  const u = size / 32;
+  const tracks: Track[] = [];
+  readings.forEach((reading, t) => {
+    const free = new Set(tracks.map((_, i) => i));
+    // Cheapest pairs first: distance, plus a penalty when the colour differs.
+    const pairs: [number, number, number][] = [];
+    reading.detections.forEach((d, j) => {
+      tracks.forEach((tr, i) => {
+        const gap = t - tr.last.frame;
+        const cost = Math.hypot(d.cx - tr.last.cx, d.cy - tr.last.cy) / Math.max(1, gap) + (d.colour === tr.last.colour ? 0 : 6 * u);
+        if (cost < 12 * u) pairs.push([cost, i, j]);
+      });
+    });
+    pairs.sort((a, b) => a[0] - b[0]);
+    const used = new Set<number>();
+    for (const [, i, j] of pairs) {
+      if (!free.has(i) || used.has(j)) continue;
+      free.delete(i);
+      used.add(j);
+      tracks[i]!.detections[t] = reading.detections[j]!;
+      tracks[i]!.last = reading.detections[j]!;
+    }
+    reading.detections.forEach((d, j) => {
+      if (used.has(j)) return;
+      const detections: (Detection | undefined)[] = new Array(readings.length).fill(undefined);
+      detections[t] = d;
+      tracks.push({ detections, last: d });
+    });
+  });
+  return tracks;
+}
+
+const templateCache = new Map<string, SpriteRaster>();
+
+/** A sharp template of a shape, cached by size and sub-pixel offset (1/8 px). */
+function template(kind: SubjectKind, n: number, cx: number, cy: number): SpriteRaster {
+  const q = (v: number) => Math.round(v * 8) / 8;
+  const ix = Math.floor(cx);
+  const iy = Math.floor(cy);
+  const nq = Math.round(n * 4) / 4;
+  const key = `${kind}|${nq}|${q(cx - ix)}|${q(cy - iy)}`;
+  let r = templateCache.get(key);
+  if (!r) {
+    if (templateCache.size > 20000) templateCache.clear();
+    r = rasterize(kind, nq, q(cx - ix), q(cy - iy), false);
+    templateCache.set(key, r);
+  }
+  return { ...r, x0: r.x0 + ix, y0: r.y0 + iy };
+}
+
+/** Ratio of measured soft extent to true size for each shape (thin parts read a little short). */
+const EXTENT_RATIO: Map<SubjectKind, number> = new Map();
+function extentRatio(kind: SubjectKind): number {
+  let r = EXTENT_RATIO.get(kind);
+  if (r === undefined) {
+    let total = 0;
+    let count = 0;
+    for (const n of [7, 10, 13]) {
+      for (const off of [0, 0.25, 0.5, 0.75]) {
+        const raster = rasterize(kind, n, 16 + off, 16 + off * 0.7, false);
+        const ext = softExtents(raster.fill, raster.w, raster.h);
+        total += Math.max(ext.width, ext.height) / n;
+        count++;
+      }
+    }
+    r = total / count;
+    EXTENT_RATIO.set(kind, r);
+  }
+  return r;
+}
+
+function softExtents(alpha: Float32Array, w: number, h: number): { width: number; height: number } {
+  let width = 0;
+  for (let x = 0; x < w; x++) {
+    let m = 0;
+    for (let y = 0; y < h; y++) m = Math.max(m, alpha[y * w + x]!);
+    width += m;
+  }
+  let height = 0;
+  for (let y = 0; y < h; y++) {
+    let m = 0;
+    for (let x = 0; x < w; x++) m = Math.max(m, alpha[y * w + x]!);
+    height += m;
+  }
+  return { width, height };
+}
+
+/** Soft IoU between a detection's coverage and a shape's template placed on the same centroid. */
+function templateScore(d: Detection, kind: SubjectKind): number {
+  const shape = SHAPES[kind];
+  const n = Math.max(d.width, d.height) / extentRatio(kind);
+  if (!(n > 1)) return 0;
+  const t = template(kind, n, d.cx - (shape.centroidU * n) / 2, d.cy - (shape.centroidV * n) / 2);
+  const { x0, y0, w, h, alpha } = d.patch;
+  let inter = 0;
+  let sumA = 0;
+  let sumT = 0;
+  for (let i = 0; i < alpha.length; i++) sumA += alpha[i]!;
+  for (let j = 0; j < t.h; j++) {
+    const y = t.y0 + j - y0;
+    for (let i = 0; i < t.w; i++) {
+      const v = t.fill[j * t.w + i]!;
+      if (v <= 0) continue;
+      sumT += v;
+      const x = t.x0 + i - x0;
+      if (x >= 0 && x < w && y >= 0 && y < h) inter += Math.min(v, alpha[y * w + x]!);
+    }
+  }
+  const union = sumA + sumT - inter;
+  return union > 0 ? inter / union : 0;
+}
+
+function sizeOf(px: number, frameSize: number): Size {
+  const f = px / frameSize;
+  const mid1 = (SIZE_FRACTION.small + SIZE_FRACTION.medium) / 2;
+  const mid2 = (SIZE_FRACTION.medium + SIZE_FRACTION.large) / 2;
+  return f < mid1 ? 'small' : f < mid2 ? 'medium' : 'large';
+}
+
+function styleOf(ink: number, halo: number): Style {
+  if (ink >= 0.3 && ink >= halo) return 'cartoon';
+  if (halo >= 0.3) return 'neon';
+  return 'plain';
+}
+
+function majority<T>(values: T[], fallback: T): T {
+  const counts = new Map<T, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  let best = fallback;
+  let bestCount = 0;
+  for (const [v, c] of counts) {
+    if (c > bestCount) {
+      best = v;
+      bestCount = c;
+    }
+  }
+  return best;
+}
+
+function readTrack(tr: Track, frames: number, size: number): PerceivedObject {
+  const seen = tr.detections.filter((d): d is Detection => d !== undefined);
+  // Shape: the best-scoring template over the (up to four) largest sightings.
+  const largest = seen
+    .slice()
+    .sort((a, b) => b.area - a.area)
+    .slice(0, 4);
+  const scores = SUBJECT_KINDS.map((kind) => ({ kind, score: largest.reduce((s, d) => s + templateScore(d, kind), 0) / largest.length })).sort((a, b) => b.score - a.score);
+  const kind = scores[0]!.kind;
+  // Colour by coverage-weighted vote; size from the first sightings (growing and shrinking start there).
+  const colourVotes = new Map<Colour, number>();
+  for (const d of seen) colourVotes.set(d.colour, (colourVotes.get(d.colour) ?? 0) + d.area);
+  const colour = [...colourVotes.entries()].reduce((a, b) => (b[1] > a[1] ? b : a))[0];
+  const ratio = extentRatio(kind);
+  const extentOf = (d: Detection) => Math.max(d.width, d.height) / ratio;
+  const sizePx = median(seen.slice(0, 2).map(extentOf));
+  const x = tr.detections.map((d) => (d ? d.cx : NaN));
+  const y = tr.detections.map((d) => (d ? d.cy : NaN));
+  const scale = tr.detections.map((d) => (d ? extentOf(d) / sizePx : NaN));
+  const frameStyle = tr.detections.map((d) => (d ? styleOf(d.ink, d.halo) : undefined));
+  const present = tr.detections.map((d) => d !== undefined);
+  return {
+    kind,
+    kindScore: scores[0]!.score,
+    runnerUp: { kind: scores[1]!.kind, score: scores[1]!.score },
+    colour,
+    purity: seen.reduce((s, d) => s + d.purity, 0) / seen.length,
+    size: sizeOf(sizePx, size),
+    sizePx,
+    style: majority(frameStyle.filter((s): s is Style => s !== undefined), 'plain'),
+    motion: classifyMotion({ x, y, scale }, size),
+    presence: seen.length / frames,
+    present,
+    x,
+    y,
+    scale,
+    frameStyle,
+    detections: tr.detections,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** Reads a video. Never throws on odd pixel values; a video of the wrong layout is an Error. */
+export function perceive(video: Video): Perception {
+  const { frames, height, width } = video;
+  if (height !== width) throw new Error(`perceive: frames must be square, got ${height}x${width}`);
+  if (video.data.length !== frames * height * width * 3) throw new Error(`perceive: data holds ${video.data.length} values, expected ${frames}x${height}x${width}x3`);
+  const size = width;
+  const data = sanitize(video);
+  const reg = register(data, frames, size);
+  const frameLength = size * size * 3;
+
+  // Noise: robust spread of the residual against the registered plate on two frames.
+  const residuals: number[] = [];
+  for (const t of [0, frames >> 1]) {
+    const f = data.subarray(t * frameLength, (t + 1) * frameLength);
+    const ctx = { frame: f, size, plate: reg.plate, gain: reg.gain[t]!, sx: reg.shift[t]![0], sy: reg.shift[t]![1], noise: 0, ink: SCENE_INFO[reg.scene].ink };
+    const bg = new Float64Array(3);
+    for (let i = 0; i < size * size; i += 3) {
+      backgroundAt(ctx, i, bg);
+      for (let c = 0; c < 3; c++) {
+        const r = Math.abs(f[i * 3 + c]! - bg[c]!);
+        if (r < CLIP) residuals.push(r);
+      }
+    }
+  }
+  const noise = 1.4826 * median(residuals);
+
+  const readings: FrameReading[] = [];
+  for (let t = 0; t < frames; t++) {
+    const ctx: FrameContext = {
+      frame: data.subarray(t * frameLength, (t + 1) * frameLength),
+      size,
+      plate: reg.plate,
+      gain: reg.gain[t]!,
+      sx: reg.shift[t]![0],
+      sy: reg.shift[t]![1],
+      noise,
+      ink: SCENE_INFO[reg.scene].ink,
+    };
+    readings.push(detectObjects(ctx, t));
+  }
+
+  // Objects are tracks seen in at least a quarter of the frames; shorter ones are artefacts.
+  const tracks = track(readings, size);
+  const solid = tracks.filter((tr) => tr.detections.filter(Boolean).length >= Math.max(2, frames / 4));
+  const objects = solid.map((tr) => readTrack(tr, frames, size)).sort((a, b) => b.presence - a.presence || b.sizePx - a.sizePx);
+  const shortTracks = tracks.length - solid.length;
+
+  const frameStyles = Array.from({ length: frames }, (_, t) => majority(objects.map((o) => o.frameStyle[t]).filter((s): s is Style => s !== undefined), 'plain' as Style));
+  const counts = Array.from({ length: frames }, (_, t) => objects.filter((o) => o.present[t]).length);
+  let changes = 0;
+  for (let t = 1; t < frames; t++) if (counts[t] !== counts[t - 1]) changes++;
+  let flicker = 0;
+  let shake = 0;
+  for (let t = 1; t < frames; t++) {
+    flicker += Math.abs(reg.gain[t]! - reg.gain[t - 1]!);
+    shake += Math.hypot(reg.shift[t]![0] - reg.shift[t - 1]![0], reg.shift[t]![1] - reg.shift[t - 1]![1]);
+  }
+
+  // Edge softness: sprites' partial-coverage mass relative to their template's.
+  let softObserved = 0;
+  let softTemplate = 0;
+  for (const o of objects) {
+    for (const d of o.detections.filter((d): d is Detection => d !== undefined).slice(0, 3)) {
+      for (const a of d.patch.alpha) softObserved += 4 * a * (1 - a);
+      const n = Math.max(d.width, d.height) / extentRatio(o.kind);
+      const shape = SHAPES[o.kind];
+      const t = template(o.kind, n, d.cx - (shape.centroidU * n) / 2, d.cy - (shape.centroidV * n) / 2);
+      for (const a of t.fill) softTemplate += 4 * a * (1 - a);
+    }
+  }
+  const spurious = readings.reduce((s, r) => s + r.spurious, 0);
+
+  return {
+    frames,
+    size,
+    scene: reg.scene,
+    sceneScore: reg.sceneScore,
+    frameScenes: reg.frameScenes,
+    objects,
+    style: majority(objects.map((o) => o.style), 'plain' as Style),
+    frameStyles,
+    temporal: {
+      gain: reg.gain,
+      shift: reg.shift,
+      flicker: flicker / Math.max(1, frames - 1),
+      shake: (shake / Math.max(1, frames - 1)) * (32 / size),
+      popping: changes / Math.max(1, frames - 1),
+    },
+    quality: {
+      noise,
+      blur: reg.blur,
+      edgeSoftness: softTemplate > 0 ? softObserved / softTemplate : 1,
+      artefacts: (spurious + shortTracks) / frames,
+      backgroundError: reg.backgroundError,
+    },
+  };
+}
+
+export const PERCEIVABLE_STYLES = STYLES;
