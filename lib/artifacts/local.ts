@@ -28,17 +28,60 @@ interface Sidecar {
 
 const tempName = (path: string) => `${path}${TEMP_MARKER}${randomBytes(6).toString('hex')}`;
 
-async function writeAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+/** Writes data to a fresh, fsynced temp file beside `path` and returns its name; on failure nothing remains. */
+async function writeTemp(path: string, data: Uint8Array | string): Promise<string> {
   const tmp = tempName(path);
-  const handle = await open(tmp, 'w');
   try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
+    const handle = await open(tmp, 'wx');
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
   }
-  await rename(tmp, path);
+  return tmp;
+}
+
+/** A lock older than this was left by a writer that died inside the (milliseconds long) commit. */
+const STALE_LOCK_MS = 30_000;
+
+/**
+ * Runs `commit` holding an exclusive lock file for one key, so that concurrent writers of the same key
+ * (in this process or another) publish data and sidecar as a pair and never interleave their renames.
+ * The lock name carries the temp marker: it is invisible to list and removed by cleanupTemp.
+ */
+async function withKeyLock<T>(path: string, commit: () => Promise<T>): Promise<T> {
+  const lock = `${path}${TEMP_MARKER}lock`;
+  for (;;) {
+    try {
+      await (await open(lock, 'wx')).close();
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const info = await stat(lock).catch(() => undefined);
+      if (info && Date.now() - info.mtimeMs > STALE_LOCK_MS) await rm(lock, { force: true });
+      else await new Promise((r) => setTimeout(r, 1 + Math.random() * 5));
+    }
+  }
+  try {
+    return await commit();
+  } finally {
+    await rm(lock, { force: true });
+  }
+}
+
+/** A list prefix must be the start of a valid key: no "..", absolute, backslash or NUL parts. */
+function checkPrefix(prefix: string): void {
+  if (!prefix) return;
+  try {
+    validateKey(`${prefix}_`);
+  } catch (err) {
+    throw new InvalidArtifactKeyError(`artifact prefix "${prefix}" is refused: it is not the start of a valid key (${(err as Error).message})`);
+  }
 }
 
 export class LocalArtifactStore implements ArtifactStore {
@@ -60,25 +103,52 @@ export class LocalArtifactStore implements ArtifactStore {
 
   keyOf(uri: string): string {
     if (!uri.startsWith('file://')) throw new InvalidArtifactKeyError(`${uri} is not in the local store ${this.root}`);
-    const rel = relative(this.dir, fileURLToPath(uri));
-    if (!rel || rel.startsWith('..') || isAbsolute(rel)) throw new InvalidArtifactKeyError(`${uri} is outside the store root ${this.root}`);
+    let path: string;
+    try {
+      path = fileURLToPath(uri);
+    } catch (err) {
+      throw new InvalidArtifactKeyError(`${uri} is not a usable file URI: ${(err as Error).message}`);
+    }
+    const rel = relative(this.dir, path);
+    if (!rel || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel) || uri.endsWith('/')) {
+      throw new InvalidArtifactKeyError(`${uri} is outside the store root ${this.root}`);
+    }
     return validateKey(rel.split(sep).join('/'));
   }
 
-  private async publish(key: string, sha256: string, size: number, opts?: PutOptions): Promise<ArtifactRef> {
+  /**
+   * Publishes a finished temp data file: writes the sidecar to a temp name, then under the key's lock
+   * removes the old sidecar, renames the data, renames the sidecar. A crash between the renames
+   * leaves data without a sidecar (invisible), never new data with an old hash. On failure the temp
+   * files are removed and an existing object is left as it was, unless the failure hit the renames.
+   */
+  private async publish(key: string, dataTmp: string, sha256: string, size: number, opts?: PutOptions): Promise<ArtifactRef> {
+    const path = this.pathOf(key);
+    const sidecarPath = `${path}${SIDECAR_SUFFIX}`;
     const sidecar: Sidecar = { sha256, size, ...(opts?.summary ? { summary: opts.summary } : {}) };
-    await writeAtomic(`${this.pathOf(key)}${SIDECAR_SUFFIX}`, stableStringify(sidecar));
+    let sidecarTmp: string | undefined;
+    try {
+      sidecarTmp = await writeTemp(sidecarPath, stableStringify(sidecar));
+      const finalTmp = sidecarTmp;
+      await withKeyLock(path, async () => {
+        await rm(sidecarPath, { force: true });
+        await rename(dataTmp, path);
+        await rename(finalTmp, sidecarPath);
+      });
+    } catch (err) {
+      await rm(dataTmp, { force: true });
+      if (sidecarTmp) await rm(sidecarTmp, { force: true });
+      throw err;
+    }
     return { uri: this.uriFor(key), sha256, size, ...(opts?.summary ? { summary: opts.summary } : {}) };
   }
 
   async put(key: string, data: Uint8Array | string, opts?: PutOptions): Promise<ArtifactRef> {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     const path = this.pathOf(key);
-    // The sidecar goes first as "not finished" would be wrong; instead remove a stale one so a
-    // crash between the two renames never pairs new data with an old hash.
-    await rm(`${path}${SIDECAR_SUFFIX}`, { force: true });
-    await writeAtomic(path, bytes);
-    return this.publish(key, createHash('sha256').update(bytes).digest('hex'), bytes.byteLength, opts);
+    await mkdir(dirname(path), { recursive: true });
+    const tmp = await writeTemp(path, bytes);
+    return this.publish(key, tmp, createHash('sha256').update(bytes).digest('hex'), bytes.byteLength, opts);
   }
 
   async putJson(key: string, value: unknown, opts?: PutOptions): Promise<ArtifactRef> {
@@ -88,7 +158,6 @@ export class LocalArtifactStore implements ArtifactStore {
   async putFile(key: string, localPath: string, opts?: PutOptions): Promise<ArtifactRef> {
     const path = this.pathOf(key);
     await mkdir(dirname(path), { recursive: true });
-    await rm(`${path}${SIDECAR_SUFFIX}`, { force: true });
     const tmp = tempName(path);
     const hash = createHash('sha256');
     let size = 0;
@@ -100,16 +169,18 @@ export class LocalArtifactStore implements ArtifactStore {
       },
     });
     try {
-      await pipeline(createReadStream(localPath), tap, createWriteStream(tmp));
+      await pipeline(createReadStream(localPath), tap, createWriteStream(tmp, { flags: 'wx' }));
       const handle = await open(tmp, 'r+');
-      await handle.sync();
-      await handle.close();
-      await rename(tmp, path);
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
     } catch (err) {
       await rm(tmp, { force: true });
       throw err;
     }
-    return this.publish(key, hash.digest('hex'), size, opts);
+    return this.publish(key, tmp, hash.digest('hex'), size, opts);
   }
 
   async head(key: string): Promise<ArtifactRef | undefined> {
@@ -180,6 +251,7 @@ export class LocalArtifactStore implements ArtifactStore {
   }
 
   async list(prefix: string): Promise<string[]> {
+    checkPrefix(prefix);
     const keys: string[] = [];
     const walk = async (dir: string): Promise<void> => {
       const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
@@ -212,9 +284,13 @@ export class LocalArtifactStore implements ArtifactStore {
       for (const entry of entries) {
         const path = join(dir, entry.name);
         if (entry.isDirectory()) await walk(path);
-        else if (entry.name.includes(TEMP_MARKER) && (await stat(path)).mtimeMs <= cutoff) {
-          await rm(path, { force: true });
-          removed += 1;
+        else if (entry.name.includes(TEMP_MARKER)) {
+          // A writer may rename its temp file away between readdir and stat: that one is not ours to remove.
+          const info = await stat(path).catch(() => undefined);
+          if (info && info.mtimeMs <= cutoff) {
+            await rm(path, { force: true });
+            removed += 1;
+          }
         }
       }
     };

@@ -1,7 +1,7 @@
 // S3 (or S3-compatible) store. Publishing is atomic by S3's own semantics: a multipart upload is
 // invisible until completed. The sha256 rides in the object's metadata; an object without it was
 // not written by us and does not count as finished.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -14,6 +14,7 @@ import {
   ArtifactIntegrityError,
   ArtifactNotFoundError,
   InvalidArtifactKeyError,
+  TEMP_MARKER,
   validateKey,
   type ArtifactStore,
   type PutOptions,
@@ -22,6 +23,25 @@ import {
 import { stableStringify } from './stable-json';
 
 const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+
+/** A list prefix must be the start of a valid key: no "..", absolute, backslash or NUL parts. */
+function checkPrefix(prefix: string): void {
+  if (!prefix) return;
+  try {
+    validateKey(`${prefix}_`);
+  } catch (err) {
+    throw new InvalidArtifactKeyError(`artifact prefix "${prefix}" is refused: it is not the start of a valid key (${(err as Error).message})`);
+  }
+}
+
+function isValidKey(key: string): boolean {
+  try {
+    validateKey(key);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function isNotFound(err: unknown): boolean {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
@@ -148,7 +168,8 @@ export class S3ArtifactStore implements ArtifactStore {
 
   async getToFile(ref: ArtifactRef, localPath: string): Promise<void> {
     await mkdir(dirname(localPath), { recursive: true });
-    const tmp = `${localPath}.tmp-${process.pid}`;
+    // Unique per call: concurrent downloads to the same path must not share (and truncate) a temp file.
+    const tmp = `${localPath}${TEMP_MARKER}${randomBytes(6).toString('hex')}`;
     const hash = createHash('sha256');
     let size = 0;
     const tap = new Transform({
@@ -171,13 +192,18 @@ export class S3ArtifactStore implements ArtifactStore {
     }
   }
 
+  /** Keys under the prefix; objects whose names are not valid keys (written by others) are left out. */
   async list(prefix: string): Promise<string[]> {
+    checkPrefix(prefix);
     const keys: string[] = [];
     let token: string | undefined;
     const base = this.prefix ? `${this.prefix}/` : '';
     do {
       const out = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: `${base}${prefix}`, ContinuationToken: token }));
-      for (const object of out.Contents ?? []) if (object.Key) keys.push(object.Key.slice(base.length));
+      for (const object of out.Contents ?? []) {
+        const key = object.Key?.slice(base.length);
+        if (key && object.Key!.startsWith(base) && isValidKey(key)) keys.push(key);
+      }
       token = out.IsTruncated ? out.NextContinuationToken : undefined;
     } while (token);
     return keys.sort();

@@ -10,6 +10,7 @@ import { connectClient, connectWorker, ensureTemporal } from '../temporal/connec
 import { parse, requireString, UsageError } from './args';
 import { readStatus, startOrAttach, describeFailure, type FullStatus } from './campaign-client';
 import { progressView, type ProgressView } from './progress';
+import { installWorkerLog } from './worker-log';
 import type { CampaignResult } from '../../workflows/definitions';
 
 export const RUN_HELP = `Usage: dual-ipo run --config FILE [--no-worker] [--detach]
@@ -91,6 +92,7 @@ export async function startAndFollow(options: FollowOptions): Promise<CampaignRe
   if (options.detach) return undefined;
 
   let workersDone: Promise<void> | undefined;
+  if (options.runWorkers) view.line(`worker log: ${installWorkerLog('run')}`);
   const workers = options.runWorkers
     ? await createWorkers({
         connection: await connectWorker(target),

@@ -21,7 +21,7 @@ import {
   STYLES,
   SUBJECT_KINDS,
   colourDistance,
-  neonHalo,
+  NEON_GLOW,
   type Colour,
   type Rgb,
   type Scene,
@@ -61,6 +61,9 @@ export interface PerceivedObject {
   /** Largest extent at the start of the clip, in pixels. */
   sizePx: number;
   style: Style;
+  /** Mean outline and halo evidence over the sightings (see Detection). */
+  ink: number;
+  halo: number;
   motion: MotionReading;
   /** Share of frames the object is seen in. */
   presence: number;
@@ -434,7 +437,7 @@ function explain(ctx: FrameContext, pixels: number[], t: number, minArea: number
     }
   }
   const c = COLOUR_RGB[best];
-  const halo = neonHalo(c);
+  const halo: Rgb = NEON_GLOW;
   // Coverage map of the chosen colour; pixels it cannot explain are outline, halo or another object.
   let x0 = size, y0 = size, x1 = -1, y1 = -1;
   for (const i of pixels) {
@@ -452,9 +455,8 @@ function explain(ctx: FrameContext, pixels: number[], t: number, minArea: number
   const w = x1 - x0 + 1;
   const h = y1 - y0 + 1;
   const alpha = new Float32Array(w * h);
+  let area = 0, sx = 0, sy = 0, explainedMass = 0, ink = 0, glow = 0;
   const unexplained: number[] = [];
-  const border: number[] = [];
-  let area = 0, sx = 0, sy = 0, explainedMass = 0;
   const f = new Float64Array(3);
   const b = new Float64Array(3);
   pixels.forEach((i, n) => {
@@ -469,56 +471,35 @@ function explain(ctx: FrameContext, pixels: number[], t: number, minArea: number
     const ee = e0 * e0 + e1 * e1 + e2 * e2;
     let a = ee > 1e-6 ? ((f[0] - b[0]) * e0 + (f[1] - b[1]) * e1 + (f[2] - b[2]) * e2) / ee : 0;
     a = a < 0 ? 0 : a > 1 ? 1 : a;
-    const res = Math.sqrt((f[0] - b[0] - a * e0) ** 2 + (f[1] - b[1] - a * e1) ** 2 + (f[2] - b[2] - a * e2) ** 2);
-    if (res < 2 * rho) {
-      const x = i % size;
-      const y = (i / size) | 0;
-      alpha[(y - y0) * w + (x - x0)] = a;
-      area += a;
-      sx += a * (x + 0.5);
-      sy += a * (y + 0.5);
-      explainedMass += a * Math.exp(-(res * res) / (rho * rho));
-      if (a < 0.5) border.push(n);
-    } else {
-      border.push(n);
-      unexplained.push(n);
+    let res = Math.sqrt((f[0] - b[0] - a * e0) ** 2 + (f[1] - b[1] - a * e1) ** 2 + (f[2] - b[2] - a * e2) ** 2);
+    // Not pure fill: is it partly outline ink or neon halo? Only the fill's share belongs to the sprite.
+    if (a < 0.98 || res > 0.02) {
+      const [aInk, kInk, resInk] = unmix2(f, b, c, ctx.ink);
+      const [aHalo, kHalo, resHalo] = unmix2(f, b, c, halo);
+      if (resInk < res - 0.02 && resInk <= resHalo) {
+        a = aInk;
+        res = resInk;
+        ink += kInk;
+      } else if (resHalo < res - 0.02) {
+        a = aHalo;
+        res = resHalo;
+        glow += kHalo;
+      }
     }
+    if (res >= 2 * rho) {
+      unexplained.push(i);
+      return;
+    }
+    const x = i % size;
+    const y = (i / size) | 0;
+    alpha[(y - y0) * w + (x - x0)] = a;
+    area += a;
+    sx += a * (x + 0.5);
+    sy += a * (y + 0.5);
+    explainedMass += a * Math.exp(-(res * res) / (rho * rho));
   });
   if (area < minArea) return { unexplained: pixels };
-  // Outline or halo on the border: how much of an ink (or halo) band the border pixels hold.
-  let ink = 0;
-  let glow = 0;
-  const stillUnexplained: number[] = [];
-  const unexplainedSet = new Set(unexplained);
-  for (const n of border) {
-    const o = pixels[n]! * 3;
-    f[0] = frame[o]!;
-    f[1] = frame[o + 1]!;
-    f[2] = frame[o + 2]!;
-    b[0] = bgs[n * 3]!;
-    b[1] = bgs[n * 3 + 1]!;
-    b[2] = bgs[n * 3 + 2]!;
-    const [aInk, kInk, resInk] = unmix2(f, b, c, ctx.ink);
-    const [aHalo, kHalo, resHalo] = unmix2(f, b, c, halo);
-    // Where outline (or halo) and fill share a pixel, only the fill's share belongs to the sprite.
-    const x = pixels[n]! % size;
-    const y = (pixels[n]! / size) | 0;
-    const k = (y - y0) * w + (x - x0);
-    const aFill = alpha[k]!;
-    if (resInk < rho && resInk <= resHalo) {
-      ink += kInk;
-      alpha[k] = aInk;
-      area += aInk - aFill;
-      sx += (aInk - aFill) * (x + 0.5);
-      sy += (aInk - aFill) * (y + 0.5);
-    } else if (resHalo < rho) {
-      glow += kHalo;
-      alpha[k] = aHalo;
-      area += aHalo - aFill;
-      sx += (aHalo - aFill) * (x + 0.5);
-      sy += (aHalo - aFill) * (y + 0.5);
-    } else if (unexplainedSet.has(n)) stillUnexplained.push(pixels[n]!);
-  }
+  const stillUnexplained = unexplained;
   // Normalise by the border length: pixels next to the core (coverage >= 0.5) that are not core.
   let slots = 0;
   for (let y = 0; y < h; y++) {
@@ -775,6 +756,8 @@ function readTrack(tr: Track, frames: number, size: number): PerceivedObject {
   const scale = tr.detections.map((d) => (d ? extentOf(d) / sizePx : NaN));
   const frameStyle = tr.detections.map((d) => (d ? styleOf(d.ink, d.halo) : undefined));
   const present = tr.detections.map((d) => d !== undefined);
+  const ink = seen.reduce((s, d) => s + d.ink, 0) / seen.length;
+  const halo = seen.reduce((s, d) => s + d.halo, 0) / seen.length;
   return {
     kind,
     kindScore: scores[0]!.score,
@@ -783,7 +766,9 @@ function readTrack(tr: Track, frames: number, size: number): PerceivedObject {
     purity: seen.reduce((s, d) => s + d.purity, 0) / seen.length,
     size: sizeOf(sizePx, size),
     sizePx,
-    style: majority(frameStyle.filter((s): s is Style => s !== undefined), 'plain'),
+    style: styleOf(ink, halo),
+    ink,
+    halo,
     motion: classifyMotion({ x, y, scale }, size),
     presence: seen.length / frames,
     present,
@@ -844,7 +829,9 @@ export function perceive(video: Video): Perception {
   const objects = solid.map((tr) => readTrack(tr, frames, size)).sort((a, b) => b.presence - a.presence || b.sizePx - a.sizePx);
   const shortTracks = tracks.length - solid.length;
 
-  const frameStyles = Array.from({ length: frames }, (_, t) => majority(objects.map((o) => o.frameStyle[t]).filter((s): s is Style => s !== undefined), 'plain' as Style));
+  // Style is evidence pooled over objects: absence of an outline on one sprite does not outvote its presence on another.
+  const pooledStyle = (ds: Detection[]) => (ds.length ? styleOf(ds.reduce((s, d) => s + d.ink, 0) / ds.length, ds.reduce((s, d) => s + d.halo, 0) / ds.length) : 'plain');
+  const frameStyles = Array.from({ length: frames }, (_, t) => pooledStyle(objects.map((o) => o.detections[t]).filter((d): d is Detection => d !== undefined)));
   const counts = Array.from({ length: frames }, (_, t) => objects.filter((o) => o.present[t]).length);
   let changes = 0;
   for (let t = 1; t < frames; t++) if (counts[t] !== counts[t - 1]) changes++;
@@ -876,7 +863,7 @@ export function perceive(video: Video): Perception {
     sceneScore: reg.sceneScore,
     frameScenes: reg.frameScenes,
     objects,
-    style: majority(objects.map((o) => o.style), 'plain' as Style),
+    style: objects.length ? styleOf(objects.reduce((s, o) => s + o.ink, 0) / objects.length, objects.reduce((s, o) => s + o.halo, 0) / objects.length) : 'plain',
     frameStyles,
     temporal: {
       gain: reg.gain,

@@ -23,7 +23,7 @@ import {
   actionsOf,
   colourDistance,
   motionPhrase,
-  neonHalo,
+  NEON_GLOW,
   scenesOf,
   subjectsOf,
   type Category,
@@ -137,7 +137,7 @@ function contrasts(colour: Colour, spec: PromptSpec): boolean {
   if (!scene.palette.every((c) => colourDistance(rgb, c) >= MIN_CONTRAST)) return false;
   if (spec.style === 'cartoon') return colourDistance(rgb, scene.ink) >= MIN_CONTRAST;
   if (spec.style === 'neon') {
-    const halo = neonHalo(rgb);
+    const halo = NEON_GLOW;
     return colourDistance(halo, rgb) >= MIN_CONTRAST / 2 && scene.palette.every((c) => colourDistance(halo, c) >= MIN_CONTRAST * 0.8);
   }
   return true;

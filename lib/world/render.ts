@@ -5,7 +5,7 @@ import { Rng, type Seed } from './rng';
 import { validateSpec, type PromptSpec, type Video } from './spec';
 import { rasterize } from './sprites';
 import { layoutRegions, spritePx, trajectory, type Pose } from './trajectories';
-import { COLOUR_RGB, SCENE_INFO, neonHalo, type Motion, type Rgb, type Scene } from './vocabulary';
+import { COLOUR_RGB, SCENE_INFO, NEON_GLOW, type Motion, type Rgb, type Scene } from './vocabulary';
 
 export const DEFAULT_FRAMES = 16;
 export const DEFAULT_SIZE = 32;
@@ -132,7 +132,7 @@ export function renderVideo(spec: PromptSpec, options: RenderOptions): Video {
       const colour = COLOUR_RGB[subject.color];
       const withBand = spec.style !== 'plain';
       const r = rasterize(subject.kind, spritePx(subject, size) * pose.scale, pose.cx, pose.cy, withBand);
-      if (withBand) paint(frame, size, r.x0, r.y0, r.w, r.h, r.band, spec.style === 'cartoon' ? SCENE_INFO[spec.scene].ink : neonHalo(colour));
+      if (withBand) paint(frame, size, r.x0, r.y0, r.w, r.h, r.band, spec.style === 'cartoon' ? SCENE_INFO[spec.scene].ink : NEON_GLOW);
       paint(frame, size, r.x0, r.y0, r.w, r.h, r.fill, colour);
     });
   }

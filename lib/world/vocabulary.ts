@@ -113,14 +113,13 @@ export const COLOUR_RGB: Readonly<Record<Colour, Rgb>> = {
 
 /**
  * Cartoon outlines are drawn in ink that shows on the scene: near black on light scenes, near white
- * on dark ones (see SceneInfo.ink). Neon halos are the sprite colour lifted towards white.
+ * on dark ones (see SceneInfo.ink). Neon halos are electric cyan whatever the sprite's colour: a halo
+ * lifted from the sprite's own colour would be a mix of that colour and white, which perception could
+ * not tell from a white outline.
  */
 export const BLACK_INK: Rgb = [0.04, 0.04, 0.05];
 export const WHITE_INK: Rgb = [0.97, 0.97, 0.97];
-export const NEON_LIFT = 0.5;
-export function neonHalo(c: Rgb): Rgb {
-  return [c[0] + (1 - c[0]) * NEON_LIFT, c[1] + (1 - c[1]) * NEON_LIFT, c[2] + (1 - c[2]) * NEON_LIFT];
-}
+export const NEON_GLOW: Rgb = [0.25, 0.95, 1.0];
 
 // ---------------------------------------------------------------------------------------------
 // Sizes: the largest extent of a sprite, as a share of the frame side (7, 10 and 13 px at 32 px).
