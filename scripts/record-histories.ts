@@ -1,6 +1,8 @@
 // Records workflow histories for the replay tests (test/workflows/replay.test.ts): runs scripted
 // campaigns on the time-skipping server and saves every campaign, round and refinement history.
-// Run after a deliberate, patched workflow change: `node --import tsx scripts/record-histories.ts`.
+// Run after a deliberate, patched workflow change, with a new tag (files are kept per tag, so the
+// histories of every released workflow version stay under test):
+//   node --import tsx scripts/record-histories.ts v3
 // Never re-record to make a failing replay test pass: that failure means running campaigns would break.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -22,6 +24,12 @@ const scenarios: Array<{ name: string; script: Script; config: Record<string, an
   { name: 'eval-gate-rollback', script: { totals: [70, 72, 69, 75] }, config: { campaign: { maxRounds: 3, criticRefinement: 'on-degradation' } } },
 ];
 
+const TAG = process.argv[2];
+if (!TAG || !/^v\d+$/.test(TAG)) {
+  console.error('usage: node --import tsx scripts/record-histories.ts vN   (a new tag; see the files in test/fixtures/histories)');
+  process.exit(2);
+}
+
 const env = await createTimeSkippingEnv();
 await mkdir(OUT, { recursive: true });
 try {
@@ -42,7 +50,7 @@ try {
     for (const workflowId of ids) {
       const history = await env.client.workflow.getHandle(workflowId).fetchHistory().catch(() => undefined);
       if (!history) continue;
-      const file = join(OUT, `${workflowId.replaceAll('/', '__')}.json`);
+      const file = join(OUT, `${TAG}@${workflowId.replaceAll('/', '__')}.json`);
       await writeFile(file, historyToJSON(history));
       console.log(`recorded ${file}`);
     }

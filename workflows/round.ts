@@ -1,5 +1,5 @@
-// One Dual-IPO round (paper 3.3): sample -> label -> PCE-filter -> (SRPO critic refinement when due)
-// -> generator-train -> evaluate -> eval gate. A failed gate or an abnormal training loss rolls the
+// One Dual-IPO round (paper 3.3): sample -> label -> PCE-filter -> (SRPO critic refinement when due;
+// an accepted critic re-labels the round's samples) -> generator-train -> evaluate -> eval gate. A failed gate or an abnormal training loss rolls the
 // generator back to the champion; the round's lineage manifest is written whatever happens.
 import {
   ApplicationFailure,
@@ -10,6 +10,7 @@ import {
   executeChild,
   getExternalWorkflowHandle,
   isCancellation,
+  patched,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -39,7 +40,7 @@ import { CampaignIdKey, GateOutcomeKey, RoundKey, StageKey } from './search-attr
 export async function dualIpoRound(input: RoundInput): Promise<RoundOutcome> {
   const { config, campaignId, round, champion } = input;
   const refine = input.refineCritic && config.campaign.criticRefinement !== 'never';
-  const stagesTotal = refine ? 7 : 6;
+  let stagesTotal = refine ? 7 : 6;
   const startedAt = new Date().toISOString();
   let stage = 'starting';
   let stagesDone = 0;
@@ -163,6 +164,17 @@ export async function dualIpoRound(input: RoundInput): Promise<RoundOutcome> {
       if (refinement.accepted) {
         critic = refinement.critic;
         await book.promoteChampion({ store: input.store, campaignId, kind: 'critic', version: critic.version, ref: critic.ref, round, reason: refinement.gate.reason });
+        // Paper 3.3: the updated critic re-scores the round's videos and rebuilds the preference
+        // data the generator trains on. Rounds recorded before this change trained on the old labels.
+        if (patched('relabel-after-critic-update')) {
+          stagesTotal += 2;
+          const relabelled = await stages.run('label', { critic: critic.ref, samples: outputs.samples }, labelParams, 'relabel');
+          const refiltered = await stages.run('pceFilter', { labels: requireOutput(relabelled, 'labels'), critic: critic.ref }, labelParams, 'relabel');
+          outputs.labelsBeforeCriticUpdate = outputs.labels;
+          outputs.preferencesBeforeCriticUpdate = outputs.preferences;
+          outputs.labels = requireOutput(relabelled, 'labels');
+          outputs.preferences = requireOutput(refiltered, 'preferences');
+        }
       }
     }
 

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ArtifactRef } from './types';
-import type { ArtifactStore } from './store';
+import { ArtifactNotFoundError, type ArtifactStore } from './store';
 import { sha256Hex, stableStringify } from './stable-json';
 
 export { sha256Hex, stableStringify };
@@ -62,9 +62,10 @@ export function configHash(config: unknown): string {
   return sha256Hex(stableStringify(config));
 }
 
-let cachedVersion: string | undefined;
+const cachedVersions = new Map<string, string>();
 export function codeVersion(repoDir = join(import.meta.dirname, '..', '..')): string {
-  if (cachedVersion) return cachedVersion;
+  const cached = cachedVersions.get(repoDir);
+  if (cached) return cached;
   let version = 'unknown';
   try {
     version = (JSON.parse(readFileSync(join(repoDir, 'package.json'), 'utf8')) as { version: string }).version;
@@ -77,7 +78,7 @@ export function codeVersion(repoDir = join(import.meta.dirname, '..', '..')): st
   } catch {
     // not a git checkout
   }
-  cachedVersion = version;
+  cachedVersions.set(repoDir, version);
   return version;
 }
 
@@ -90,7 +91,7 @@ export async function writeManifest(store: ArtifactStore, manifest: RoundManifes
 
 export async function readManifest(store: ArtifactStore, refOrKey: ArtifactRef | string): Promise<RoundManifest> {
   const ref = typeof refOrKey === 'string' ? await store.head(refOrKey) : refOrKey;
-  if (!ref) throw new Error(`no manifest at ${typeof refOrKey === 'string' ? store.uriFor(refOrKey) : ''}`);
+  if (!ref) throw new ArtifactNotFoundError(`no round manifest at ${store.uriFor(refOrKey as string)}`);
   const manifest = await store.getJson<RoundManifest>(ref);
   if (manifest?.schema !== 'dual-ipo/round-manifest@1') {
     throw new Error(`${ref.uri} is not a round manifest (schema "${String(manifest?.schema)}", expected "dual-ipo/round-manifest@1")`);

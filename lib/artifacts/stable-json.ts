@@ -2,6 +2,8 @@
 import { createHash } from 'node:crypto';
 
 function sortKeys(value: unknown): unknown {
+  // As JSON.stringify does: a value with toJSON (Date, Buffer, ...) is serialized as what it returns.
+  if (value && typeof (value as { toJSON?: unknown }).toJSON === 'function') value = (value as { toJSON(): unknown }).toJSON();
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value && typeof value === 'object') {
     return Object.fromEntries(

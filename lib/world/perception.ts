@@ -178,23 +178,65 @@ function plate(scene: Scene, size: number, blur: number): Float32Array {
   return p;
 }
 
-/** Mean over a subsampled grid of min(CLIP, |frame/gain - shifted plate|): sprites weigh at most CLIP per pixel. */
-function clippedDistance(frame: Float32Array, p: Float32Array, size: number, gain: number, sx: number, sy: number, step: number): number {
-  let total = 0;
-  let n = 0;
-  const inv = 1 / gain;
-  for (let y = step >> 1; y < size; y += step) {
-    const py = Math.min(size - 1, Math.max(0, y - sy));
-    for (let x = step >> 1; x < size; x += step) {
-      const px = Math.min(size - 1, Math.max(0, x - sx));
-      const o = (y * size + x) * 3;
-      const q = (py * size + px) * 3;
-      const d = Math.abs(frame[o]! * inv - p[q]!) + Math.abs(frame[o + 1]! * inv - p[q + 1]!) + Math.abs(frame[o + 2]! * inv - p[q + 2]!);
-      total += d < CLIP ? d : CLIP;
-      n++;
+const clamp01 = (v: number) => (v < 0 ? 0 : v > 1 ? 1 : v);
+
+/** Sample points of a plate: a regular grid (for the scene) and its edge pixels (for shift and blur). */
+interface Samples {
+  grid: Int32Array;
+  edges: Int32Array;
+}
+
+const sampleCache = new Map<string, Samples>();
+function samples(scene: Scene, size: number): Samples {
+  const key = `${scene}@${size}`;
+  let s = sampleCache.get(key);
+  if (!s) {
+    const p = background(scene, size);
+    const step = size >= 32 ? 4 : 2;
+    const grid: number[] = [];
+    for (let y = step >> 1; y < size; y += step) for (let x = step >> 1; x < size; x += step) grid.push(y * size + x);
+    // Shifts and blur only show where the plate changes: sample the pixels next to an edge.
+    const edges: number[] = [];
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size; x++) {
+        const o = (y * size + x) * 3;
+        let edge = false;
+        for (const [dx, dy] of [[1, 0], [0, 1], [-1, 0], [0, -1]]) {
+          const nx = x + dx!;
+          const ny = y + dy!;
+          if (nx < 0 || ny < 0 || nx >= size || ny >= size) continue;
+          const q = (ny * size + nx) * 3;
+          if (Math.abs(p[o]! - p[q]!) + Math.abs(p[o + 1]! - p[q + 1]!) + Math.abs(p[o + 2]! - p[q + 2]!) > 0.06) edge = true;
+        }
+        if (edge) edges.push(y * size + x);
+      }
     }
+    const keep = Math.ceil(edges.length / 256);
+    s = { grid: Int32Array.from(grid), edges: Int32Array.from(edges.filter((_, i) => i % keep === 0)) };
+    sampleCache.set(key, s);
   }
-  return total / n;
+  return s;
+}
+
+/** Mean over sample pixels of min(CLIP, |frame/gain - shifted plate|): sprites weigh at most CLIP per pixel. */
+function clippedDistance(frame: Float32Array, p: Float32Array, size: number, gain: number, sx: number, sy: number, at: Int32Array): number {
+  if (at.length === 0) return 0;
+  let total = 0;
+  const inv = 1 / gain;
+  for (let k = 0; k < at.length; k++) {
+    const i = at[k]!;
+    const x = i % size;
+    const y = (i / size) | 0;
+    let px = x - sx;
+    let py = y - sy;
+    px = px < 0 ? 0 : px >= size ? size - 1 : px;
+    py = py < 0 ? 0 : py >= size ? size - 1 : py;
+    const o = i * 3;
+    const q = (py * size + px) * 3;
+    const d = Math.abs(frame[o]! * inv - p[q]!) + Math.abs(frame[o + 1]! * inv - p[q + 1]!) + Math.abs(frame[o + 2]! * inv - p[q + 2]!);
+    total += d < CLIP ? d : CLIP;
+  }
+  return total / at.length;
 }
 
 function median(values: number[]): number {
@@ -202,6 +244,19 @@ function median(values: number[]): number {
   const s = values.slice().sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Quantile of values in [0, CLIP) from a histogram (no sort: this runs over whole frames). */
+function quantile(hist: Uint32Array, q: number, binWidth: number): number {
+  let total = 0;
+  for (let i = 0; i < hist.length; i++) total += hist[i]!;
+  if (total === 0) return 0;
+  let seen = 0;
+  for (let i = 0; i < hist.length; i++) {
+    seen += hist[i]!;
+    if (seen >= q * total) return (i + 0.5) * binWidth;
+  }
+  return hist.length * binWidth;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -215,94 +270,109 @@ interface Registration {
   shift: [number, number][];
   blur: number;
   plate: Float32Array;
-  backgroundError: number;
 }
+
+const NEIGHBOURS = [
+  [1, 0],
+  [-1, 0],
+  [0, 1],
+  [0, -1],
+  [1, 1],
+  [1, -1],
+  [-1, 1],
+  [-1, -1],
+] as const;
 
 function register(data: Float32Array, frames: number, size: number): Registration {
   const frameLength = size * size * 3;
   const frame = (t: number) => data.subarray(t * frameLength, (t + 1) * frameLength);
-  const step = size >= 32 ? 2 : 1;
 
   // Scene: per frame, the plate at the least clipped distance; the clip's scene minimises the sum.
-  const totals = new Map<Scene, number>(SCENES.map((s) => [s, 0]));
+  const totals = new Float64Array(SCENES.length);
   const frameScenes: Scene[] = [];
   for (let t = 0; t < frames; t++) {
-    let best: Scene = SCENES[0];
+    let best = 0;
     let bestD = Infinity;
-    for (const s of SCENES) {
-      const d = clippedDistance(frame(t), background(s, size), size, 1, 0, 0, step * 2);
-      totals.set(s, totals.get(s)! + d);
+    for (let k = 0; k < SCENES.length; k++) {
+      const scene = SCENES[k]!;
+      const d = clippedDistance(frame(t), background(scene, size), size, 1, 0, 0, samples(scene, size).grid);
+      totals[k] = totals[k]! + d;
       if (d < bestD) {
         bestD = d;
-        best = s;
+        best = k;
       }
     }
-    frameScenes.push(best);
+    frameScenes.push(SCENES[best]!);
   }
-  const scene = [...totals.entries()].reduce((a, b) => (b[1] < a[1] ? b : a))[0];
+  let sceneIndex = 0;
+  for (let k = 1; k < SCENES.length; k++) if (totals[k]! < totals[sceneIndex]!) sceneIndex = k;
+  const scene = SCENES[sceneIndex]!;
+  const { grid, edges } = samples(scene, size);
 
-  // Gain: median luminance ratio to the plate (sprites are a minority of pixels).
+  // Gain: median luminance ratio to the plate over the grid (sprites are a minority of pixels).
   const base = background(scene, size);
   const gain: number[] = [];
   for (let t = 0; t < frames; t++) {
     const f = frame(t);
     const ratios: number[] = [];
-    for (let i = 0; i < size * size; i += step) {
-      const pl = lum(base[i * 3]!, base[i * 3 + 1]!, base[i * 3 + 2]!);
-      if (pl > 0.08) ratios.push(lum(f[i * 3]!, f[i * 3 + 1]!, f[i * 3 + 2]!) / pl);
+    for (let k = 0; k < grid.length; k++) {
+      const o = grid[k]! * 3;
+      const pl = lum(base[o]!, base[o + 1]!, base[o + 2]!);
+      if (pl > 0.08) ratios.push(lum(f[o]!, f[o + 1]!, f[o + 2]!) / pl);
     }
     const g = ratios.length ? median(ratios) : 1;
     gain.push(Math.abs(g - 1) < 0.01 || !Number.isFinite(g) ? 1 : Math.min(3, Math.max(0.3, g)));
   }
 
-  // Shift: greedy descent from no shift over a small window (shake is a few pixels).
+  // Shift: greedy descent from no shift, judged on the plate's edges (shake is a few pixels).
   const maxShift = Math.max(2, Math.round((4 * size) / 32));
   const shift: [number, number][] = [];
   for (let t = 0; t < frames; t++) {
     let sx = 0;
     let sy = 0;
-    let d = clippedDistance(frame(t), base, size, gain[t]!, 0, 0, step);
-    for (let iter = 0; iter < 2 * maxShift; iter++) {
-      let moved = false;
-      for (const [ex, ey] of [[1, 0], [-1, 0], [0, 1], [0, -1], [1, 1], [1, -1], [-1, 1], [-1, -1]] as const) {
-        const nx = sx + ex;
-        const ny = sy + ey;
-        if (Math.abs(nx) > maxShift || Math.abs(ny) > maxShift) continue;
-        const nd = clippedDistance(frame(t), base, size, gain[t]!, nx, ny, step);
-        if (nd < d - 1e-4) {
-          d = nd;
-          sx = nx;
-          sy = ny;
-          moved = true;
+    if (edges.length >= 8) {
+      let d = clippedDistance(frame(t), base, size, gain[t]!, 0, 0, edges);
+      for (let iter = 0; iter < 2 * maxShift && d > 1e-3; iter++) {
+        let moved = false;
+        for (const [ex, ey] of NEIGHBOURS) {
+          const nx = sx + ex;
+          const ny = sy + ey;
+          if (Math.abs(nx) > maxShift || Math.abs(ny) > maxShift) continue;
+          const nd = clippedDistance(frame(t), base, size, gain[t]!, nx, ny, edges);
+          if (nd < d - 1e-4) {
+            d = nd;
+            sx = nx;
+            sy = ny;
+            moved = true;
+          }
         }
+        if (!moved) break;
       }
-      if (!moved) break;
     }
     shift.push([sx, sy]);
   }
 
-  // Blur: the level whose blurred plate best matches a few frames.
+  // Blur: the level whose blurred plate best matches a few frames at the edges.
   const probe = [0, frames >> 1, frames - 1];
   let blur = 0;
-  let bestD = Infinity;
-  let sharpD = Infinity;
-  for (const b of BLURS) {
-    const p = plate(scene, size, b);
-    let d = 0;
-    for (const t of probe) d += clippedDistance(frame(t), p, size, gain[t]!, shift[t]![0], shift[t]![1], step);
-    if (b === 0) sharpD = d;
-    if (d < bestD - 1e-4) {
-      bestD = d;
-      blur = b;
+  if (edges.length >= 8) {
+    let bestD = Infinity;
+    let sharpD = Infinity;
+    for (const b of BLURS) {
+      const p = plate(scene, size, b);
+      let d = 0;
+      for (const t of probe) d += clippedDistance(frame(t), p, size, gain[t]!, shift[t]![0], shift[t]![1], edges);
+      if (b === 0) sharpD = d;
+      if (d < bestD - 1e-4) {
+        bestD = d;
+        blur = b;
+      }
     }
+    if (bestD > 0.9 * sharpD) blur = 0; // no clear gain: keep the sharp plate
   }
-  if (bestD > 0.97 * sharpD) blur = 0; // no clear gain: keep the sharp plate
-  const registered = plate(scene, size, blur);
-  const backgroundError = bestD / probe.length;
   // 1 when frames match the plate, 0 when they are as far from it as from a clearly different scene.
-  const sorted = [...totals.values()].sort((a, b) => a - b);
-  const sceneScore = Math.max(0, Math.min(1, 1 - sorted[0]! / frames / 0.08));
-  return { scene, sceneScore, frameScenes, gain, shift, blur, plate: registered, backgroundError };
+  const sceneScore = Math.max(0, Math.min(1, 1 - totals[sceneIndex]! / frames / 0.08));
+  return { scene, sceneScore, frameScenes, gain, shift, blur, plate: plate(scene, size, blur) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -310,30 +380,37 @@ function register(data: Float32Array, frames: number, size: number): Registratio
 
 interface FrameContext {
   frame: Float32Array;
+  /** The registered background of this frame (plate shifted, scaled by the gain, blurred). */
+  bg: Float32Array;
   size: number;
-  plate: Float32Array;
-  gain: number;
-  sx: number;
-  sy: number;
   noise: number;
   ink: Rgb;
 }
 
-/** The registered background at pixel index i (into bg, 3 values). */
-function backgroundAt(ctx: FrameContext, i: number, bg: Float64Array): void {
-  const { size, plate: p, gain, sx, sy } = ctx;
-  const x = i % size;
-  const y = (i / size) | 0;
-  const px = Math.min(size - 1, Math.max(0, x - sx));
-  const py = Math.min(size - 1, Math.max(0, y - sy));
-  const q = (py * size + px) * 3;
-  bg[0] = Math.min(1, p[q]! * gain);
-  bg[1] = Math.min(1, p[q + 1]! * gain);
-  bg[2] = Math.min(1, p[q + 2]! * gain);
+/** The plate as this frame shows it: shifted by the camera and scaled by the brightness gain. */
+function registeredBackground(p: Float32Array, size: number, gain: number, sx: number, sy: number): Float32Array {
+  const out = new Float32Array(size * size * 3);
+  for (let y = 0; y < size; y++) {
+    let py = y - sy;
+    py = py < 0 ? 0 : py >= size ? size - 1 : py;
+    for (let x = 0; x < size; x++) {
+      let px = x - sx;
+      px = px < 0 ? 0 : px >= size ? size - 1 : px;
+      const o = (y * size + x) * 3;
+      const q = (py * size + px) * 3;
+      out[o] = Math.min(1, p[q]! * gain);
+      out[o + 1] = Math.min(1, p[q + 1]! * gain);
+      out[o + 2] = Math.min(1, p[q + 2]! * gain);
+    }
+  }
+  return out;
 }
 
-/** Least squares f - b = a (c - b) + k (e - b) with a, k in [0, 1]: returns [a, k, residual]. */
-function unmix2(f: ArrayLike<number>, b: ArrayLike<number>, c: Rgb, e: Rgb): [number, number, number] {
+/**
+ * Least squares f - b = a (c - b) + k (e - b) with a, k in [0, 1]: a pixel as a mix of background,
+ * fill colour c and outline colour e. Writes [a, k, residual] into `out`.
+ */
+function unmix2(f: Float64Array, b: Float64Array, c: Rgb, e: Rgb, out: Float64Array): void {
   const u0 = c[0] - b[0]!, u1 = c[1] - b[1]!, u2 = c[2] - b[2]!;
   const v0 = e[0] - b[0]!, v1 = e[1] - b[1]!, v2 = e[2] - b[2]!;
   const r0 = f[0]! - b[0]!, r1 = f[1]! - b[1]!, r2 = f[2]! - b[2]!;
@@ -349,22 +426,33 @@ function unmix2(f: ArrayLike<number>, b: ArrayLike<number>, c: Rgb, e: Rgb): [nu
     a = (vv * ur - uv * vr) / det;
     k = (uu * vr - uv * ur) / det;
   }
-  const clamp = (v: number) => (v < 0 ? 0 : v > 1 ? 1 : v);
-  if (a < 0 || a > 1 || k < 0 || k > 1 || det <= 1e-9) {
-    // Constrained: the better of the one-colour fits, then clamp the pair.
-    const aOnly = uu > 0 ? clamp(ur / uu) : 0;
-    const kOnly = vv > 0 ? clamp(vr / vv) : 0;
-    const resA = (r0 - aOnly * u0) ** 2 + (r1 - aOnly * u1) ** 2 + (r2 - aOnly * u2) ** 2;
-    const resK = (r0 - kOnly * v0) ** 2 + (r1 - kOnly * v1) ** 2 + (r2 - kOnly * v2) ** 2;
-    const ca = clamp(a);
-    const ck = clamp(k);
-    const resBoth = det > 1e-9 ? (r0 - ca * u0 - ck * v0) ** 2 + (r1 - ca * u1 - ck * v1) ** 2 + (r2 - ca * u2 - ck * v2) ** 2 : Infinity;
-    if (resA <= resK && resA <= resBoth) return [aOnly, 0, Math.sqrt(resA)];
-    if (resK <= resBoth) return [0, kOnly, Math.sqrt(resK)];
-    return [ca, ck, Math.sqrt(resBoth)];
+  if (det > 1e-9 && a >= 0 && a <= 1 && k >= 0 && k <= 1) {
+    out[0] = a;
+    out[1] = k;
+    out[2] = Math.sqrt((r0 - a * u0 - k * v0) ** 2 + (r1 - a * u1 - k * v1) ** 2 + (r2 - a * u2 - k * v2) ** 2);
+    return;
   }
-  const res = (r0 - a * u0 - k * v0) ** 2 + (r1 - a * u1 - k * v1) ** 2 + (r2 - a * u2 - k * v2) ** 2;
-  return [a, k, Math.sqrt(res)];
+  // Constrained: the best of the one-colour fits and the clamped pair.
+  const aOnly = uu > 0 ? clamp01(ur / uu) : 0;
+  const kOnly = vv > 0 ? clamp01(vr / vv) : 0;
+  const resA = (r0 - aOnly * u0) ** 2 + (r1 - aOnly * u1) ** 2 + (r2 - aOnly * u2) ** 2;
+  const resK = (r0 - kOnly * v0) ** 2 + (r1 - kOnly * v1) ** 2 + (r2 - kOnly * v2) ** 2;
+  const ca = clamp01(a);
+  const ck = clamp01(k);
+  const resBoth = det > 1e-9 ? (r0 - ca * u0 - ck * v0) ** 2 + (r1 - ca * u1 - ck * v1) ** 2 + (r2 - ca * u2 - ck * v2) ** 2 : Infinity;
+  if (resA <= resK && resA <= resBoth) {
+    out[0] = aOnly;
+    out[1] = 0;
+    out[2] = Math.sqrt(resA);
+  } else if (resK <= resBoth) {
+    out[0] = 0;
+    out[1] = kOnly;
+    out[2] = Math.sqrt(resK);
+  } else {
+    out[0] = ca;
+    out[1] = ck;
+    out[2] = Math.sqrt(resBoth);
+  }
 }
 
 /** Components of the foreground mask (8-connected), as lists of pixel indices. */
@@ -403,33 +491,27 @@ function components(mask: Uint8Array, size: number): number[][] {
   return out;
 }
 
-/** Explains a set of pixels as one palette colour over the background; returns the detection or undefined. */
+/** Explains a set of pixels as one palette colour over the background (with outline or halo). */
 function explain(ctx: FrameContext, pixels: number[], t: number, minArea: number, forced?: Colour): { detection?: Detection; unexplained: number[] } {
-  const { frame, size, noise } = ctx;
+  const { frame, bg, size, noise } = ctx;
   const rho = Math.max(0.08, 2 * Math.sqrt(3) * noise);
-  const bg = new Float64Array(3);
-  const bgs = new Float64Array(pixels.length * 3);
-  pixels.forEach((i, n) => {
-    backgroundAt(ctx, i, bg);
-    bgs.set(bg, n * 3);
-  });
+  const rho2 = rho * rho;
   // Score each palette colour by the coverage it explains cleanly.
-  let best: Colour = COLOURS[0];
+  let best: Colour = forced ?? COLOURS[0];
   let bestScore = -1;
   for (const colour of forced ? [forced] : COLOURS) {
     const c = COLOUR_RGB[colour];
     let score = 0;
     for (let n = 0; n < pixels.length; n++) {
       const o = pixels[n]! * 3;
-      const b0 = bgs[n * 3]!, b1 = bgs[n * 3 + 1]!, b2 = bgs[n * 3 + 2]!;
+      const b0 = bg[o]!, b1 = bg[o + 1]!, b2 = bg[o + 2]!;
       const e0 = c[0] - b0, e1 = c[1] - b1, e2 = c[2] - b2;
       const ee = e0 * e0 + e1 * e1 + e2 * e2;
       if (ee < 1e-6) continue;
       const f0 = frame[o]! - b0, f1 = frame[o + 1]! - b1, f2 = frame[o + 2]! - b2;
-      let a = (f0 * e0 + f1 * e1 + f2 * e2) / ee;
-      a = a < 0 ? 0 : a > 1 ? 1 : a;
+      const a = clamp01((f0 * e0 + f1 * e1 + f2 * e2) / ee);
       const res2 = (f0 - a * e0) ** 2 + (f1 - a * e1) ** 2 + (f2 - a * e2) ** 2;
-      score += a * Math.exp(-res2 / (rho * rho));
+      score += a * Math.exp(-res2 / rho2);
     }
     if (score > bestScore) {
       bestScore = score;
@@ -438,11 +520,11 @@ function explain(ctx: FrameContext, pixels: number[], t: number, minArea: number
   }
   const c = COLOUR_RGB[best];
   const halo: Rgb = NEON_GLOW;
-  // Coverage map of the chosen colour; pixels it cannot explain are outline, halo or another object.
+  // Coverage map of the chosen colour over the region's box grown by one pixel.
   let x0 = size, y0 = size, x1 = -1, y1 = -1;
-  for (const i of pixels) {
-    const x = i % size;
-    const y = (i / size) | 0;
+  for (let n = 0; n < pixels.length; n++) {
+    const x = pixels[n]! % size;
+    const y = (pixels[n]! / size) | 0;
     if (x < x0) x0 = x;
     if (x > x1) x1 = x;
     if (y < y0) y0 = y;
@@ -459,36 +541,38 @@ function explain(ctx: FrameContext, pixels: number[], t: number, minArea: number
   const unexplained: number[] = [];
   const f = new Float64Array(3);
   const b = new Float64Array(3);
-  pixels.forEach((i, n) => {
+  const fitInk = new Float64Array(3);
+  const fitHalo = new Float64Array(3);
+  for (let n = 0; n < pixels.length; n++) {
+    const i = pixels[n]!;
     const o = i * 3;
     f[0] = frame[o]!;
     f[1] = frame[o + 1]!;
     f[2] = frame[o + 2]!;
-    b[0] = bgs[n * 3]!;
-    b[1] = bgs[n * 3 + 1]!;
-    b[2] = bgs[n * 3 + 2]!;
+    b[0] = bg[o]!;
+    b[1] = bg[o + 1]!;
+    b[2] = bg[o + 2]!;
     const e0 = c[0] - b[0], e1 = c[1] - b[1], e2 = c[2] - b[2];
     const ee = e0 * e0 + e1 * e1 + e2 * e2;
-    let a = ee > 1e-6 ? ((f[0] - b[0]) * e0 + (f[1] - b[1]) * e1 + (f[2] - b[2]) * e2) / ee : 0;
-    a = a < 0 ? 0 : a > 1 ? 1 : a;
+    let a = ee > 1e-6 ? clamp01(((f[0] - b[0]) * e0 + (f[1] - b[1]) * e1 + (f[2] - b[2]) * e2) / ee) : 0;
     let res = Math.sqrt((f[0] - b[0] - a * e0) ** 2 + (f[1] - b[1] - a * e1) ** 2 + (f[2] - b[2] - a * e2) ** 2);
     // Not pure fill: is it partly outline ink or neon halo? Only the fill's share belongs to the sprite.
     if (a < 0.98 || res > 0.02) {
-      const [aInk, kInk, resInk] = unmix2(f, b, c, ctx.ink);
-      const [aHalo, kHalo, resHalo] = unmix2(f, b, c, halo);
-      if (resInk < res - 0.02 && resInk <= resHalo) {
-        a = aInk;
-        res = resInk;
-        ink += kInk;
-      } else if (resHalo < res - 0.02) {
-        a = aHalo;
-        res = resHalo;
-        glow += kHalo;
+      unmix2(f, b, c, ctx.ink, fitInk);
+      unmix2(f, b, c, halo, fitHalo);
+      if (fitInk[2]! < res - 0.02 && fitInk[2]! <= fitHalo[2]!) {
+        a = fitInk[0]!;
+        res = fitInk[2]!;
+        ink += fitInk[1]!;
+      } else if (fitHalo[2]! < res - 0.02) {
+        a = fitHalo[0]!;
+        res = fitHalo[2]!;
+        glow += fitHalo[1]!;
       }
     }
     if (res >= 2 * rho) {
       unexplained.push(i);
-      return;
+      continue;
     }
     const x = i % size;
     const y = (i / size) | 0;
@@ -496,38 +580,33 @@ function explain(ctx: FrameContext, pixels: number[], t: number, minArea: number
     area += a;
     sx += a * (x + 0.5);
     sy += a * (y + 0.5);
-    explainedMass += a * Math.exp(-(res * res) / (rho * rho));
-  });
+    explainedMass += a * Math.exp(-(res * res) / rho2);
+  }
   if (area < minArea) return { unexplained: pixels };
-  const stillUnexplained = unexplained;
-  // Normalise by the border length: pixels next to the core (coverage >= 0.5) that are not core.
+  // Outline and halo strength per border slot: pixels next to the core (coverage >= 0.5) that are not core.
   let slots = 0;
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       if (alpha[y * w + x]! >= 0.5) continue;
       let near = false;
-      for (let dy = -1; dy <= 1 && !near; dy++) for (let dx = -1; dx <= 1 && !near; dx++) near = (alpha[(y + dy) * w + (x + dx)] ?? 0) >= 0.5 && x + dx >= 0 && x + dx < w;
+      for (let dy = -1; dy <= 1 && !near; dy++) {
+        const ny = y + dy;
+        if (ny < 0 || ny >= h) continue;
+        for (let dx = -1; dx <= 1 && !near; dx++) {
+          const nx = x + dx;
+          if (nx >= 0 && nx < w && alpha[ny * w + nx]! >= 0.5) near = true;
+        }
+      }
       if (near) slots++;
     }
   }
-  let width = 0;
-  for (let x = 0; x < w; x++) {
-    let m = 0;
-    for (let y = 0; y < h; y++) m = Math.max(m, alpha[y * w + x]!);
-    width += m;
-  }
-  let height = 0;
-  for (let y = 0; y < h; y++) {
-    let m = 0;
-    for (let x = 0; x < w; x++) m = Math.max(m, alpha[y * w + x]!);
-    height += m;
-  }
+  const { width, height } = softExtents(alpha, w, h);
   return {
     detection: {
       frame: t,
       colour: best,
       // Clean sprites are explained exactly; pixels nothing explains (not fill, outline or halo) count against.
-      purity: explainedMass / (area + stillUnexplained.length),
+      purity: explainedMass / (area + unexplained.length),
       area,
       cx: sx / area,
       cy: sy / area,
@@ -537,7 +616,7 @@ function explain(ctx: FrameContext, pixels: number[], t: number, minArea: number
       ink: slots ? ink / slots : 0,
       halo: slots ? glow / slots : 0,
     },
-    unexplained: stillUnexplained,
+    unexplained,
   };
 }
 
@@ -547,17 +626,16 @@ interface FrameReading {
 }
 
 function detectObjects(ctx: FrameContext, t: number): FrameReading {
-  const { frame, size } = ctx;
+  const { frame, bg, size } = ctx;
   const u = size / 32;
   const minArea = 3 * u * u;
   const threshold = Math.max(0.12, 2.5 * Math.sqrt(3) * ctx.noise);
+  const t2 = threshold * threshold;
   const mask = new Uint8Array(size * size);
-  const bg = new Float64Array(3);
   for (let i = 0; i < size * size; i++) {
-    backgroundAt(ctx, i, bg);
     const o = i * 3;
-    const d = Math.sqrt((frame[o]! - bg[0]!) ** 2 + (frame[o + 1]! - bg[1]!) ** 2 + (frame[o + 2]! - bg[2]!) ** 2);
-    if (d > threshold) mask[i] = 1;
+    const d2 = (frame[o]! - bg[o]!) ** 2 + (frame[o + 1]! - bg[o + 1]!) ** 2 + (frame[o + 2]! - bg[o + 2]!) ** 2;
+    if (d2 > t2) mask[i] = 1;
   }
   const detections: Detection[] = [];
   let spurious = 0;
@@ -630,9 +708,9 @@ function track(readings: FrameReading[], size: number): Track[] {
 
 const templateCache = new Map<string, SpriteRaster>();
 
-/** A sharp template of a shape, cached by size and sub-pixel offset (1/8 px). */
+/** A sharp template of a shape, cached by size (1/4 px) and sub-pixel offset (1/4 px). */
 function template(kind: SubjectKind, n: number, cx: number, cy: number): SpriteRaster {
-  const q = (v: number) => Math.round(v * 8) / 8;
+  const q = (v: number) => Math.round(v * 4) / 4;
   const ix = Math.floor(cx);
   const iy = Math.floor(cy);
   const nq = Math.round(n * 4) / 4;
@@ -721,28 +799,15 @@ function styleOf(ink: number, halo: number): Style {
   return 'plain';
 }
 
-function majority<T>(values: T[], fallback: T): T {
-  const counts = new Map<T, number>();
-  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
-  let best = fallback;
-  let bestCount = 0;
-  for (const [v, c] of counts) {
-    if (c > bestCount) {
-      best = v;
-      bestCount = c;
-    }
-  }
-  return best;
-}
-
 function readTrack(tr: Track, frames: number, size: number): PerceivedObject {
   const seen = tr.detections.filter((d): d is Detection => d !== undefined);
   // Shape: the best-scoring template over the (up to four) largest sightings.
-  const largest = seen
-    .slice()
-    .sort((a, b) => b.area - a.area)
-    .slice(0, 4);
-  const scores = SUBJECT_KINDS.map((kind) => ({ kind, score: largest.reduce((s, d) => s + templateScore(d, kind), 0) / largest.length })).sort((a, b) => b.score - a.score);
+  const largest = seen.slice().sort((a, b) => b.area - a.area);
+  const rank = (sightings: Detection[]) =>
+    SUBJECT_KINDS.map((kind) => ({ kind, score: sightings.reduce((s, d) => s + templateScore(d, kind), 0) / sightings.length })).sort((a, b) => b.score - a.score);
+  let scores = rank(largest.slice(0, 2));
+  // Two clear sightings settle it; otherwise look at two more.
+  if (largest.length > 2 && (scores[0]!.score < 0.8 || scores[0]!.score - scores[1]!.score < 0.08)) scores = rank(largest.slice(0, 4));
   const kind = scores[0]!.kind;
   // Colour by coverage-weighted vote; size from the first sightings (growing and shrinking start there).
   const colourVotes = new Map<Colour, number>();
@@ -792,36 +857,37 @@ export function perceive(video: Video): Perception {
   const reg = register(data, frames, size);
   const frameLength = size * size * 3;
 
-  // Noise: robust spread of the residual against the registered plate on two frames.
-  const residuals: number[] = [];
+  const ink = SCENE_INFO[reg.scene].ink;
+  const backgrounds = Array.from({ length: frames }, (_, t) => registeredBackground(reg.plate, size, reg.gain[t]!, reg.shift[t]![0], reg.shift[t]![1]));
+  const frameAt = (t: number) => data.subarray(t * frameLength, (t + 1) * frameLength);
+
+  // Noise: robust spread (median absolute residual) of the per-channel residual against the
+  // registered plate; the background error: how far most pixels (70%, so sprites do not count)
+  // are from it. Both from histograms over two frames.
+  const bins = 600;
+  const binWidth = CLIP / bins;
+  const channelHist = new Uint32Array(bins);
+  const pixelHist = new Uint32Array(bins);
   for (const t of [0, frames >> 1]) {
-    const f = data.subarray(t * frameLength, (t + 1) * frameLength);
-    const ctx = { frame: f, size, plate: reg.plate, gain: reg.gain[t]!, sx: reg.shift[t]![0], sy: reg.shift[t]![1], noise: 0, ink: SCENE_INFO[reg.scene].ink };
-    const bg = new Float64Array(3);
-    for (let i = 0; i < size * size; i += 3) {
-      backgroundAt(ctx, i, bg);
+    const f = frameAt(t);
+    const bg = backgrounds[t]!;
+    for (let i = 0; i < size * size; i++) {
+      let d = 0;
       for (let c = 0; c < 3; c++) {
-        const r = Math.abs(f[i * 3 + c]! - bg[c]!);
-        if (r < CLIP) residuals.push(r);
+        const r = Math.abs(f[i * 3 + c]! - bg[i * 3 + c]!);
+        d += r;
+        if (r < CLIP) channelHist[Math.floor(r / binWidth)]!++;
       }
+      pixelHist[Math.min(bins - 1, Math.floor(d / 3 / binWidth))]!++;
     }
   }
-  const noise = 1.4826 * median(residuals);
+  // Half a bin is the histogram's resolution, not noise: below it, call it none.
+  const rawNoise = 1.4826 * quantile(channelHist, 0.5, binWidth);
+  const noise = rawNoise <= 1.4826 * binWidth ? 0 : rawNoise;
+  const backgroundError = quantile(pixelHist, 0.7, binWidth) <= binWidth ? 0 : quantile(pixelHist, 0.7, binWidth);
 
   const readings: FrameReading[] = [];
-  for (let t = 0; t < frames; t++) {
-    const ctx: FrameContext = {
-      frame: data.subarray(t * frameLength, (t + 1) * frameLength),
-      size,
-      plate: reg.plate,
-      gain: reg.gain[t]!,
-      sx: reg.shift[t]![0],
-      sy: reg.shift[t]![1],
-      noise,
-      ink: SCENE_INFO[reg.scene].ink,
-    };
-    readings.push(detectObjects(ctx, t));
-  }
+  for (let t = 0; t < frames; t++) readings.push(detectObjects({ frame: frameAt(t), bg: backgrounds[t]!, size, noise, ink }, t));
 
   // Objects are tracks seen in at least a quarter of the frames; shorter ones are artefacts.
   const tracks = track(readings, size);
@@ -877,7 +943,7 @@ export function perceive(video: Video): Perception {
       blur: reg.blur,
       edgeSoftness: softTemplate > 0 ? softObserved / softTemplate : 1,
       artefacts: (spurious + shortTracks) / frames,
-      backgroundError: reg.backgroundError,
+      backgroundError,
     },
   };
 }

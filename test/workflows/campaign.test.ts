@@ -65,7 +65,15 @@ describe('dualIpoCampaign', () => {
     assert.equal(recorded.rollbacks.length, 0);
     // The stage order of a round follows the paper.
     const round2 = recorded.calls.filter((c) => c.round === 2 && !['promoteChampion', 'writeRoundManifest'].includes(c.activity)).map((c) => c.activity);
-    assert.deepEqual(round2, ['sample', 'label', 'pceFilter', 'criticTrain', 'validate', 'generatorTrain', 'evaluate']);
+    // An accepted critic re-labels the round's samples before the generator trains (paper 3.3).
+    assert.deepEqual(round2, ['sample', 'label', 'pceFilter', 'criticTrain', 'validate', 'label', 'pceFilter', 'generatorTrain', 'evaluate']);
+    const relabel = recorded.calls.find((c) => c.activity === 'label' && c.round === 2 && c.step === 'relabel')!.input as any;
+    assert.equal(relabel.inputs.critic.uri, 'file:///fake/critic-2');
+    const train2 = recorded.calls.find((c) => c.activity === 'generatorTrain' && c.round === 2)!.input as any;
+    assert.equal(train2.inputs.preferences.uri, 'file:///fake/prefs-2-relabel');
+    const m2 = recorded.manifests.find((m) => m.round === 2)!;
+    assert.equal(m2.outputs.preferences.uri, 'file:///fake/prefs-2-relabel');
+    assert.equal(m2.outputs.preferencesBeforeCriticUpdate.uri, 'file:///fake/prefs-2-');
   });
 
   test('critic gate failure keeps the champion critic and discards the candidate', async () => {
@@ -82,6 +90,7 @@ describe('dualIpoCampaign', () => {
     // Round 2 labels with the kept champion critic, then accepts its own refinement.
     const label2 = recorded.calls.find((c) => c.activity === 'label' && c.round === 2)!.input as any;
     assert.equal(label2.inputs.critic.uri, 'file:///fake/boot-critic');
+    assert.ok(!recorded.calls.some((c) => c.round === 1 && c.step === 'relabel'), 'a rejected critic labels nothing');
     assert.equal(result.champion.critic, 'c2');
   });
 

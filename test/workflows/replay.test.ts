@@ -13,7 +13,8 @@ test('recorded workflow histories replay without non-determinism', async () => {
   const files = (await readdir(DIR)).filter((f) => f.endsWith('.json')).sort();
   assert.ok(files.length >= 5, `expected recorded histories in ${DIR}, found ${files.length}`);
   const histories = await Promise.all(
-    files.map(async (f) => ({ workflowId: f.replace(/\.json$/, '').replaceAll('__', '/'), history: JSON.parse(await readFile(join(DIR, f), 'utf8')) })),
+    // `<tag>@<workflow id with / as __>.json`: one tag per released workflow version.
+    files.map(async (f) => ({ workflowId: f.replace(/\.json$/, '').replace(/^v\d+@/, '').replaceAll('__', '/'), history: JSON.parse(await readFile(join(DIR, f), 'utf8')) })),
   );
   const failures: string[] = [];
   for await (const result of Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH }, histories)) {

@@ -7,7 +7,9 @@ import { mkdtempSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -37,7 +39,8 @@ type S3rverConstructor = new (options: {
   silent: boolean;
   configureBuckets: Array<{ name: string }>;
 }) => S3rverInstance;
-const S3rver = createRequire(import.meta.url)('s3rver') as S3rverConstructor;
+const require = createRequire(import.meta.url);
+const S3rver = require('s3rver') as S3rverConstructor;
 
 const MiB = 1024 * 1024;
 const BUCKET = 'test-bucket';
@@ -447,8 +450,23 @@ describe('S3ArtifactStore against s3rver', () => {
       child.kill();
       await rm(dir, { recursive: true, force: true });
     });
-    const [line] = (await once(createInterface({ input: child.stdout })[Symbol.asyncIterator]().next().then((r) => [r.value as string]), 'x').catch(() => [])) as string[];
-    void line;
+    const first = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: child.stdout }).once('line', resolve);
+      child.once('exit', (code) => reject(new Error(`s3rver child process exited with code ${code}`)));
+    });
+    const { port } = JSON.parse(first) as AddressInfo;
+    const options: S3Options = { ...s3Options, endpoint: `http://127.0.0.1:${port}` };
+    const client = new S3Client({ endpoint: options.endpoint, forcePathStyle: true, region: options.region, credentials: options.credentials });
+    const keys = Array.from({ length: 1005 }, (_, i) => `k/${String(i).padStart(5, '0')}`);
+    for (let i = 0; i < keys.length; i += 100) {
+      await Promise.all(
+        keys.slice(i, i + 100).map((key) => client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `many/${key}`, Body: key, Metadata: { sha256: sha256(key) } }))),
+      );
+    }
+    client.destroy();
+    const store = new S3ArtifactStore(`s3://${BUCKET}/many`, options);
+    assert.deepEqual(await store.list('k/'), keys);
+    assert.deepEqual(await store.list('k/0100'), keys.slice(1000));
   });
 
   test('cleanupTemp has nothing to remove (multipart uploads abort on error)', async () => {
