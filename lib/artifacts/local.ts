@@ -1,12 +1,9 @@
 // Local filesystem store. An object is visible only once its sha256 sidecar exists: data and
 // sidecar are each written to a temp name, fsynced and renamed, so a crash leaves only temp files.
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
-import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
 import type { ArtifactRef } from './types';
 import {
   ArtifactIntegrityError,
@@ -45,6 +42,45 @@ async function writeTemp(path: string, data: Uint8Array | string): Promise<strin
   }
   return tmp;
 }
+
+/**
+ * Copies `source` into a new temp file beside `target`, hashing on the way, and fsyncs it. The source
+ * is opened before the temp file exists and the temp file exists before any stream starts, so no
+ * failure (a missing source included) can leave a temp file behind.
+ */
+async function copyToTemp(source: string, target: string): Promise<{ tmp: string; sha256: string; size: number }> {
+  const input = await open(source, 'r');
+  const tmp = tempName(target);
+  let output: FileHandle;
+  try {
+    output = await open(tmp, 'wx');
+  } catch (err) {
+    await input.close();
+    throw err;
+  }
+  const hash = createHash('sha256');
+  let size = 0;
+  try {
+    try {
+      for await (const chunk of input.createReadStream()) {
+        const bytes = chunk as Buffer;
+        hash.update(bytes);
+        size += bytes.length;
+        for (let done = 0; done < bytes.length; ) done += (await output.write(bytes, done, bytes.length - done)).bytesWritten;
+      }
+      await output.sync();
+    } finally {
+      await output.close();
+    }
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  return { tmp, sha256: hash.digest('hex'), size };
+}
+
+/** A key whose data file is missing (or is a folder, because longer keys live under it) has no object. */
+const isMissing = (err: unknown) => ['ENOENT', 'EISDIR', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '');
 
 /** A lock older than this was left by a writer that died inside the (milliseconds long) commit. */
 const STALE_LOCK_MS = 30_000;
@@ -158,29 +194,8 @@ export class LocalArtifactStore implements ArtifactStore {
   async putFile(key: string, localPath: string, opts?: PutOptions): Promise<ArtifactRef> {
     const path = this.pathOf(key);
     await mkdir(dirname(path), { recursive: true });
-    const tmp = tempName(path);
-    const hash = createHash('sha256');
-    let size = 0;
-    const tap = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        hash.update(chunk);
-        size += chunk.length;
-        done(null, chunk);
-      },
-    });
-    try {
-      await pipeline(createReadStream(localPath), tap, createWriteStream(tmp, { flags: 'wx' }));
-      const handle = await open(tmp, 'r+');
-      try {
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-    } catch (err) {
-      await rm(tmp, { force: true });
-      throw err;
-    }
-    return this.publish(key, tmp, hash.digest('hex'), size, opts);
+    const { tmp, sha256, size } = await copyToTemp(localPath, path);
+    return this.publish(key, tmp, sha256, size, opts);
   }
 
   async head(key: string): Promise<ArtifactRef | undefined> {
@@ -206,7 +221,7 @@ export class LocalArtifactStore implements ArtifactStore {
     try {
       bytes = await readFile(path);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ArtifactNotFoundError(`artifact not found: ${ref.uri}`);
+      if (isMissing(err)) throw new ArtifactNotFoundError(`artifact not found: ${ref.uri}`);
       throw err;
     }
     const sha256 = createHash('sha256').update(bytes).digest('hex');
@@ -225,29 +240,24 @@ export class LocalArtifactStore implements ArtifactStore {
   async getToFile(ref: ArtifactRef, localPath: string): Promise<void> {
     const source = this.pathOf(this.keyOf(ref.uri));
     await mkdir(dirname(localPath), { recursive: true });
-    const tmp = tempName(localPath);
-    const hash = createHash('sha256');
-    let size = 0;
-    const tap = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        hash.update(chunk);
-        size += chunk.length;
-        done(null, chunk);
-      },
-    });
+    let copied: Awaited<ReturnType<typeof copyToTemp>>;
     try {
-      await pipeline(createReadStream(source), tap, createWriteStream(tmp));
+      copied = await copyToTemp(source, localPath);
     } catch (err) {
-      await rm(tmp, { force: true });
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ArtifactNotFoundError(`artifact not found: ${ref.uri}`);
+      if (isMissing(err)) throw new ArtifactNotFoundError(`artifact not found: ${ref.uri}`);
       throw err;
     }
-    const sha256 = hash.digest('hex');
+    const { tmp, sha256, size } = copied;
     if (sha256 !== ref.sha256 || size !== ref.size) {
       await rm(tmp, { force: true });
       throw new ArtifactIntegrityError(`artifact ${ref.uri} does not match its reference: expected sha256 ${ref.sha256} (${ref.size} B), found ${sha256} (${size} B)`);
     }
-    await rename(tmp, localPath);
+    try {
+      await rename(tmp, localPath);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
   }
 
   async list(prefix: string): Promise<string[]> {

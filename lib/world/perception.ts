@@ -121,8 +121,14 @@ const CLIP = 0.3;
 const BLURS = [0, 0.6, 0.9, 1.2, 1.6, 2.2];
 
 function sanitize(video: Video): Float32Array {
-  const out = new Float32Array(video.data.length);
   const src = video.data;
+  let clean = true;
+  for (let i = 0; i < src.length && clean; i++) {
+    const v = src[i]!;
+    if (!(v >= 0 && v <= 1)) clean = false; // NaN fails both comparisons
+  }
+  if (clean) return src;
+  const out = new Float32Array(src.length);
   for (let i = 0; i < src.length; i++) {
     const v = src[i]!;
     out[i] = v > 0 ? (v < 1 ? v : 1) : 0; // NaN lands on 0
@@ -211,7 +217,7 @@ function samples(scene: Scene, size: number): Samples {
         if (edge) edges.push(y * size + x);
       }
     }
-    const keep = Math.ceil(edges.length / 256);
+    const keep = Math.ceil(edges.length / 128);
     s = { grid: Int32Array.from(grid), edges: Int32Array.from(edges.filter((_, i) => i % keep === 0)) };
     sampleCache.set(key, s);
   }
@@ -318,7 +324,8 @@ function register(data: Float32Array, frames: number, size: number): Registratio
     for (let k = 0; k < grid.length; k++) {
       const o = grid[k]! * 3;
       const pl = lum(base[o]!, base[o + 1]!, base[o + 2]!);
-      if (pl > 0.08) ratios.push(lum(f[o]!, f[o + 1]!, f[o + 2]!) / pl);
+      // Pixels pushed to full brightness no longer tell the gain: leave them out.
+      if (pl > 0.08 && Math.max(f[o]!, f[o + 1]!, f[o + 2]!) < 0.985) ratios.push(lum(f[o]!, f[o + 1]!, f[o + 2]!) / pl);
     }
     const g = ratios.length ? median(ratios) : 1;
     gain.push(Math.abs(g - 1) < 0.01 || !Number.isFinite(g) ? 1 : Math.min(3, Math.max(0.3, g)));
@@ -332,7 +339,22 @@ function register(data: Float32Array, frames: number, size: number): Registratio
     let sy = 0;
     if (edges.length >= 8) {
       let d = clippedDistance(frame(t), base, size, gain[t]!, 0, 0, edges);
-      for (let iter = 0; iter < 2 * maxShift && d > 1e-3; iter++) {
+      // Every offset up to 2 px first (isolated edges such as stars give no slope to follow),
+      // then a greedy walk outwards for larger shakes.
+      if (d > 1e-3) {
+        for (let ny = -2; ny <= 2; ny++) {
+          for (let nx = -2; nx <= 2; nx++) {
+            if (nx === 0 && ny === 0) continue;
+            const nd = clippedDistance(frame(t), base, size, gain[t]!, nx, ny, edges);
+            if (nd < d - 1e-4) {
+              d = nd;
+              sx = nx;
+              sy = ny;
+            }
+          }
+        }
+      }
+      for (let iter = 0; iter < 2 * maxShift && d > 1e-3 && (Math.abs(sx) === 2 || Math.abs(sy) === 2); iter++) {
         let moved = false;
         for (const [ex, ey] of NEIGHBOURS) {
           const nx = sx + ex;
@@ -499,10 +521,12 @@ function explain(ctx: FrameContext, pixels: number[], t: number, minArea: number
   // Score each palette colour by the coverage it explains cleanly.
   let best: Colour = forced ?? COLOURS[0];
   let bestScore = -1;
+  // A sample of the pixels is enough to rank the colours (the full pass below measures the winner).
+  const stride = Math.max(1, Math.floor(pixels.length / 48));
   for (const colour of forced ? [forced] : COLOURS) {
     const c = COLOUR_RGB[colour];
     let score = 0;
-    for (let n = 0; n < pixels.length; n++) {
+    for (let n = 0; n < pixels.length; n += stride) {
       const o = pixels[n]! * 3;
       const b0 = bg[o]!, b1 = bg[o + 1]!, b2 = bg[o + 2]!;
       const e0 = c[0] - b0, e1 = c[1] - b1, e2 = c[2] - b2;
@@ -511,7 +535,8 @@ function explain(ctx: FrameContext, pixels: number[], t: number, minArea: number
       const f0 = frame[o]! - b0, f1 = frame[o + 1]! - b1, f2 = frame[o + 2]! - b2;
       const a = clamp01((f0 * e0 + f1 * e1 + f2 * e2) / ee);
       const res2 = (f0 - a * e0) ** 2 + (f1 - a * e1) ** 2 + (f2 - a * e2) ** 2;
-      score += a * Math.exp(-res2 / rho2);
+      const q = 1 + res2 / rho2;
+      score += a / (q * q); // a soft "explained cleanly" weight, cheaper than exp
     }
     if (score > bestScore) {
       bestScore = score;
@@ -708,20 +733,61 @@ function track(readings: FrameReading[], size: number): Track[] {
 
 const templateCache = new Map<string, SpriteRaster>();
 
-/** A sharp template of a shape, cached by size (1/4 px) and sub-pixel offset (1/4 px). */
-function template(kind: SubjectKind, n: number, cx: number, cy: number): SpriteRaster {
+/**
+ * A template of a shape, cached by size (1/4 px), sub-pixel offset (1/4 px) and blur: compared with
+ * a blurred video, a sharp template would call every blurred sprite deformed.
+ */
+function template(kind: SubjectKind, n: number, cx: number, cy: number, blurPx = 0): SpriteRaster {
   const q = (v: number) => Math.round(v * 4) / 4;
   const ix = Math.floor(cx);
   const iy = Math.floor(cy);
   const nq = Math.round(n * 4) / 4;
-  const key = `${kind}|${nq}|${q(cx - ix)}|${q(cy - iy)}`;
+  const key = `${kind}|${nq}|${q(cx - ix)}|${q(cy - iy)}|${blurPx}`;
   let r = templateCache.get(key);
   if (!r) {
     if (templateCache.size > 20000) templateCache.clear();
     r = rasterize(kind, nq, q(cx - ix), q(cy - iy), false);
+    if (blurPx > 0) r = blurRaster(r, blurPx);
     templateCache.set(key, r);
   }
   return { ...r, x0: r.x0 + ix, y0: r.y0 + iy };
+}
+
+/** Gaussian blur of a coverage raster, its window grown to hold the spread. */
+function blurRaster(r: SpriteRaster, sigma: number): SpriteRaster {
+  const pad = Math.ceil(2.5 * sigma);
+  const w = r.w + 2 * pad;
+  const h = r.h + 2 * pad;
+  const kernel: number[] = [];
+  let total = 0;
+  for (let i = -pad; i <= pad; i++) {
+    const v = Math.exp(-(i * i) / (2 * sigma * sigma));
+    kernel.push(v);
+    total += v;
+  }
+  const tmp = new Float32Array(w * h);
+  for (let y = 0; y < r.h; y++) {
+    for (let x = 0; x < w; x++) {
+      let acc = 0;
+      for (let k = -pad; k <= pad; k++) {
+        const sx = x - pad + k;
+        if (sx >= 0 && sx < r.w) acc += (kernel[k + pad]! / total) * r.fill[y * r.w + sx]!;
+      }
+      tmp[(y + pad) * w + x] = acc;
+    }
+  }
+  const fill = new Float32Array(w * h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let acc = 0;
+      for (let k = -pad; k <= pad; k++) {
+        const sy = y + k;
+        if (sy >= 0 && sy < h) acc += (kernel[k + pad]! / total) * tmp[sy * w + x]!;
+      }
+      fill[y * w + x] = acc;
+    }
+  }
+  return { x0: r.x0 - pad, y0: r.y0 - pad, w, h, fill, band: new Float32Array(0) };
 }
 
 /** Ratio of measured soft extent to true size for each shape (thin parts read a little short). */
@@ -762,11 +828,11 @@ function softExtents(alpha: Float32Array, w: number, h: number): { width: number
 }
 
 /** Soft IoU between a detection's coverage and a shape's template placed on the same centroid. */
-function templateScore(d: Detection, kind: SubjectKind): number {
+function templateScore(d: Detection, kind: SubjectKind, blurPx: number): number {
   const shape = SHAPES[kind];
   const n = Math.max(d.width, d.height) / extentRatio(kind);
   if (!(n > 1)) return 0;
-  const t = template(kind, n, d.cx - (shape.centroidU * n) / 2, d.cy - (shape.centroidV * n) / 2);
+  const t = template(kind, n, d.cx - (shape.centroidU * n) / 2, d.cy - (shape.centroidV * n) / 2, blurPx);
   const { x0, y0, w, h, alpha } = d.patch;
   let inter = 0;
   let sumA = 0;
@@ -799,12 +865,12 @@ function styleOf(ink: number, halo: number): Style {
   return 'plain';
 }
 
-function readTrack(tr: Track, frames: number, size: number): PerceivedObject {
+function readTrack(tr: Track, frames: number, size: number, blurPx: number): PerceivedObject {
   const seen = tr.detections.filter((d): d is Detection => d !== undefined);
   // Shape: the best-scoring template over the (up to four) largest sightings.
   const largest = seen.slice().sort((a, b) => b.area - a.area);
   const rank = (sightings: Detection[]) =>
-    SUBJECT_KINDS.map((kind) => ({ kind, score: sightings.reduce((s, d) => s + templateScore(d, kind), 0) / sightings.length })).sort((a, b) => b.score - a.score);
+    SUBJECT_KINDS.map((kind) => ({ kind, score: sightings.reduce((s, d) => s + templateScore(d, kind, blurPx), 0) / sightings.length })).sort((a, b) => b.score - a.score);
   let scores = rank(largest.slice(0, 2));
   // Two clear sightings settle it; otherwise look at two more.
   if (largest.length > 2 && (scores[0]!.score < 0.8 || scores[0]!.score - scores[1]!.score < 0.08)) scores = rank(largest.slice(0, 4));
@@ -858,8 +924,17 @@ export function perceive(video: Video): Perception {
   const frameLength = size * size * 3;
 
   const ink = SCENE_INFO[reg.scene].ink;
-  const backgrounds = Array.from({ length: frames }, (_, t) => registeredBackground(reg.plate, size, reg.gain[t]!, reg.shift[t]![0], reg.shift[t]![1]));
-  const frameAt = (t: number) => data.subarray(t * frameLength, (t + 1) * frameLength);
+  // Frames are brought back to the plate's brightness (flicker scales sprites and scene alike), and
+  // the plate is moved as the camera moved.
+  const backgroundOf = (t: number) => registeredBackground(reg.plate, size, 1, reg.shift[t]![0], reg.shift[t]![1]);
+  const frameAt = (t: number) => {
+    const f = data.subarray(t * frameLength, (t + 1) * frameLength);
+    const g = reg.gain[t]!;
+    if (g === 1) return f;
+    const out = new Float32Array(f.length);
+    for (let i = 0; i < f.length; i++) out[i] = Math.min(1, f[i]! / g);
+    return out;
+  };
 
   // Noise: robust spread (median absolute residual) of the per-channel residual against the
   // registered plate; the background error: how far most pixels (70%, so sprites do not count)
@@ -870,7 +945,7 @@ export function perceive(video: Video): Perception {
   const pixelHist = new Uint32Array(bins);
   for (const t of [0, frames >> 1]) {
     const f = frameAt(t);
-    const bg = backgrounds[t]!;
+    const bg = backgroundOf(t);
     for (let i = 0; i < size * size; i++) {
       let d = 0;
       for (let c = 0; c < 3; c++) {
@@ -887,12 +962,12 @@ export function perceive(video: Video): Perception {
   const backgroundError = quantile(pixelHist, 0.7, binWidth) <= binWidth ? 0 : quantile(pixelHist, 0.7, binWidth);
 
   const readings: FrameReading[] = [];
-  for (let t = 0; t < frames; t++) readings.push(detectObjects({ frame: frameAt(t), bg: backgrounds[t]!, size, noise, ink }, t));
+  for (let t = 0; t < frames; t++) readings.push(detectObjects({ frame: frameAt(t), bg: backgroundOf(t), size, noise, ink }, t));
 
   // Objects are tracks seen in at least a quarter of the frames; shorter ones are artefacts.
   const tracks = track(readings, size);
   const solid = tracks.filter((tr) => tr.detections.filter(Boolean).length >= Math.max(2, frames / 4));
-  const objects = solid.map((tr) => readTrack(tr, frames, size)).sort((a, b) => b.presence - a.presence || b.sizePx - a.sizePx);
+  const objects = solid.map((tr) => readTrack(tr, frames, size, (reg.blur * size) / 32)).sort((a, b) => b.presence - a.presence || b.sizePx - a.sizePx);
   const shortTracks = tracks.length - solid.length;
 
   // Style is evidence pooled over objects: absence of an outline on one sprite does not outvote its presence on another.

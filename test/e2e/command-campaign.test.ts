@@ -2,7 +2,7 @@
 // the example jobs: a worker SIGKILLed in the middle of an activity costs a retry, not the campaign.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, readdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -44,6 +44,17 @@ function startWorker(name: string): ChildProcess {
   });
   workers.add(child);
   return child;
+}
+
+/** The real `dual-ipo` binary against the test server. */
+function cli(args: string[]) {
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin/dual-ipo.mjs'), ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: 'default' },
+    timeout: 60_000,
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
@@ -146,5 +157,30 @@ describe('campaign on the dev server with the command backend', { timeout: 600_0
     assert.ok(!files.some((f) => f.includes('e2e-failing/round-0001/generatorTrain/result.json')));
     const manifest = JSON.parse(await readFile(join(work, 'artifacts/campaigns/e2e-failing/round-0001/manifest.json'), 'utf8'));
     assert.equal(manifest.status, 'failed');
+
+    // What a user sees: `status` names the stage and the exit, `history --json` has the failed round.
+    const status2 = cli(['status', 'e2e-failing']);
+    assert.equal(status2.code, 0, status2.err);
+    assert.match(status2.out, /FAILED/);
+    assert.match(status2.out, /generatorTrain.*exited with code 3/s);
+    assert.match(status2.out, /CUDA error: out of memory/);
+    const history = cli(['history', 'e2e-failing', '--json']);
+    assert.equal(history.code, 0, history.err);
+    const audit = JSON.parse(history.out);
+    assert.equal(audit.workflowStatus, 'FAILED');
+    assert.equal(audit.rounds[0].status, 'failed');
+    assert.ok(audit.rounds[0].stages.some((t: { stage: string }) => t.stage === 'sample'), 'timings of the stages that ran are kept');
+  });
+
+  test('a job printing garbage fails the campaign at once (no retries), named in history', async () => {
+    const cfg = campaignConfig('e2e-garbage');
+    cfg.stages.label.command = ['node', join(ROOT, 'examples/jobs/garbage.mjs')];
+    const { handle } = await startOrAttach(env.client, cfg);
+    await assert.rejects(handle.result());
+    const history = cli(['history', 'e2e-garbage']);
+    assert.equal(history.code, 0, history.err);
+    assert.match(history.out, /not a JSON protocol line: "epoch 1 loss=0.42"/);
+    const files = [...(await fileTimes(join(work, 'artifacts', 'campaigns', 'e2e-garbage'))).keys()];
+    assert.ok(!files.some((f) => f.startsWith('round-0001/label/')), `nothing published for the label stage: ${files.join(', ')}`);
   });
 });

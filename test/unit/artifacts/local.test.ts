@@ -128,6 +128,29 @@ describe('LocalArtifactStore on disk', () => {
     assert.deepEqual((await filesUnder(dir)).filter((f) => f.includes(TEMP_MARKER)), []);
   });
 
+  test('the per-key commit lock: a live one makes writers wait, a stale one (dead writer) is taken over', async () => {
+    const { store, dir } = fresh();
+    await store.put('l/k', 'v1');
+    const lock = `${pathOf(store, 'l/k')}${TEMP_MARKER}lock`;
+
+    await writeFile(lock, '');
+    let finished = false;
+    const waiting = store.put('l/k', 'v2').then((ref) => ((finished = true), ref));
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(finished, false, 'put must wait for the lock');
+    assert.equal(Buffer.from(await store.get((await store.head('l/k'))!)).toString(), 'v1');
+    assert.deepEqual(await store.list('l/'), ['l/k'], 'the lock is not an object');
+    await rm(lock);
+    assert.deepEqual(await store.head('l/k'), await waiting);
+
+    await writeFile(lock, '');
+    const old = new Date(Date.now() - 10 * 60 * 1000);
+    await utimes(lock, old, old);
+    const v3 = await store.put('l/k', 'v3');
+    assert.deepEqual(await store.head('l/k'), v3);
+    assert.deepEqual(await filesUnder(dir), ['l/k', `l/k${SIDECAR_SUFFIX}`]);
+  });
+
   test('concurrent putFile and put of the same key leave one whole object', async () => {
     const { store, dir } = fresh();
     const sources: string[] = [];

@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { spawn } from 'node:child_process';
@@ -272,6 +272,18 @@ function contract(name: string, open: () => Harness) {
       assert.deepEqual(await tempLeftovers(work), []);
     });
 
+    test('a "folder" above other keys, or a path below an object, is a missing artifact too', async () => {
+      await h.store.put('nf2/folder/child', 'c');
+      await h.store.put('nf2/object', 'o');
+      for (const key of ['nf2/folder', 'nf2/object/below']) {
+        assert.equal(await h.store.head(key), undefined, key);
+        const ref: ArtifactRef = { uri: h.store.uriFor(key), sha256: sha256(''), size: 0 };
+        await assert.rejects(h.store.get(ref), ArtifactNotFoundError, key);
+        await assert.rejects(h.store.getToFile(ref, join(work, 'nf2', 'x')), ArtifactNotFoundError, key);
+      }
+      assert.deepEqual(await tempLeftovers(work), []);
+    });
+
     test('refused keys → InvalidArtifactKeyError from every keyed method', async () => {
       const source = join(work, 'refused-src.txt');
       await writeFile(source, 'x');
@@ -441,6 +453,18 @@ describe('S3ArtifactStore against s3rver', () => {
     // s3rver builds continuation tokens with DES, which OpenSSL 3 only offers through its legacy
     // provider: this one test runs a second s3rver in a child process started with that provider.
     const dir = await mkdtemp(join(tmpdir(), 'artifact-s3rver-paging-'));
+    // 1005 PUTs through HTTP take seconds; write the objects straight into s3rver's folder layout
+    // (<bucket>/<key>._S3rver_object + ._S3rver_metadata.json) before it starts. The first list
+    // assertion also proves the layout is right: a wrong one lists nothing.
+    const keys = Array.from({ length: 1005 }, (_, i) => `k/${String(i).padStart(5, '0')}`);
+    await mkdir(join(dir, BUCKET, 'many', 'k'), { recursive: true });
+    await Promise.all(
+      keys.map(async (key) => {
+        const path = join(dir, BUCKET, 'many', ...key.split('/'));
+        await writeFile(`${path}._S3rver_object`, key);
+        await writeFile(`${path}._S3rver_metadata.json`, JSON.stringify({ 'content-type': 'application/octet-stream', 'x-amz-meta-sha256': sha256(key) }));
+      }),
+    );
     const script = `
       const S3rver = require(${JSON.stringify(require.resolve('s3rver'))});
       new S3rver({ port: 0, address: '127.0.0.1', directory: ${JSON.stringify(dir)}, silent: true, configureBuckets: [{ name: '${BUCKET}' }] })
@@ -456,17 +480,10 @@ describe('S3ArtifactStore against s3rver', () => {
     });
     const { port } = JSON.parse(first) as AddressInfo;
     const options: S3Options = { ...s3Options, endpoint: `http://127.0.0.1:${port}` };
-    const client = new S3Client({ endpoint: options.endpoint, forcePathStyle: true, region: options.region, credentials: options.credentials });
-    const keys = Array.from({ length: 1005 }, (_, i) => `k/${String(i).padStart(5, '0')}`);
-    for (let i = 0; i < keys.length; i += 100) {
-      await Promise.all(
-        keys.slice(i, i + 100).map((key) => client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `many/${key}`, Body: key, Metadata: { sha256: sha256(key) } }))),
-      );
-    }
-    client.destroy();
     const store = new S3ArtifactStore(`s3://${BUCKET}/many`, options);
     assert.deepEqual(await store.list('k/'), keys);
     assert.deepEqual(await store.list('k/0100'), keys.slice(1000));
+    assert.deepEqual(await store.head('k/01004'), { uri: `s3://${BUCKET}/many/k/01004`, sha256: sha256('k/01004'), size: 7 });
   });
 
   test('cleanupTemp has nothing to remove (multipart uploads abort on error)', async () => {
