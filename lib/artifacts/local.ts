@@ -1,5 +1,6 @@
 // Local filesystem store. An object is visible only once its sha256 sidecar exists: data and
-// sidecar are each written to a temp name, fsynced and renamed, so a crash leaves only temp files.
+// sidecar are each written to a temp name and fsynced, then renamed into place as a pair under a
+// per-key lock file, so a crash leaves only temp files and concurrent writers never mix their halves.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
@@ -282,8 +283,12 @@ export class LocalArtifactStore implements ArtifactStore {
 
   async delete(key: string): Promise<void> {
     const path = this.pathOf(key);
-    await rm(`${path}${SIDECAR_SUFFIX}`, { force: true });
-    await rm(path, { force: true });
+    // Nothing there, a folder of longer keys, or a file where a folder would be: no object to delete.
+    const absent = (err: unknown) => {
+      if (!isMissing(err) && (err as NodeJS.ErrnoException).code !== 'ERR_FS_EISDIR') throw err;
+    };
+    await rm(`${path}${SIDECAR_SUFFIX}`, { force: true }).catch(absent);
+    await rm(path, { force: true }).catch(absent);
   }
 
   async cleanupTemp(olderThanMs: number): Promise<number> {

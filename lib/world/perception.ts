@@ -174,7 +174,7 @@ function gaussianBlur(image: Float32Array, size: number, sigma: number): Float32
 export { gaussianBlur };
 
 const plateCache = new Map<string, Float32Array>();
-function plate(scene: Scene, size: number, blur: number): Float32Array {
+export function plate(scene: Scene, size: number, blur: number): Float32Array {
   const key = `${scene}@${size}@${blur}`;
   let p = plateCache.get(key);
   if (!p) {
@@ -193,7 +193,7 @@ interface Samples {
 }
 
 const sampleCache = new Map<string, Samples>();
-function samples(scene: Scene, size: number): Samples {
+export function samples(scene: Scene, size: number): Samples {
   const key = `${scene}@${size}`;
   let s = sampleCache.get(key);
   if (!s) {
@@ -224,8 +224,39 @@ function samples(scene: Scene, size: number): Samples {
   return s;
 }
 
+const brightCache = new Map<string, Int32Array>();
+/**
+ * Up to 256 plate pixels to read a brightness gain from: bright enough, and inside a flat patch, so
+ * that neither a small shift nor blur changes them.
+ */
+function brightPixels(scene: Scene, size: number): Int32Array {
+  const key = `${scene}@${size}`;
+  let out = brightCache.get(key);
+  if (!out) {
+    const p = background(scene, size);
+    const all: number[] = [];
+    const flat = (x: number, y: number) => {
+      const o = (y * size + x) * 3;
+      for (let dy = -1; dy <= 1; dy++) {
+        for (let dx = -1; dx <= 1; dx++) {
+          const nx = Math.min(size - 1, Math.max(0, x + dx));
+          const ny = Math.min(size - 1, Math.max(0, y + dy));
+          const q = (ny * size + nx) * 3;
+          if (Math.abs(p[o]! - p[q]!) + Math.abs(p[o + 1]! - p[q + 1]!) + Math.abs(p[o + 2]! - p[q + 2]!) > 0.06) return false;
+        }
+      }
+      return true;
+    };
+    for (let i = 0; i < size * size; i++) if (lum(p[i * 3]!, p[i * 3 + 1]!, p[i * 3 + 2]!) > 0.15 && flat(i % size, (i / size) | 0)) all.push(i);
+    const keep = Math.ceil(all.length / 256);
+    out = Int32Array.from(all.filter((_, k) => k % keep === 0));
+    brightCache.set(key, out);
+  }
+  return out;
+}
+
 /** Mean over sample pixels of min(CLIP, |frame/gain - shifted plate|): sprites weigh at most CLIP per pixel. */
-function clippedDistance(frame: Float32Array, p: Float32Array, size: number, gain: number, sx: number, sy: number, at: Int32Array): number {
+export function clippedDistance(frame: Float32Array, p: Float32Array, size: number, gain: number, sx: number, sy: number, at: Int32Array): number {
   if (at.length === 0) return 0;
   let total = 0;
   const inv = 1 / gain;
@@ -278,6 +309,26 @@ interface Registration {
   plate: Float32Array;
 }
 
+/**
+ * Brightness gain of a frame against the plate: median luminance ratio over flat, bright plate
+ * pixels (sprites are a minority there). Pixels pushed to full brightness no longer tell the gain
+ * and are left out; with fewer than 8 usable pixels (a dark plate) the gain is unreadable, barely
+ * shows, and stays 1.
+ */
+function readGain(f: Float32Array, base: Float32Array, size: number, bright: Int32Array, [sx, sy]: [number, number]): number {
+  const ratios: number[] = [];
+  for (let k = 0; k < bright.length; k++) {
+    const i = bright[k]!;
+    const x = Math.min(size - 1, Math.max(0, (i % size) + sx));
+    const y = Math.min(size - 1, Math.max(0, ((i / size) | 0) + sy));
+    const o = (y * size + x) * 3;
+    const q = i * 3;
+    if (Math.max(f[o]!, f[o + 1]!, f[o + 2]!) < 0.985) ratios.push(lum(f[o]!, f[o + 1]!, f[o + 2]!) / lum(base[q]!, base[q + 1]!, base[q + 2]!));
+  }
+  const g = ratios.length >= 8 ? median(ratios) : 1;
+  return Math.abs(g - 1) < 0.01 || !Number.isFinite(g) ? 1 : Math.min(3, Math.max(0.3, g));
+}
+
 const NEIGHBOURS = [
   [1, 0],
   [-1, 0],
@@ -313,54 +364,47 @@ function register(data: Float32Array, frames: number, size: number): Registratio
   let sceneIndex = 0;
   for (let k = 1; k < SCENES.length; k++) if (totals[k]! < totals[sceneIndex]!) sceneIndex = k;
   const scene = SCENES[sceneIndex]!;
-  const { grid, edges } = samples(scene, size);
+  const { edges } = samples(scene, size);
 
-  // Gain: median luminance ratio to the plate over the grid (sprites are a minority of pixels).
+  // Shift, judged on the plate's edges: no shift if it is a clear minimum; otherwise every offset
+  // up to 2 px, then a greedy walk outwards for larger shakes. Offsets are scored against the plate
+  // and against a blurred plate (a sharp edge and a blurred one match nowhere), the better counting.
   const base = background(scene, size);
-  const gain: number[] = [];
-  for (let t = 0; t < frames; t++) {
-    const f = frame(t);
-    const ratios: number[] = [];
-    for (let k = 0; k < grid.length; k++) {
-      const o = grid[k]! * 3;
-      const pl = lum(base[o]!, base[o + 1]!, base[o + 2]!);
-      // Pixels pushed to full brightness no longer tell the gain: leave them out.
-      if (pl > 0.08 && Math.max(f[o]!, f[o + 1]!, f[o + 2]!) < 0.985) ratios.push(lum(f[o]!, f[o + 1]!, f[o + 2]!) / pl);
-    }
-    const g = ratios.length ? median(ratios) : 1;
-    gain.push(Math.abs(g - 1) < 0.01 || !Number.isFinite(g) ? 1 : Math.min(3, Math.max(0.3, g)));
-  }
-
-  // Shift: greedy descent from no shift, judged on the plate's edges (shake is a few pixels).
+  const soft = plate(scene, size, 1.2);
+  // A first brightness gain (flicker) read at no shift: flat patches barely change under a small shake.
+  const bright = brightPixels(scene, size);
+  const gain = Array.from({ length: frames }, (_, t) => readGain(frame(t), base, size, bright, [0, 0]));
+  let g = 1;
+  const score = (f: Float32Array, sx: number, sy: number) => Math.min(clippedDistance(f, base, size, g, sx, sy, edges), clippedDistance(f, soft, size, g, sx, sy, edges));
   const maxShift = Math.max(2, Math.round((4 * size) / 32));
   const shift: [number, number][] = [];
   for (let t = 0; t < frames; t++) {
+    const f = frame(t);
+    g = gain[t]!;
     let sx = 0;
     let sy = 0;
-    if (edges.length >= 8) {
-      let d = clippedDistance(frame(t), base, size, gain[t]!, 0, 0, edges);
-      // Every offset up to 2 px first (isolated edges such as stars give no slope to follow),
-      // then a greedy walk outwards for larger shakes.
-      if (d > 1e-3) {
-        for (let ny = -2; ny <= 2; ny++) {
-          for (let nx = -2; nx <= 2; nx++) {
-            if (nx === 0 && ny === 0) continue;
-            const nd = clippedDistance(frame(t), base, size, gain[t]!, nx, ny, edges);
-            if (nd < d - 1e-4) {
-              d = nd;
-              sx = nx;
-              sy = ny;
-            }
+    const d0 = edges.length >= 8 ? clippedDistance(f, base, size, g, 0, 0, edges) : 0;
+    const clear = d0 < 1e-3 || NEIGHBOURS.every(([ex, ey]) => clippedDistance(f, base, size, g, ex, ey, edges) > 1.5 * d0);
+    if (!clear) {
+      let d = score(f, 0, 0);
+      for (let ny = -2; ny <= 2; ny++) {
+        for (let nx = -2; nx <= 2; nx++) {
+          if (nx === 0 && ny === 0) continue;
+          const nd = score(f, nx, ny);
+          if (nd < d - 1e-4) {
+            d = nd;
+            sx = nx;
+            sy = ny;
           }
         }
       }
-      for (let iter = 0; iter < 2 * maxShift && d > 1e-3 && (Math.abs(sx) === 2 || Math.abs(sy) === 2); iter++) {
+      for (let iter = 0; iter < 2 * maxShift && (Math.abs(sx) === 2 || Math.abs(sy) === 2); iter++) {
         let moved = false;
         for (const [ex, ey] of NEIGHBOURS) {
           const nx = sx + ex;
           const ny = sy + ey;
           if (Math.abs(nx) > maxShift || Math.abs(ny) > maxShift) continue;
-          const nd = clippedDistance(frame(t), base, size, gain[t]!, nx, ny, edges);
+          const nd = score(f, nx, ny);
           if (nd < d - 1e-4) {
             d = nd;
             sx = nx;
@@ -373,6 +417,9 @@ function register(data: Float32Array, frames: number, size: number): Registratio
     }
     shift.push([sx, sy]);
   }
+
+  // Gain again, now that the camera offsets are known.
+  for (let t = 0; t < frames; t++) gain[t] = readGain(frame(t), base, size, bright, shift[t]!);
 
   // Blur: the level whose blurred plate best matches a few frames at the edges.
   const probe = [0, frames >> 1, frames - 1];

@@ -33,9 +33,10 @@ export function emptyVideo(frames: number, height: number, width: number): Video
 const mix = (a: Rgb, b: Rgb, t: number): Rgb => [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, a[2] + (b[2] - a[2]) * t];
 const frac = (x: number) => x - Math.floor(x);
 
-const STARS: [number, number][] = (() => {
-  const rng = new Rng('starry void');
-  return Array.from({ length: 14 }, () => [rng.next(), rng.next()] as [number, number]);
+/** Bubble centres: a jittered 4x4 grid (fixed), so the scene has edges and flat patches everywhere. */
+const BUBBLES: [number, number][] = (() => {
+  const rng = new Rng('bubble void');
+  return Array.from({ length: 16 }, (_, k) => [((k % 4) + 0.5 + rng.uniform(-0.2, 0.2)) / 4, (Math.floor(k / 4) + 0.5 + rng.uniform(-0.2, 0.2)) / 4] as [number, number]);
 })();
 const CITY_BUILDINGS = [0.45, 0.3, 0.55, 0.38, 0.5];
 
@@ -52,7 +53,7 @@ const BACKGROUNDS: Readonly<Record<Scene, (x: number, y: number) => Rgb>> = {
   kitchen: (x, y) => (y < 0.62 ? [0.82, 0.74, 0.6] : (Math.floor(x * 8) + Math.floor(y * 8)) % 2 === 0 ? [0.55, 0.45, 0.35] : [0.62, 0.52, 0.4]),
   'neon dreamscape': (x, y) => (frac((x + y) * 4) < 0.5 ? [0.3, 0.05, 0.35] : [0.15, 0.02, 0.25]),
   'checkerboard void': (x, y) => ((Math.floor(x * 4) + Math.floor(y * 4)) % 2 === 0 ? [0.12, 0.12, 0.12] : [0.22, 0.22, 0.22]),
-  'starry void': () => [0.03, 0.03, 0.08],
+  'bubble void': (x, y) => (BUBBLES.some(([bx, by]) => Math.hypot(x - bx, y - by) < 0.075) ? [0.3, 0.5, 0.55] : [0.04, 0.16, 0.2]),
   'pastel swirl': (x, y) => mix([0.75, 0.93, 0.9], [0.93, 0.8, 0.9], Math.min(1, Math.hypot(x - 0.5, y - 0.5) / 0.7)),
 };
 
@@ -70,9 +71,6 @@ export function background(scene: Scene, size: number): Float32Array {
         const c = f((i + 0.5) / size, (j + 0.5) / size);
         plate.set(c, (j * size + i) * 3);
       }
-    }
-    if (scene === 'starry void') {
-      for (const [sx, sy] of STARS) plate.set([0.8, 0.8, 0.9], (Math.floor(sy * size) * size + Math.floor(sx * size)) * 3);
     }
     backgroundCache.set(key, plate);
   }

@@ -53,7 +53,7 @@ export type Motion = Action | (typeof EXTRA_MOTIONS)[number] | 'unknown';
 export const RELATIONS = ['left of', 'right of', 'above', 'below'] as const;
 export type Relation = (typeof RELATIONS)[number];
 
-export const SCENES = ['forest', 'desert', 'snowfield', 'city street', 'ocean', 'kitchen', 'neon dreamscape', 'checkerboard void', 'starry void', 'pastel swirl'] as const;
+export const SCENES = ['forest', 'desert', 'snowfield', 'city street', 'ocean', 'kitchen', 'neon dreamscape', 'checkerboard void', 'bubble void', 'pastel swirl'] as const;
 export type Scene = (typeof SCENES)[number];
 export type SceneKind = 'realistic' | 'abstract';
 
@@ -248,7 +248,7 @@ export const SCENE_INFO: Readonly<Record<Scene, SceneInfo>> = {
   kitchen: { kind: 'realistic', phrase: 'in a kitchen', palette: [[0.82, 0.74, 0.6], [0.55, 0.45, 0.35], [0.62, 0.52, 0.4]], ink: BLACK_INK },
   'neon dreamscape': { kind: 'abstract', phrase: 'in a neon dreamscape', palette: [[0.3, 0.05, 0.35], [0.15, 0.02, 0.25]], ink: WHITE_INK },
   'checkerboard void': { kind: 'abstract', phrase: 'in a checkerboard void', palette: [[0.12, 0.12, 0.12], [0.22, 0.22, 0.22]], ink: WHITE_INK },
-  'starry void': { kind: 'abstract', phrase: 'in a starry void', palette: [[0.03, 0.03, 0.08], [0.8, 0.8, 0.9]], ink: WHITE_INK },
+  'bubble void': { kind: 'abstract', phrase: 'in a bubble void', palette: [[0.04, 0.16, 0.2], [0.3, 0.5, 0.55]], ink: WHITE_INK },
   'pastel swirl': { kind: 'abstract', phrase: 'in a pastel swirl', palette: [[0.75, 0.93, 0.9], [0.93, 0.8, 0.9]], ink: BLACK_INK },
 };
 

@@ -141,7 +141,8 @@ describe('LocalArtifactStore on disk', () => {
     assert.equal(Buffer.from(await store.get((await store.head('l/k'))!)).toString(), 'v1');
     assert.deepEqual(await store.list('l/'), ['l/k'], 'the lock is not an object');
     await rm(lock);
-    assert.deepEqual(await store.head('l/k'), await waiting);
+    const v2 = await waiting;
+    assert.deepEqual(await store.head('l/k'), v2);
 
     await writeFile(lock, '');
     const old = new Date(Date.now() - 10 * 60 * 1000);

@@ -51,7 +51,7 @@ interface Harness {
   store: ArtifactStore;
   /** Overwrites the stored bytes of a finished object behind the store's back (bit rot, a rogue writer). */
   tamper(key: string, bytes: Uint8Array): Promise<void>;
-  /** A URI of the same kind that lies outside the store root. */
+  /** URIs that lie outside the store root (other roots, other schemes, malformed); [0] is used with get(). */
   outsideUris: string[];
 }
 
@@ -228,6 +228,15 @@ function contract(name: string, open: () => Harness) {
       assert.deepEqual(await h.store.list('del/'), []);
       await assert.rejects(h.store.get(ref), ArtifactNotFoundError);
       await h.store.delete('del/x');
+    });
+
+    test('delete of a "folder" above other keys is a no-op that leaves them alone', async () => {
+      const ref = await h.store.put('del2/folder/child', 'c');
+      await h.store.delete('del2/folder');
+      await h.store.delete('del2/never');
+      await h.store.delete('del2/folder/child/below');
+      assert.deepEqual(await h.store.head('del2/folder/child'), ref);
+      assert.deepEqual(await h.store.list('del2/'), ['del2/folder/child']);
     });
 
     test('get with a wrong sha256 → ArtifactIntegrityError naming the URI; getToFile writes nothing', async () => {

@@ -1,0 +1,37 @@
+// `dual-ipo report ID --out DIR`: the campaign report, from the artifact store.
+import { resolve } from 'node:path';
+import { openStore } from '../artifacts';
+import { connectClient, resolveTarget } from '../temporal/connection';
+import { writeReport } from '../report/write';
+import { parse, requirePositional, UsageError } from './args';
+import { readStatus } from './campaign-client';
+
+export const REPORT_HELP = `Usage: dual-ipo report ID [--out DIR] [--store ROOT]
+
+Writes a self-contained HTML report of campaign ID (DIR/index.html, default reports/<ID>/): the
+Total/Quality/Semantic and VBench dimensions per round, critic agreement per refinement, gate
+decisions, approvals and rollbacks on a timeline, where the time went per stage, and sample videos
+of the base and the final generator for the same prompts. It opens without a server or network.
+
+Options:
+  --out DIR      output folder (default reports/<ID>)
+  --store ROOT   read the campaign's artifacts from ROOT (file path, file:// or s3:// URI) instead of
+                 asking Temporal where they are: works for finished campaigns without a server`;
+
+export async function reportCommand(argv: string[]): Promise<number> {
+  const { values, positionals, help } = parse(argv, { out: { type: 'string' }, store: { type: 'string' } }, REPORT_HELP);
+  if (help) return void console.log(REPORT_HELP), 0;
+  const id = requirePositional(positionals, 'campaign ID', REPORT_HELP);
+  let root = values.store as string | undefined;
+  let s3: Parameters<typeof openStore>[1];
+  if (!root) {
+    const status = await readStatus(await connectClient(resolveTarget()), id);
+    if (!status.memo) throw new UsageError(`campaign ${id} has no artifact store in its memo; pass --store ROOT`);
+    root = status.memo.store.root;
+    s3 = status.memo.store.s3;
+  }
+  const out = resolve((values.out as string | undefined) ?? `reports/${id}`);
+  const file = await writeReport(openStore(root, s3), id, out);
+  console.log(`report: ${file}`);
+  return 0;
+}
