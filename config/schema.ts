@@ -95,6 +95,11 @@ export const campaignConfigSchema = z
         pairing: z.literal('top1-bottom1').default('top1-bottom1'),
         minScoreGap: z.number().min(0).default(0),
         evalPrompts: z.number().int().min(1).default(64),
+        /**
+         * Ablation of Fig. 3a: build the preference data once (round 1) and train on it every round,
+         * with no new samples and no critic update (requires campaign.criticRefinement: never).
+         */
+        staticPreferences: z.boolean().default(false),
       })
       .strict()
       .prefault({}),
@@ -184,7 +189,11 @@ export const campaignConfigSchema = z
       .strict()
       .prefault({}),
   })
-  .strict();
+  .strict()
+  .refine((c) => !c.generation.staticPreferences || c.campaign.criticRefinement === 'never', {
+    message: 'staticPreferences (the static-data ablation) keeps the critic fixed: set campaign.criticRefinement to "never"',
+    path: ['generation', 'staticPreferences'],
+  });
 
 export type CampaignConfigInput = z.input<typeof campaignConfigSchema>;
 export type StageConfigName = (typeof STAGE_CONFIG_NAMES)[number];

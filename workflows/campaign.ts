@@ -176,6 +176,7 @@ export async function dualIpoCampaign(input: CampaignInput): Promise<CampaignRes
             datasets: state.datasets!,
             refineCritic: state.refineCriticNext,
             ...(state.refineReason ? { refineReason: state.refineReason } : {}),
+            ...(state.staticPreferences ? { staticPreferences: state.staticPreferences } : {}),
           },
         ],
         cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
@@ -194,6 +195,7 @@ export async function dualIpoCampaign(input: CampaignInput): Promise<CampaignRes
 
     roundsThisRun += 1;
     state.lastRound = round;
+    if (config.generation.staticPreferences && !state.staticPreferences && outcome.preferences) state.staticPreferences = outcome.preferences;
     state.champion = {
       generator: outcome.generator,
       critic: outcome.critic,

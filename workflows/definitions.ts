@@ -93,6 +93,8 @@ export interface RoundInput {
   refineCritic: boolean;
   /** Why this round's critic refinement is due (schedule, degradation in round n-1, ...). */
   refineReason?: string;
+  /** Static-data ablation (Fig. 3a): train on these preferences instead of sampling and labelling. */
+  staticPreferences?: ArtifactRef;
 }
 
 export type RoundStatus = 'accepted' | 'rejected';
@@ -104,6 +106,8 @@ export interface RoundOutcome {
   critic: Versioned;
   evaluation?: Evaluation;
   criticRefinement?: { accepted: boolean; agreement?: number };
+  /** The preference data the generator trained on this round. */
+  preferences?: ArtifactRef;
   gates: GateRecord[];
   rollbacks: RollbackRecord[];
   reason: string;
@@ -132,6 +136,8 @@ export interface CampaignState {
   consecutiveRejected: number;
   refineCriticNext: boolean;
   refineReason?: string;
+  /** Static-data ablation: round 1's preferences, reused by every later round. */
+  staticPreferences?: ArtifactRef;
   /** The last few rounds only: the full audit lives in the manifests. */
   recentRounds: RoundSummary[];
   lastGates: GateRecord[];

@@ -40,7 +40,7 @@ import { CampaignIdKey, GateOutcomeKey, RoundKey, StageKey } from './search-attr
 export async function dualIpoRound(input: RoundInput): Promise<RoundOutcome> {
   const { config, campaignId, round, champion } = input;
   const refine = input.refineCritic && config.campaign.criticRefinement !== 'never';
-  let stagesTotal = refine ? 7 : 6;
+  let stagesTotal = (refine ? 7 : 6) - (input.staticPreferences ? 3 : 0);
   const startedAt = new Date().toISOString();
   let stage = 'starting';
   let stagesDone = 0;
@@ -121,11 +121,6 @@ export async function dualIpoRound(input: RoundInput): Promise<RoundOutcome> {
   };
 
   try {
-    const sampled = await stages.run('sample', { generator: champion.generator.ref }, {
-      promptsPerRound: config.generation.promptsPerRound,
-      candidatesPerPrompt: config.generation.candidatesPerPrompt,
-    });
-    outputs.samples = requireOutput(sampled, 'samples');
     const labelParams = {
       paths: config.critic.paths,
       beta: config.critic.beta,
@@ -135,10 +130,20 @@ export async function dualIpoRound(input: RoundInput): Promise<RoundOutcome> {
       minScoreGap: config.generation.minScoreGap,
       method: config.generator.method,
     };
-    const labelled = await stages.run('label', { critic: champion.critic.ref, samples: outputs.samples }, labelParams);
-    outputs.labels = requireOutput(labelled, 'labels');
-    const filtered = await stages.run('pceFilter', { labels: outputs.labels, critic: champion.critic.ref }, labelParams);
-    outputs.preferences = requireOutput(filtered, 'preferences');
+    if (input.staticPreferences) {
+      // Fig. 3a's static baseline: the same preference data every round, nothing new sampled.
+      outputs.preferences = input.staticPreferences;
+    } else {
+      const sampled = await stages.run('sample', { generator: champion.generator.ref }, {
+        promptsPerRound: config.generation.promptsPerRound,
+        candidatesPerPrompt: config.generation.candidatesPerPrompt,
+      });
+      outputs.samples = requireOutput(sampled, 'samples');
+      const labelled = await stages.run('label', { critic: champion.critic.ref, samples: outputs.samples }, labelParams);
+      outputs.labels = requireOutput(labelled, 'labels');
+      const filtered = await stages.run('pceFilter', { labels: outputs.labels, critic: champion.critic.ref }, labelParams);
+      outputs.preferences = requireOutput(filtered, 'preferences');
+    }
 
     if (refine) {
       await enterStage('critic-refinement');
@@ -245,6 +250,7 @@ export async function dualIpoRound(input: RoundInput): Promise<RoundOutcome> {
       critic,
       ...(evaluation ? { evaluation } : {}),
       ...(refinement ? { criticRefinement: { accepted: refinement.accepted, ...(refinement.agreement !== undefined ? { agreement: refinement.agreement } : {}) } } : {}),
+      ...(outputs.preferences ? { preferences: outputs.preferences } : {}),
       gates,
       rollbacks,
       reason,

@@ -248,7 +248,7 @@ function brightPixels(scene: Scene, size: number): Int32Array {
       return true;
     };
     for (let i = 0; i < size * size; i++) if (lum(p[i * 3]!, p[i * 3 + 1]!, p[i * 3 + 2]!) > 0.15 && flat(i % size, (i / size) | 0)) all.push(i);
-    const keep = Math.ceil(all.length / 256);
+    const keep = Math.ceil(all.length / 96);
     out = Int32Array.from(all.filter((_, k) => k % keep === 0));
     brightCache.set(key, out);
   }
@@ -316,16 +316,21 @@ interface Registration {
  * shows, and stays 1.
  */
 function readGain(f: Float32Array, base: Float32Array, size: number, bright: Int32Array, [sx, sy]: [number, number]): number {
-  const ratios: number[] = [];
+  const ratios = new Float64Array(bright.length);
+  let n = 0;
   for (let k = 0; k < bright.length; k++) {
     const i = bright[k]!;
     const x = Math.min(size - 1, Math.max(0, (i % size) + sx));
     const y = Math.min(size - 1, Math.max(0, ((i / size) | 0) + sy));
     const o = (y * size + x) * 3;
     const q = i * 3;
-    if (Math.max(f[o]!, f[o + 1]!, f[o + 2]!) < 0.985) ratios.push(lum(f[o]!, f[o + 1]!, f[o + 2]!) / lum(base[q]!, base[q + 1]!, base[q + 2]!));
+    if (f[o]! < 0.985 && f[o + 1]! < 0.985 && f[o + 2]! < 0.985) ratios[n++] = lum(f[o]!, f[o + 1]!, f[o + 2]!) / lum(base[q]!, base[q + 1]!, base[q + 2]!);
   }
-  const g = ratios.length >= 8 ? median(ratios) : 1;
+  let g = 1;
+  if (n >= 8) {
+    const sorted = ratios.subarray(0, n).sort(); // typed arrays sort numerically, and fast
+    g = n % 2 ? sorted[n >> 1]! : (sorted[(n >> 1) - 1]! + sorted[n >> 1]!) / 2;
+  }
   return Math.abs(g - 1) < 0.01 || !Number.isFinite(g) ? 1 : Math.min(3, Math.max(0.3, g));
 }
 
@@ -384,7 +389,12 @@ function register(data: Float32Array, frames: number, size: number): Registratio
     let sx = 0;
     let sy = 0;
     const d0 = edges.length >= 8 ? clippedDistance(f, base, size, g, 0, 0, edges) : 0;
-    const clear = d0 < 1e-3 || NEIGHBOURS.every(([ex, ey]) => clippedDistance(f, base, size, g, ex, ey, edges) > 1.5 * d0);
+    let clear = d0 < 1e-3;
+    if (!clear) {
+      // A clear minimum at no shift: each one-pixel step makes things clearly worse.
+      clear = true;
+      for (let k = 0; k < 4 && clear; k++) clear = clippedDistance(f, base, size, g, NEIGHBOURS[k]![0], NEIGHBOURS[k]![1], edges) > 1.5 * d0;
+    }
     if (!clear) {
       let d = score(f, 0, 0);
       for (let ny = -2; ny <= 2; ny++) {

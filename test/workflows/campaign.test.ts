@@ -180,6 +180,18 @@ describe('dualIpoCampaign', () => {
     assert.equal(result.stopReason, 'stop requested');
   });
 
+  test('static-data ablation (Fig. 3a): round 1 builds the preferences, later rounds train on them again', async () => {
+    const cfg = config({ campaign: { maxRounds: 3, criticRefinement: 'never' }, generation: { staticPreferences: true } });
+    const { result, recorded } = await runCampaign({ totals: [70, 72, 73, 74] }, cfg);
+    assert.equal(result.rounds, 3);
+    const stagesOf = (round: number) => recorded.calls.filter((c) => c.round === round && !['promoteChampion', 'writeRoundManifest'].includes(c.activity)).map((c) => c.activity);
+    assert.deepEqual(stagesOf(1), ['sample', 'label', 'pceFilter', 'generatorTrain', 'evaluate']);
+    assert.deepEqual(stagesOf(3), ['generatorTrain', 'evaluate']);
+    const train3 = recorded.calls.find((c) => c.activity === 'generatorTrain' && c.round === 3)!.input as any;
+    assert.equal(train3.inputs.preferences.uri, 'file:///fake/prefs-1-');
+    assert.equal(train3.inputs.generator.uri, 'file:///fake/generator-2', 'the generator itself keeps training');
+  });
+
   test('history stays bounded: continue-as-new every few rounds', async () => {
     const rounds = 9;
     const cfg = config({ campaign: { maxRounds: rounds, roundsPerRun: 2, saturation: { epsilon: 0, patience: 1 } } });
