@@ -14,6 +14,7 @@ const COMMANDS: Record<string, Command> = {
   server: { summary: 'start (or reuse) the local Temporal dev server with its Web UI', load: async () => (await import('../temporal/cli')).serverCommand },
   worker: { summary: 'run workers for the given task queues', load: async () => (await import('./worker-command')).workerCommand },
   report: { summary: 'write the self-contained HTML report of a campaign', load: async () => (await import('./report-command')).reportCommand },
+  experiment: { summary: 'run the paper\'s ablations: variants x seeds of a campaign, with a results table', load: async () => (await import('./experiment-command')).experimentCommand },
   doctor: { summary: 'check the tfjs backend, onnxruntime, the Temporal binaries and the artifact store', load: async () => (await import('../models/doctor')).doctorCommand },
   prompts: { summary: 'print prompts of the reference world as JSON lines (and their distribution)', load: async () => (await import('../world/cli')).promptsCommand },
   evaluate: { summary: 'score videos with the VBench-style evaluator of the reference world', load: async () => (await import('../world/cli')).evaluateCommand },

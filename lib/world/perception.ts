@@ -37,6 +37,8 @@ export interface Detection {
   purity: number;
   /** Coverage-weighted area in pixels. */
   area: number;
+  /** Mean colour of the sprite's core pixels (coverage >= 0.5), as the frame shows it. */
+  rgb: [number, number, number];
   cx: number;
   cy: number;
   /** Soft extents: sum over columns of the strongest coverage in the column (and rows). */
@@ -619,7 +621,7 @@ function explain(ctx: FrameContext, pixels: number[], t: number, minArea: number
   const w = x1 - x0 + 1;
   const h = y1 - y0 + 1;
   const alpha = new Float32Array(w * h);
-  let area = 0, sx = 0, sy = 0, explainedMass = 0, ink = 0, glow = 0;
+  let area = 0, sx = 0, sy = 0, explainedMass = 0, ink = 0, glow = 0, core = 0, r = 0, g = 0, bl = 0;
   const unexplained: number[] = [];
   const f = new Float64Array(3);
   const b = new Float64Array(3);
@@ -663,6 +665,12 @@ function explain(ctx: FrameContext, pixels: number[], t: number, minArea: number
     sx += a * (x + 0.5);
     sy += a * (y + 0.5);
     explainedMass += a * Math.exp(-(res * res) / rho2);
+    if (a >= 0.5) {
+      core++;
+      r += f[0];
+      g += f[1];
+      bl += f[2];
+    }
   }
   if (area < minArea) return { unexplained: pixels };
   // Outline and halo strength per border slot: pixels next to the core (coverage >= 0.5) that are not core.
@@ -690,6 +698,7 @@ function explain(ctx: FrameContext, pixels: number[], t: number, minArea: number
       // Clean sprites are explained exactly; pixels nothing explains (not fill, outline or halo) count against.
       purity: explainedMass / (area + unexplained.length),
       area,
+      rgb: core ? [r / core, g / core, bl / core] : [c[0], c[1], c[2]],
       cx: sx / area,
       cy: sy / area,
       width,
@@ -755,8 +764,11 @@ interface Track {
   last: Detection;
 }
 
-function track(readings: FrameReading[], size: number): Track[] {
+function track(readings: FrameReading[], size: number, shift: [number, number][]): Track[] {
   const u = size / 32;
+  // Compare positions in scene coordinates (camera shake taken out).
+  const sx = (d: Detection) => d.cx - shift[d.frame]![0];
+  const sy = (d: Detection) => d.cy - shift[d.frame]![1];
   const tracks: Track[] = [];
   readings.forEach((reading, t) => {
     const free = new Set(tracks.map((_, i) => i));
@@ -765,7 +777,7 @@ function track(readings: FrameReading[], size: number): Track[] {
     reading.detections.forEach((d, j) => {
       tracks.forEach((tr, i) => {
         const gap = t - tr.last.frame;
-        const cost = Math.hypot(d.cx - tr.last.cx, d.cy - tr.last.cy) / Math.max(1, gap) + (d.colour === tr.last.colour ? 0 : 6 * u);
+        const cost = Math.hypot(sx(d) - sx(tr.last), sy(d) - sy(tr.last)) / Math.max(1, gap) + (d.colour === tr.last.colour ? 0 : 6 * u);
         if (cost < 12 * u) pairs.push([cost, i, j]);
       });
     });
@@ -847,23 +859,31 @@ function blurRaster(r: SpriteRaster, sigma: number): SpriteRaster {
   return { x0: r.x0 - pad, y0: r.y0 - pad, w, h, fill, band: new Float32Array(0) };
 }
 
-/** Ratio of measured soft extent to true size for each shape (thin parts read a little short). */
-const EXTENT_RATIO: Map<SubjectKind, number> = new Map();
-function extentRatio(kind: SubjectKind): number {
-  let r = EXTENT_RATIO.get(kind);
+/**
+ * Ratio of measured soft extent to true size for each shape at a blur level: thin parts read a
+ * little short, and under blur (faint tails fall below the foreground threshold) more so.
+ */
+const EXTENT_RATIO = new Map<string, number>();
+function extentRatio(kind: SubjectKind, blurPx = 0): number {
+  const key = `${kind}|${blurPx}`;
+  let r = EXTENT_RATIO.get(key);
   if (r === undefined) {
     let total = 0;
     let count = 0;
     for (const n of [7, 10, 13]) {
       for (const off of [0, 0.25, 0.5, 0.75]) {
-        const raster = rasterize(kind, n, 16 + off, 16 + off * 0.7, false);
+        let raster = rasterize(kind, n, 16 + off, 16 + off * 0.7, false);
+        if (blurPx > 0) {
+          raster = blurRaster(raster, blurPx);
+          for (let i = 0; i < raster.fill.length; i++) if (raster.fill[i]! < 0.2) raster.fill[i] = 0;
+        }
         const ext = softExtents(raster.fill, raster.w, raster.h);
         total += Math.max(ext.width, ext.height) / n;
         count++;
       }
     }
     r = total / count;
-    EXTENT_RATIO.set(kind, r);
+    EXTENT_RATIO.set(key, r);
   }
   return r;
 }
@@ -887,7 +907,7 @@ function softExtents(alpha: Float32Array, w: number, h: number): { width: number
 /** Soft IoU between a detection's coverage and a shape's template placed on the same centroid. */
 function templateScore(d: Detection, kind: SubjectKind, blurPx: number): number {
   const shape = SHAPES[kind];
-  const n = Math.max(d.width, d.height) / extentRatio(kind);
+  const n = Math.max(d.width, d.height) / extentRatio(kind, blurPx);
   if (!(n > 1)) return 0;
   const t = template(kind, n, d.cx - (shape.centroidU * n) / 2, d.cy - (shape.centroidV * n) / 2, blurPx);
   const { x0, y0, w, h, alpha } = d.patch;
@@ -922,7 +942,7 @@ function styleOf(ink: number, halo: number): Style {
   return 'plain';
 }
 
-function readTrack(tr: Track, frames: number, size: number, blurPx: number): PerceivedObject {
+function readTrack(tr: Track, frames: number, size: number, blurPx: number, shift: [number, number][]): PerceivedObject {
   const seen = tr.detections.filter((d): d is Detection => d !== undefined);
   // Shape: the best-scoring template over the (up to four) largest sightings.
   const largest = seen.slice().sort((a, b) => b.area - a.area);
@@ -936,11 +956,12 @@ function readTrack(tr: Track, frames: number, size: number, blurPx: number): Per
   const colourVotes = new Map<Colour, number>();
   for (const d of seen) colourVotes.set(d.colour, (colourVotes.get(d.colour) ?? 0) + d.area);
   const colour = [...colourVotes.entries()].reduce((a, b) => (b[1] > a[1] ? b : a))[0];
-  const ratio = extentRatio(kind);
+  const ratio = extentRatio(kind, blurPx);
   const extentOf = (d: Detection) => Math.max(d.width, d.height) / ratio;
   const sizePx = median(seen.slice(0, 2).map(extentOf));
-  const x = tr.detections.map((d) => (d ? d.cx : NaN));
-  const y = tr.detections.map((d) => (d ? d.cy : NaN));
+  // Paths in scene coordinates: the camera's shake is taken out, so it does not pass for motion.
+  const x = tr.detections.map((d, t) => (d ? d.cx - shift[t]![0] : NaN));
+  const y = tr.detections.map((d, t) => (d ? d.cy - shift[t]![1] : NaN));
   const scale = tr.detections.map((d) => (d ? extentOf(d) / sizePx : NaN));
   const frameStyle = tr.detections.map((d) => (d ? styleOf(d.ink, d.halo) : undefined));
   const present = tr.detections.map((d) => d !== undefined);
@@ -1022,9 +1043,9 @@ export function perceive(video: Video): Perception {
   for (let t = 0; t < frames; t++) readings.push(detectObjects({ frame: frameAt(t), bg: backgroundOf(t), size, noise, ink }, t));
 
   // Objects are tracks seen in at least a quarter of the frames; shorter ones are artefacts.
-  const tracks = track(readings, size);
+  const tracks = track(readings, size, reg.shift);
   const solid = tracks.filter((tr) => tr.detections.filter(Boolean).length >= Math.max(2, frames / 4));
-  const objects = solid.map((tr) => readTrack(tr, frames, size, (reg.blur * size) / 32)).sort((a, b) => b.presence - a.presence || b.sizePx - a.sizePx);
+  const objects = solid.map((tr) => readTrack(tr, frames, size, (reg.blur * size) / 32, reg.shift)).sort((a, b) => b.presence - a.presence || b.sizePx - a.sizePx);
   const shortTracks = tracks.length - solid.length;
 
   // Style is evidence pooled over objects: absence of an outline on one sprite does not outvote its presence on another.

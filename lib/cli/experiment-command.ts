@@ -1,0 +1,47 @@
+// `dual-ipo experiment --config FILE`: the paper's ablations as variants x seeds of a campaign.
+import { resolve } from 'node:path';
+import { loadExperiment } from '../experiment/config';
+import { runExperiment } from '../experiment/run';
+import { writeExperimentReport } from '../experiment/report';
+import { formatMeanStd, summariseVariants } from '../experiment/summary';
+import { parse, requireString } from './args';
+import { installWorkerLog } from './worker-log';
+
+export const EXPERIMENT_HELP = `Usage: dual-ipo experiment --config FILE [--out DIR] [--dry-run]
+
+Runs every variant x seed of an experiment as its own durable campaign (rerunning resumes them),
+then writes the results table (final Total and gain over the base model, mean ± std over seeds) to
+DIR/index.html and DIR/results.json (default reports/experiment-<name>/).
+
+The experiment file (YAML):
+  experiment:
+    name: ablations
+    base: quickstart.yaml            # a campaign config, relative to this file
+    seeds: [1, 2, 3]
+    concurrency: 1                   # campaigns at once
+    variants:                        # name: overrides of the campaign config
+      dual-ipo: {}
+      static-data: { campaign: { criticRefinement: never }, generation: { staticPreferences: true } }
+      kto: { generator: { method: kto } }
+
+Options:
+  --config FILE   the experiment file
+  --out DIR       where the results go
+  --dry-run       validate and list the planned campaigns without running them`;
+
+export async function experimentCommand(argv: string[]): Promise<number> {
+  const { values, help } = parse(argv, { config: { type: 'string' }, out: { type: 'string' }, 'dry-run': { type: 'boolean' } }, EXPERIMENT_HELP);
+  if (help) return void console.log(EXPERIMENT_HELP), 0;
+  const { experiment, runs } = loadExperiment(requireString(values, 'config', EXPERIMENT_HELP));
+  console.log(`experiment ${experiment.name}: ${Object.keys(experiment.variants).length} variant(s) x ${experiment.seeds.length} seed(s) = ${runs.length} campaign(s)`);
+  if (values['dry-run']) {
+    for (const r of runs) console.log(`  ${r.config.campaign.id}`);
+    return 0;
+  }
+  console.log(`worker log: ${installWorkerLog('experiment')}`);
+  const results = await runExperiment(experiment, runs, (line) => console.log(line));
+  const file = await writeExperimentReport(experiment.name, results, resolve((values.out as string | undefined) ?? `reports/experiment-${experiment.name}`));
+  for (const s of summariseVariants(results)) console.log(`${s.variant.padEnd(24)} final Total ${formatMeanStd(s.finalTotal)}  gain ${formatMeanStd(s.gain)}`);
+  console.log(`results: ${file}`);
+  return 0;
+}

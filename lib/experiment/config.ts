@@ -1,0 +1,67 @@
+// An experiment: one base campaign config, named variants (config overrides: the paper's ablations)
+// and seeds. Every variant x seed is its own durable campaign; rerunning the experiment resumes.
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigError, loadConfig, parseConfig } from '../../config/load';
+import type { CampaignConfig } from '../../config/schema';
+
+const experimentSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,40}$/, 'letters, digits, ".", "_" or "-"'),
+    /** The campaign config every variant starts from (relative to the experiment file). */
+    base: z.string().min(1),
+    seeds: z.array(z.number().int()).min(1).default([1, 2, 3]),
+    /** Campaigns running at once (each has its own workers' share of the machine). */
+    concurrency: z.number().int().min(1).default(1),
+    variants: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,40}$/, 'letters, digits, ".", "_" or "-"'), z.record(z.string(), z.unknown())).refine((v) => Object.keys(v).length > 0, 'at least one variant'),
+  })
+  .strict();
+
+export type Experiment = z.output<typeof experimentSchema>;
+
+export interface PlannedRun {
+  variant: string;
+  seed: number;
+  config: CampaignConfig;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Overrides replace leaves and merge objects; arrays are leaves. */
+export function deepMerge(base: Record<string, unknown>, override: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(override)) out[k] = isObject(v) && isObject(out[k]) ? deepMerge(out[k] as Record<string, unknown>, v) : v;
+  return out;
+}
+
+export function loadExperiment(path: string): { experiment: Experiment; runs: PlannedRun[] } {
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`${path}: ${(err as Error).message}`);
+  }
+  const parsed = experimentSchema.safeParse((raw as { experiment?: unknown })?.experiment ?? raw);
+  if (!parsed.success) {
+    throw new ConfigError(`invalid experiment\n${parsed.error.issues.map((i) => `${path}: experiment.${i.path.join('.')}: ${i.message}`).join('\n')}`);
+  }
+  const experiment = parsed.data;
+  const basePath = resolve(dirname(resolve(path)), experiment.base);
+  const baseConfig = loadConfig(basePath);
+  const baseRaw = parseYaml(readFileSync(basePath, 'utf8')) as Record<string, unknown>;
+  const runs: PlannedRun[] = [];
+  for (const [variant, override] of Object.entries(experiment.variants)) {
+    for (const seed of experiment.seeds) {
+      const merged = deepMerge(deepMerge(baseRaw, override), {
+        campaign: { id: `${experiment.name}-${variant}-s${seed}`, name: `${experiment.name}-${variant}`, seed },
+        artifacts: { root: baseConfig.artifacts.root },
+      });
+      runs.push({ variant, seed, config: parseConfig(merged, `${path} (variant ${variant})`, dirname(basePath)) });
+    }
+  }
+  return { experiment, runs };
+}

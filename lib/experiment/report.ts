@@ -1,0 +1,35 @@
+// The experiment's results table (mean ± std over seeds) as HTML and JSON.
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { lineChart } from '../report/svg';
+import { formatMeanStd, meanStd, summariseVariants, type RunResult } from './summary';
+
+const esc = (s: unknown) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+export function experimentTableHtml(results: RunResult[]): string {
+  const summary = summariseVariants(results);
+  const maxRounds = Math.max(...results.map((r) => r.acceptedTotals.length));
+  const series = summary.map((s) => ({
+    name: s.variant,
+    points: Array.from({ length: maxRounds }, (_, i) => ({ x: i, y: meanStd(results.filter((r) => r.variant === s.variant && r.acceptedTotals[i] !== undefined).map((r) => r.acceptedTotals[i]!)).mean })),
+  }));
+  return `<table id="experiment"><tr><th style="text-align:left">variant</th><th>runs</th><th>final Total (mean ± std)</th><th>gain over base (mean ± std)</th></tr>
+${summary.map((s) => `<tr><td style="text-align:left">${esc(s.variant)}</td><td>${s.runs}</td><td>${formatMeanStd(s.finalTotal)}</td><td>${formatMeanStd(s.gain)}</td></tr>`).join('\n')}</table>
+${lineChart(series, { title: 'Mean Total of the base model and each accepted round', xLabel: 'accepted round (0 = base)', yLabel: 'Total' })}
+<table><tr><th style="text-align:left">campaign</th><th>seed</th><th>base</th><th>final</th><th>rounds</th><th style="text-align:left">stop</th></tr>
+${results.map((r) => `<tr><td style="text-align:left">${esc(r.campaignId)}</td><td>${r.seed}</td><td>${r.baseTotal.toFixed(2)}</td><td>${r.finalTotal.toFixed(2)}</td><td>${r.rounds}</td><td style="text-align:left">${esc(r.stopReason)}</td></tr>`).join('\n')}</table>`;
+}
+
+export async function writeExperimentReport(name: string, results: RunResult[], outDir: string): Promise<string> {
+  await mkdir(outDir, { recursive: true });
+  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Dual-IPO experiment ${esc(name)}</title>
+<style>body{font:14px/1.45 system-ui,sans-serif;max-width:1000px;margin:24px auto;padding:0 16px}table{border-collapse:collapse;margin:10px 0}td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}th{background:#f0f0f0}
+svg .title{font-weight:600;font-size:13px}svg .tick{font-size:11px;fill:#444}svg .label{font-size:12px}svg .grid{stroke:#eee}svg.chart{border:1px solid #ddd}</style></head>
+<body><h1>Dual-IPO experiment <code>${esc(name)}</code></h1>${experimentTableHtml(results)}</body></html>\n`;
+  const file = join(outDir, 'index.html');
+  await writeFile(`${file}.tmp`, html);
+  await rename(`${file}.tmp`, file);
+  await writeFile(join(outDir, 'results.json.tmp'), JSON.stringify({ name, results, summary: summariseVariants(results) }, null, 2));
+  await rename(join(outDir, 'results.json.tmp'), join(outDir, 'results.json'));
+  return file;
+}

@@ -1,0 +1,45 @@
+// Pure summaries of experiment runs: mean and sample standard deviation per variant.
+
+export interface RunResult {
+  variant: string;
+  seed: number;
+  campaignId: string;
+  baseTotal: number;
+  finalTotal: number;
+  /** Totals of the base model and each accepted round. */
+  acceptedTotals: number[];
+  rounds: number;
+  stopReason: string;
+}
+
+export interface VariantSummary {
+  variant: string;
+  runs: number;
+  finalTotal: { mean: number; std: number };
+  gain: { mean: number; std: number };
+}
+
+/** Mean and sample standard deviation (n - 1); std is NaN for a single run, not a made-up 0. */
+export function meanStd(values: number[]): { mean: number; std: number } {
+  if (values.length === 0) return { mean: Number.NaN, std: Number.NaN };
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  if (values.length === 1) return { mean, std: Number.NaN };
+  const variance = values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1);
+  return { mean, std: Math.sqrt(variance) };
+}
+
+export function summariseVariants(results: RunResult[]): VariantSummary[] {
+  const variants = [...new Set(results.map((r) => r.variant))];
+  return variants.map((variant) => {
+    const runs = results.filter((r) => r.variant === variant);
+    return {
+      variant,
+      runs: runs.length,
+      finalTotal: meanStd(runs.map((r) => r.finalTotal)),
+      gain: meanStd(runs.map((r) => r.finalTotal - r.baseTotal)),
+    };
+  });
+}
+
+export const formatMeanStd = (x: { mean: number; std: number }, digits = 2) =>
+  Number.isFinite(x.std) ? `${x.mean.toFixed(digits)} ± ${x.std.toFixed(digits)}` : x.mean.toFixed(digits);
