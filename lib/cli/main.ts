@@ -4,6 +4,7 @@ import { UsageError } from './args';
 type Command = { summary: string; load: () => Promise<(argv: string[]) => Promise<number>> };
 
 const COMMANDS: Record<string, Command> = {
+  quickstart: { summary: 'run the whole Dual-IPO loop on this machine with the builtin world and models, then the report', load: async () => (await import('./quickstart-command')).quickstartCommand },
   run: { summary: 'start or resume a campaign from a config file', load: async () => (await import('./run-command')).runCommand },
   status: { summary: 'round, stage, progress, champions and last gates of a campaign', load: async () => (await import('./campaign-commands')).statusCommand },
   history: { summary: 'the audit: per round timings, gates, approvals, rollbacks, artifacts', load: async () => (await import('./campaign-commands')).historyCommand },

@@ -6,6 +6,22 @@ import type { ParamSet } from './params';
 
 export const LAYER_NORM_EPSILON = 1e-5;
 
+/**
+ * a [m, k] x b [k, n] with a gradient built from plain matmuls of explicitly transposed operands.
+ * tfjs's own gradient uses transposed-operand matmuls, which the wasm backend runs about 8x slower
+ * than a transpose followed by a plain matmul (measured: 434 ms vs 54 ms for 1024x768x256).
+ */
+const matMul2d = tf.customGrad((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([a, b]);
+  return {
+    value: tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D),
+    gradFunc: (dy: tf.Tensor, [sa, sb]: tf.Tensor[]) => [
+      tf.matMul(dy as tf.Tensor2D, tf.transpose(sb!) as tf.Tensor2D),
+      tf.matMul(tf.transpose(sa!) as tf.Tensor2D, dy as tf.Tensor2D),
+    ],
+  };
+}) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor2D;
+
 export class TfOps implements Ops<tf.Tensor> {
   /** Parameters by name: tf.Variables while training, plain tensors for inference. */
   constructor(readonly params: Record<string, tf.Tensor>) {}
@@ -19,11 +35,12 @@ export class TfOps implements Ops<tf.Tensor> {
     return tf.tensor(values instanceof Float32Array ? values : Float32Array.from(values), [...shape], 'float32');
   }
   matmul(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
-    if (a.rank === 2) return tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D);
+    if (b.rank !== 2) throw new Error(`TfOps.matmul: the right operand must be a matrix, got shape [${b.shape.join(', ')}]`);
+    if (a.rank === 2) return matMul2d(a, b);
     // [..., m, k] x [k, n]: fold the leading axes into rows (what ONNX MatMul broadcasting does).
     const lead = a.shape.slice(0, -1);
     const k = a.shape[a.rank - 1]!;
-    return tf.reshape(tf.matMul(tf.reshape(a, [-1, k]) as tf.Tensor2D, b as tf.Tensor2D), [...lead, b.shape[1]!]);
+    return tf.reshape(matMul2d(tf.reshape(a, [-1, k]), b), [...lead, b.shape[1]!]);
   }
   add(a: tf.Tensor, b: tf.Tensor) {
     return tf.add(a, b);

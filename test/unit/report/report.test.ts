@@ -132,7 +132,7 @@ describe('campaign report', () => {
       await page.goto(`file://${file}`);
       assert.equal(await page.textContent('#final-total'), '72.50');
       assert.equal(await page.locator('svg.chart').count() >= 3, true);
-      const loaded = await page.$$eval('#videos img', (imgs) => imgs.map((i) => (i as HTMLImageElement).naturalWidth));
+      const loaded = await page.$$eval('#videos img', (imgs) => imgs.map((i) => (i as unknown as { naturalWidth: number }).naturalWidth));
       assert.deepEqual(loaded, [8, 8], 'both GIFs decode');
       await page.screenshot({ path: join(work, 'browser', 'screenshot.png'), fullPage: true });
       assert.ok(existsSync(join(work, 'browser', 'screenshot.png')));
