@@ -62,7 +62,8 @@ function semanticChecks(spec: PromptSpec, p: Perception): AttributeCheck[] {
   spec.subjects.forEach((s, i) => {
     const o = matched[i];
     const about = `the ${sameKind ? `${s.color} ` : ''}${SUBJECTS[s.kind].noun}`;
-    add('subject', about, SUBJECTS[s.kind].noun, o ? SUBJECTS[o.kind].noun : 'nothing', i);
+    const which = spec.subjects.length === 1 ? 'the subject' : `the ${i === 0 ? 'first' : 'second'} subject`;
+    add('subject', which, SUBJECTS[s.kind].noun, o ? SUBJECTS[o.kind].noun : 'nothing', i);
     add('colour', `the colour of ${about}`, s.color, o ? o.colour : 'nothing', i);
     add('size', `the size of ${about}`, s.size, o ? o.size : 'nothing', i);
     add('action', `what ${about} does`, motionPhrase(s.action, s.kind), o ? motionPhrase(o.motion.motion, s.kind) : 'nothing', i);

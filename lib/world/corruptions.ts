@@ -69,7 +69,7 @@ export function flicker(video: Video, rng: Rng, severity: number): Video {
 export function blur(video: Video, severity: number): Video {
   const out = copy(video);
   const frameLength = video.height * video.width * 3;
-  const sigma = (0.6 + 1.2 * severity) * (video.width / 32);
+  const sigma = (0.5 + 0.9 * severity) * (video.width / 32);
   for (let t = 0; t < video.frames; t++) {
     out.data.set(gaussianBlur(video.data.subarray(t * frameLength, (t + 1) * frameLength), video.width, sigma), t * frameLength);
   }
@@ -133,11 +133,11 @@ function wrongMotion(action: PromptSpec['subjects'][number]['action']) {
 
 /** The dimensions each defect should lower, and ones it should leave alone (the evaluator's tests). */
 export const CORRUPTION_EFFECTS: Readonly<Record<Corruption, { hurts: readonly string[]; spares: readonly string[] }>> = {
-  jitter: { hurts: ['motion_smoothness', 'temporal_flickering', 'background_consistency'], spares: ['object_class', 'color', 'scene', 'spatial_relationship', 'multiple_objects'] },
-  flicker: { hurts: ['temporal_flickering', 'background_consistency'], spares: ['object_class', 'color', 'scene', 'spatial_relationship', 'human_action'] },
+  jitter: { hurts: ['motion_smoothness', 'temporal_flickering', 'background_consistency'], spares: ['color', 'scene'] },
+  flicker: { hurts: ['temporal_flickering', 'background_consistency', 'motion_smoothness', 'imaging_quality'], spares: ['object_class', 'color', 'scene'] },
   wrong_colour: { hurts: ['color', 'overall_consistency'], spares: ['subject_consistency', 'background_consistency', 'temporal_flickering', 'motion_smoothness', 'imaging_quality', 'object_class', 'scene', 'human_action'] },
-  wrong_direction: { hurts: ['human_action', 'overall_consistency'], spares: ['color', 'object_class', 'scene', 'imaging_quality', 'subject_consistency', 'temporal_flickering'] },
-  missing_object: { hurts: ['object_class', 'multiple_objects', 'spatial_relationship', 'overall_consistency'], spares: ['scene', 'imaging_quality', 'color'] },
-  blur: { hurts: ['imaging_quality', 'aesthetic_quality'], spares: ['scene', 'spatial_relationship', 'dynamic_degree', 'temporal_flickering'] },
-  noise: { hurts: ['imaging_quality', 'aesthetic_quality', 'temporal_flickering'], spares: ['scene', 'color', 'object_class', 'spatial_relationship'] },
+  wrong_direction: { hurts: ['human_action', 'overall_consistency'], spares: ['color', 'object_class', 'scene', 'imaging_quality', 'temporal_flickering', 'background_consistency'] },
+  missing_object: { hurts: ['object_class', 'multiple_objects', 'spatial_relationship', 'overall_consistency', 'subject_consistency'], spares: ['scene', 'imaging_quality', 'temporal_flickering'] },
+  blur: { hurts: ['imaging_quality', 'aesthetic_quality'], spares: ['scene', 'temporal_flickering', 'color'] },
+  noise: { hurts: ['imaging_quality', 'aesthetic_quality', 'temporal_flickering'], spares: ['scene', 'color', 'spatial_relationship'] },
 };

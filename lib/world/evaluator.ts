@@ -78,7 +78,7 @@ const GRID = 4;
  * frame, it is does not enter (DINO's class token barely moves with position).
  */
 function subjectFeature(objects: PerceivedObject[], t: number): Float64Array {
-  const block = 3 + GRID * GRID + 2;
+  const block = 3 + GRID * GRID;
   const f = new Float64Array(Math.max(1, objects.length) * block);
   objects.forEach((o, k) => {
     const d: Detection | undefined = o.detections[t];
@@ -102,8 +102,6 @@ function subjectFeature(objects: PerceivedObject[], t: number): Float64Array {
       }
     }
     for (let c = 0; c < GRID * GRID; c++) f[base + 3 + c] = (counts[c] ? cells[c]! / counts[c]! : 0) - 0.5;
-    f[base + 3 + GRID * GRID] = d.width / 16 - 0.5;
-    f[base + 4 + GRID * GRID] = d.height / 16 - 0.5;
   });
   return f;
 }
@@ -135,14 +133,27 @@ const u8 = (v: number) => Math.round(clamp01(v) * 255);
 // ---------------------------------------------------------------------------------------------
 // Temporal dimensions on raw pixels
 
+/** The video as uint8 (what VBench reads from disk), computed once per video. */
+function toBytes(video: Video): Uint8Array {
+  const out = new Uint8Array(video.data.length);
+  const d = video.data;
+  for (let i = 0; i < d.length; i++) {
+    const v = d[i]!;
+    out[i] = v > 0 ? (v < 1 ? Math.round(v * 255) : 255) : 0;
+  }
+  return out;
+}
+
 /** VBench temporal_flickering: (255 - mean MAE of consecutive uint8 frames) / 255. */
-export function temporalFlickering(video: Video): number {
+export function temporalFlickering(video: Video, bytes = toBytes(video)): number {
   const { frames, width: W, height: H } = video;
   const L = W * H * 3;
   let total = 0;
   for (let t = 1; t < frames; t++) {
     let mae = 0;
-    for (let i = 0; i < L; i++) mae += Math.abs(u8(video.data[t * L + i]!) - u8(video.data[(t - 1) * L + i]!));
+    const a = (t - 1) * L;
+    const b = t * L;
+    for (let i = 0; i < L; i++) mae += Math.abs(bytes[b + i]! - bytes[a + i]!);
     total += mae / L;
   }
   return (255 - total / Math.max(1, frames - 1)) / 255;
@@ -173,8 +184,10 @@ function bilinear(data: Float32Array, W: number, H: number, t: number, x: number
  * motion-compensated midpoint: each pixel takes the best of a few candidate motions (none, the
  * camera's, each tracked object's) between the two even frames, as a flow-based interpolator would.
  */
-export function motionSmoothness(video: Video, p: Perception): number {
+export function motionSmoothness(video: Video, p: Perception, bytes = toBytes(video)): number {
   const { frames: T, width: W, height: H } = video;
+  // Differences below what the noise explains are no motion.
+  const still = Math.max(0.01, 8 * p.quality.noise);
   let total = 0;
   let count = 0;
   for (let t = 1; t + 1 < T; t += 2) {
@@ -198,7 +211,7 @@ export function motionSmoothness(video: Video, p: Perception): number {
         for (let c = 0; c < 3; c++) e0 += Math.abs(clamp01(data[pa + c]!) - clamp01(data[pb + c]!));
         let bx = 0;
         let by = 0;
-        if (e0 > 0.01 && candidates.length > 1) {
+        if (e0 > still && candidates.length > 1) {
           let best = e0;
           for (let k = 1; k < candidates.length; k++) {
             const [dx, dy] = candidates[k]!;
@@ -216,7 +229,7 @@ export function motionSmoothness(video: Video, p: Perception): number {
             bx === 0 && by === 0
               ? (clamp01(data[pa + c]!) + clamp01(data[pb + c]!)) / 2
               : (bilinear(data, W, H, t - 1, x + 0.5 - bx, y + 0.5 - by, c) + bilinear(data, W, H, t + 1, x + 0.5 + bx, y + 0.5 + by, c)) / 2;
-          err += Math.abs(u8(data[((t * H + y) * W + x) * 3 + c]!) - u8(mid));
+          err += Math.abs(bytes[((t * H + y) * W + x) * 3 + c]! - u8(mid));
         }
       }
     }
@@ -347,8 +360,9 @@ export function evaluateVideos(items: readonly EvalItem[], options: EvalOptions 
     record('subject_consistency', subj.reduce((a, b) => a + b, 0) / subj.length, subj.length);
     const back = consistency(Array.from({ length: T }, (_, t) => frameFeature(video, t)));
     record('background_consistency', back.reduce((a, b) => a + b, 0) / back.length, back.length);
-    record('temporal_flickering', temporalFlickering(video));
-    record('motion_smoothness', motionSmoothness(video, p));
+    const bytes = toBytes(video);
+    record('temporal_flickering', temporalFlickering(video, bytes));
+    record('motion_smoothness', motionSmoothness(video, p, bytes));
     record('dynamic_degree', isDynamic(video, p) ? 1 : 0);
     record('aesthetic_quality', aestheticQuality(p));
     record('imaging_quality', imagingQuality(p));

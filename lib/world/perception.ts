@@ -18,7 +18,6 @@ import {
   SCENE_INFO,
   SCENES,
   SIZE_FRACTION,
-  STYLES,
   SUBJECT_KINDS,
   colourDistance,
   NEON_GLOW,
@@ -176,7 +175,7 @@ function gaussianBlur(image: Float32Array, size: number, sigma: number): Float32
 export { gaussianBlur };
 
 const plateCache = new Map<string, Float32Array>();
-export function plate(scene: Scene, size: number, blur: number): Float32Array {
+function plate(scene: Scene, size: number, blur: number): Float32Array {
   const key = `${scene}@${size}@${blur}`;
   let p = plateCache.get(key);
   if (!p) {
@@ -195,7 +194,7 @@ interface Samples {
 }
 
 const sampleCache = new Map<string, Samples>();
-export function samples(scene: Scene, size: number): Samples {
+function samples(scene: Scene, size: number): Samples {
   const key = `${scene}@${size}`;
   let s = sampleCache.get(key);
   if (!s) {
@@ -258,7 +257,7 @@ function brightPixels(scene: Scene, size: number): Int32Array {
 }
 
 /** Mean over sample pixels of min(CLIP, |frame/gain - shifted plate|): sprites weigh at most CLIP per pixel. */
-export function clippedDistance(frame: Float32Array, p: Float32Array, size: number, gain: number, sx: number, sy: number, at: Int32Array): number {
+function clippedDistance(frame: Float32Array, p: Float32Array, size: number, gain: number, sx: number, sy: number, at: Int32Array): number {
   if (at.length === 0) return 0;
   let total = 0;
   const inv = 1 / gain;
@@ -276,6 +275,28 @@ export function clippedDistance(frame: Float32Array, p: Float32Array, size: numb
     total += d < CLIP ? d : CLIP;
   }
   return total / at.length;
+}
+
+const plateLevels = new WeakMap<Float32Array, number>();
+/** Median luminance over the sample grid. */
+function medianLuminance(image: Float32Array, grid: Int32Array): number {
+  const values = new Float64Array(grid.length);
+  for (let k = 0; k < grid.length; k++) {
+    const o = grid[k]! * 3;
+    values[k] = lum(image[o]!, image[o + 1]!, image[o + 2]!);
+  }
+  values.sort();
+  return values[values.length >> 1] ?? 0;
+}
+
+/** The same for a plate (plates are shared and never change, so it is kept). */
+function plateLevel(plate: Float32Array, grid: Int32Array): number {
+  let m = plateLevels.get(plate);
+  if (m === undefined) {
+    m = medianLuminance(plate, grid);
+    plateLevels.set(plate, m);
+  }
+  return m;
 }
 
 function median(values: number[]): number {
@@ -318,7 +339,8 @@ interface Registration {
  * shows, and stays 1.
  */
 function readGain(f: Float32Array, base: Float32Array, size: number, bright: Int32Array, [sx, sy]: [number, number]): number {
-  const ratios = new Float64Array(bright.length);
+  // Per channel: a saturated channel only says "at least this bright", a dim one says little.
+  const ratios = new Float64Array(bright.length * 3);
   let n = 0;
   for (let k = 0; k < bright.length; k++) {
     const i = bright[k]!;
@@ -326,7 +348,7 @@ function readGain(f: Float32Array, base: Float32Array, size: number, bright: Int
     const y = Math.min(size - 1, Math.max(0, ((i / size) | 0) + sy));
     const o = (y * size + x) * 3;
     const q = i * 3;
-    if (f[o]! < 0.985 && f[o + 1]! < 0.985 && f[o + 2]! < 0.985) ratios[n++] = lum(f[o]!, f[o + 1]!, f[o + 2]!) / lum(base[q]!, base[q + 1]!, base[q + 2]!);
+    for (let c = 0; c < 3; c++) if (f[o + c]! < 0.985 && base[q + c]! > 0.15) ratios[n++] = f[o + c]! / base[q + c]!;
   }
   let g = 1;
   if (n >= 8) {
@@ -352,14 +374,22 @@ function register(data: Float32Array, frames: number, size: number): Registratio
   const frame = (t: number) => data.subarray(t * frameLength, (t + 1) * frameLength);
 
   // Scene: per frame, the plate at the least clipped distance; the clip's scene minimises the sum.
+  // Each plate is also tried at the frame's overall brightness (median luminance), so a
+  // flickering frame is not taken for a brighter or darker scene.
   const totals = new Float64Array(SCENES.length);
   const frameScenes: Scene[] = [];
+  const grid = samples(SCENES[0], size).grid;
   for (let t = 0; t < frames; t++) {
+    const level = medianLuminance(frame(t), grid);
     let best = 0;
     let bestD = Infinity;
     for (let k = 0; k < SCENES.length; k++) {
       const scene = SCENES[k]!;
-      const d = clippedDistance(frame(t), background(scene, size), size, 1, 0, 0, samples(scene, size).grid);
+      const reference = plateLevel(background(scene, size), grid);
+      // Large sprites move the median too: the plate as it is competes with the plate rescaled.
+      const g = reference > 0.05 ? Math.min(2, Math.max(0.5, level / reference)) : 1;
+      let d = clippedDistance(frame(t), background(scene, size), size, 1, 0, 0, grid);
+      if (Math.abs(g - 1) >= 0.04) d = Math.min(d, clippedDistance(frame(t), background(scene, size), size, g, 0, 0, grid));
       totals[k] = totals[k]! + d;
       if (d < bestD) {
         bestD = d;
@@ -382,7 +412,13 @@ function register(data: Float32Array, frames: number, size: number): Registratio
   const bright = brightPixels(scene, size);
   const gain = Array.from({ length: frames }, (_, t) => readGain(frame(t), base, size, bright, [0, 0]));
   let g = 1;
-  const score = (f: Float32Array, sx: number, sy: number) => Math.min(clippedDistance(f, base, size, g, sx, sy, edges), clippedDistance(f, soft, size, g, sx, sy, edges));
+  // That first gain can be misled by the shake itself (a bright patch moved onto a dark one), so
+  // offsets are scored both at that gain and at none, against the plate and a blurred plate.
+  const score = (f: Float32Array, sx: number, sy: number) => {
+    let d = Math.min(clippedDistance(f, base, size, g, sx, sy, edges), clippedDistance(f, soft, size, g, sx, sy, edges));
+    if (g !== 1) d = Math.min(d, clippedDistance(f, base, size, 1, sx, sy, edges), clippedDistance(f, soft, size, 1, sx, sy, edges));
+    return d;
+  };
   const maxShift = Math.max(2, Math.round((4 * size) / 32));
   const shift: [number, number][] = [];
   for (let t = 0; t < frames; t++) {
@@ -390,15 +426,15 @@ function register(data: Float32Array, frames: number, size: number): Registratio
     g = gain[t]!;
     let sx = 0;
     let sy = 0;
-    const d0 = edges.length >= 8 ? clippedDistance(f, base, size, g, 0, 0, edges) : 0;
+    const d0 = edges.length >= 8 ? score(f, 0, 0) : 0;
     let clear = d0 < 1e-3;
     if (!clear) {
       // A clear minimum at no shift: each one-pixel step makes things clearly worse.
       clear = true;
-      for (let k = 0; k < 4 && clear; k++) clear = clippedDistance(f, base, size, g, NEIGHBOURS[k]![0], NEIGHBOURS[k]![1], edges) > 1.5 * d0;
+      for (let k = 0; k < 4 && clear; k++) clear = score(f, NEIGHBOURS[k]![0], NEIGHBOURS[k]![1]) > 1.5 * d0;
     }
     if (!clear) {
-      let d = score(f, 0, 0);
+      let d = d0;
       for (let ny = -2; ny <= 2; ny++) {
         for (let nx = -2; nx <= 2; nx++) {
           if (nx === 0 && ny === 0) continue;
@@ -465,7 +501,15 @@ interface FrameContext {
   bg: Float32Array;
   size: number;
   noise: number;
+  /** Outline ink as this frame shows it. */
   ink: Rgb;
+  /** Brightness gain of the frame (flicker): palette colours appear scaled by it. */
+  gain: number;
+}
+
+/** A colour as a frame with brightness gain g shows it. */
+function lift(c: Rgb, g: number): Rgb {
+  return g === 1 ? c : [Math.min(1, c[0] * g), Math.min(1, c[1] * g), Math.min(1, c[2] * g)];
 }
 
 /** The plate as this frame shows it: shifted by the camera and scaled by the brightness gain. */
@@ -583,7 +627,7 @@ function explain(ctx: FrameContext, pixels: number[], t: number, minArea: number
   // A sample of the pixels is enough to rank the colours (the full pass below measures the winner).
   const stride = Math.max(1, Math.floor(pixels.length / 48));
   for (const colour of forced ? [forced] : COLOURS) {
-    const c = COLOUR_RGB[colour];
+    const c = lift(COLOUR_RGB[colour], ctx.gain);
     let score = 0;
     for (let n = 0; n < pixels.length; n += stride) {
       const o = pixels[n]! * 3;
@@ -602,8 +646,8 @@ function explain(ctx: FrameContext, pixels: number[], t: number, minArea: number
       best = colour;
     }
   }
-  const c = COLOUR_RGB[best];
-  const halo: Rgb = NEON_GLOW;
+  const c = lift(COLOUR_RGB[best], ctx.gain);
+  const halo: Rgb = lift(NEON_GLOW, ctx.gain);
   // Coverage map of the chosen colour over the region's box grown by one pixel.
   let x0 = size, y0 = size, x1 = -1, y1 = -1;
   for (let n = 0; n < pixels.length; n++) {
@@ -1002,17 +1046,10 @@ export function perceive(video: Video): Perception {
   const frameLength = size * size * 3;
 
   const ink = SCENE_INFO[reg.scene].ink;
-  // Frames are brought back to the plate's brightness (flicker scales sprites and scene alike), and
-  // the plate is moved as the camera moved.
-  const backgroundOf = (t: number) => registeredBackground(reg.plate, size, 1, reg.shift[t]![0], reg.shift[t]![1]);
-  const frameAt = (t: number) => {
-    const f = data.subarray(t * frameLength, (t + 1) * frameLength);
-    const g = reg.gain[t]!;
-    if (g === 1) return f;
-    const out = new Float32Array(f.length);
-    for (let i = 0; i < f.length; i++) out[i] = Math.min(1, f[i]! / g);
-    return out;
-  };
+  // The plate as each frame shows it: moved as the camera moved, scaled by the frame's brightness
+  // gain (saturating at white, as the frame itself does). Sprite colours are scaled alike.
+  const backgroundOf = (t: number) => registeredBackground(reg.plate, size, reg.gain[t]!, reg.shift[t]![0], reg.shift[t]![1]);
+  const frameAt = (t: number) => data.subarray(t * frameLength, (t + 1) * frameLength);
 
   // Noise: robust spread (median absolute residual) of the per-channel residual against the
   // registered plate; the background error: how far most pixels (70%, so sprites do not count)
@@ -1040,7 +1077,7 @@ export function perceive(video: Video): Perception {
   const backgroundError = quantile(pixelHist, 0.7, binWidth) <= binWidth ? 0 : quantile(pixelHist, 0.7, binWidth);
 
   const readings: FrameReading[] = [];
-  for (let t = 0; t < frames; t++) readings.push(detectObjects({ frame: frameAt(t), bg: backgroundOf(t), size, noise, ink }, t));
+  for (let t = 0; t < frames; t++) readings.push(detectObjects({ frame: frameAt(t), bg: backgroundOf(t), size, noise, ink: lift(ink, reg.gain[t]!), gain: reg.gain[t]! }, t));
 
   // Objects are tracks seen in at least a quarter of the frames; shorter ones are artefacts.
   const tracks = track(readings, size, reg.shift);
@@ -1101,4 +1138,3 @@ export function perceive(video: Video): Perception {
   };
 }
 
-export const PERCEIVABLE_STYLES = STYLES;

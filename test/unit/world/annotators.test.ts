@@ -1,0 +1,100 @@
+import { strict as assert } from 'node:assert';
+import { describe, test } from 'node:test';
+import { annotatePairwise, annotatePointwise, makePanel, panelPairwise, panelPointwise, truthPairwise, truthPointwise, TIE_MARGIN } from '../../../lib/world/annotators';
+import { assess, HUMAN_DIMENSIONS, type Assessment } from '../../../lib/world/assessment';
+import { CORRUPTIONS, renderCorrupted } from '../../../lib/world/corruptions';
+import { perceive } from '../../../lib/world/perception';
+import { samplePrompts } from '../../../lib/world/prompts';
+import { renderVideo } from '../../../lib/world/render';
+import type { PromptSpec } from '../../../lib/world/spec';
+
+// A pool of assessed videos: clean renders and every kind of defect.
+const prompts = samplePrompts({ count: 40, seed: 'annotators' });
+const pool: { spec: PromptSpec; clean: Assessment; other: Assessment; origin: string }[] = prompts.map((p, k) => {
+  const kind = CORRUPTIONS[k % CORRUPTIONS.length]!;
+  return {
+    spec: p.spec,
+    clean: assess(p.spec, perceive(renderVideo(p.spec, { seed: k }))),
+    other: assess(p.spec, perceive(renderCorrupted(p.spec, kind, { seed: k, severity: 0.6 }).video)),
+    origin: kind,
+  };
+});
+
+describe('annotator panel', () => {
+  test('has 10 annotators by default, each with its own seeded noise level', () => {
+    const panel = makePanel({ seed: 1 });
+    assert.equal(panel.length, 10);
+    assert.equal(new Set(panel.map((a) => a.noise)).size, 10);
+    assert.ok(panel.every((a) => a.noise >= 0.04 && a.noise <= 0.16));
+    assert.deepEqual(makePanel({ seed: 1 }), panel);
+    assert.deepEqual(makePanel({ size: 3, noise: [0, 0.1, 0.2] }).map((a) => a.noise), [0, 0.1, 0.2]);
+    assert.throws(() => makePanel({ noise: 2 }), /noise level must be in \[0, 1\]/);
+  });
+
+  test("disagreement with the evidence matches each annotator's configured noise", () => {
+    const levels = [0, 0.05, 0.15, 0.3];
+    const panel = makePanel({ size: levels.length, noise: levels, seed: 'noise-test' });
+    const trials = 3000;
+    panel.forEach((annotator) => {
+      let wrongPoint = 0;
+      let wrongPair = 0;
+      let n = 0;
+      for (let i = 0; i < trials; i++) {
+        const item = pool[i % pool.length]!;
+        const truthP = truthPointwise(item.other);
+        const truthQ = truthPairwise(item.clean, item.other);
+        const j = annotatePointwise(annotator, item.spec, item.other, `item-${i}`);
+        const q = annotatePairwise(annotator, item.spec, item.clean, item.other, `item-${i}`);
+        for (const d of HUMAN_DIMENSIONS) {
+          n++;
+          if (j.labels[d] !== truthP[d]) wrongPoint++;
+          if (q.labels[d] !== truthQ[d]) wrongPair++;
+        }
+      }
+      const tolerance = 4 * Math.sqrt((annotator.noise * (1 - annotator.noise)) / n) + 1e-9;
+      assert.ok(Math.abs(wrongPoint / n - annotator.noise) <= tolerance, `pointwise: ${(wrongPoint / n).toFixed(3)} vs noise ${annotator.noise}`);
+      assert.ok(Math.abs(wrongPair / n - annotator.noise) <= tolerance, `pairwise: ${(wrongPair / n).toFixed(3)} vs noise ${annotator.noise}`);
+    });
+  });
+
+  test('grades clean renders Good and defects lower on the dimension they damage', () => {
+    for (const item of pool) for (const d of HUMAN_DIMENSIONS) assert.equal(truthPointwise(item.clean)[d], 'Good', `${d} of a clean render`);
+    const damaged = { wrong_colour: 'semantic', wrong_direction: 'semantic', jitter: 'motion', flicker: 'motion', blur: 'faithfulness', noise: 'faithfulness' } as const;
+    for (const [kind, dimension] of Object.entries(damaged)) {
+      const items = pool.filter((p) => p.origin === kind);
+      const notGood = items.filter((p) => truthPointwise(p.other)[dimension] !== 'Good').length;
+      assert.ok(notGood >= items.length - 1, `${kind}: ${notGood}/${items.length} not Good on ${dimension}`);
+    }
+  });
+
+  test('ties only when the two videos are indistinguishable', () => {
+    for (const item of pool) {
+      const same = truthPairwise(item.clean, item.clean);
+      for (const d of HUMAN_DIMENSIONS) assert.equal(same[d], 'tie');
+      const q = truthPairwise(item.clean, item.other);
+      for (const d of HUMAN_DIMENSIONS) assert.equal(q[d] === 'tie', Math.abs(item.clean.scores[d] - item.other.scores[d]) < TIE_MARGIN);
+    }
+    const preferences = pool.flatMap((item) => HUMAN_DIMENSIONS.map((d) => truthPairwise(item.clean, item.other)[d]));
+    assert.ok(preferences.filter((l) => l === 'B').length <= 2, 'the clean render is (almost) never worse');
+  });
+
+  test('aggregates by majority and explains every judgment', () => {
+    const panel = makePanel({ seed: 'majority' });
+    const p = prompts[0]!;
+    const clean = { video: renderVideo(p.spec, { seed: 0 }) };
+    const bad = { video: renderCorrupted(p.spec, 'wrong_colour', { seed: 0 }).video };
+    const point = panelPointwise(panel, p.spec, bad);
+    assert.equal(point.labels.semantic, 'Normal');
+    assert.equal(point.judgments.length, 10);
+    assert.ok(point.agreement.semantic >= 0.5);
+    assert.ok(point.rationale.mismatched.some((m) => /colour of the .*: expected/.test(m)), point.rationale.text);
+    assert.match(point.rationale.text, /semantic consistency Normal/);
+    const pair = panelPairwise(panel, p.spec, clean, bad);
+    assert.equal(pair.labels.semantic, 'A');
+    assert.match(pair.rationale.comparison.semantic, /A is better: in B, the colour of/);
+    assert.deepEqual(panelPairwise(panel, p.spec, clean, bad).labels, pair.labels, 'deterministic');
+    for (const j of pair.judgments) assert.equal(typeof j.rationale.text, 'string');
+    const shaky = panelPointwise(panel, p.spec, { video: renderCorrupted(p.spec, 'jitter', { seed: 0, severity: 0.8 }).video });
+    assert.ok(shaky.rationale.motionFlaws.some((f) => /camera shakes/.test(f)), shaky.rationale.text);
+  });
+});
