@@ -101,7 +101,10 @@ export class TfOps implements Ops<tf.Tensor> {
     return tf.transpose(x, [...perm]);
   }
   gather(table: tf.Tensor, indices: tf.Tensor) {
-    return tf.gather(table, indices);
+    // One-hot rows times the table: the same values as tf.gather, but its gradient is a matmul
+    // (tf.gather's needs UnsortedSegmentSum, which the wasm backend lacks).
+    const rows = table.shape[0]!;
+    return this.matmul(tf.oneHot(tf.cast(indices, 'int32'), rows).toFloat(), table);
   }
   slice(x: tf.Tensor, axis: number, start: number, end: number) {
     const begin = x.shape.map((_, i) => (i === axis ? start : 0));
