@@ -7,7 +7,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-// @ts-expect-error gifenc ships no types (a CommonJS module: named exports come through default)
+// gifenc is CommonJS: its named exports come through the default import (types: lib/world/gifenc.d.ts).
 import gifenc from 'gifenc';
 import { openStore, type ArtifactStore } from '../../../lib/artifacts';
 import { writeManifest, type RoundManifest } from '../../../lib/artifacts/manifest';
