@@ -4,6 +4,7 @@
 // histories and the campaign continues-as-new when its own grows.
 import {
   ApplicationFailure,
+  CancellationScope,
   ChildWorkflowCancellationType,
   ParentClosePolicy,
   allHandlersFinished,
@@ -11,6 +12,8 @@ import {
   continueAsNew,
   executeChild,
   getExternalWorkflowHandle,
+  isCancellation,
+  patched,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -187,6 +190,15 @@ export async function dualIpoCampaign(input: CampaignInput): Promise<CampaignRes
         ],
       });
     } catch (err) {
+      if (isCancellation(err) && patched('campaign-cancelled-not-failed')) {
+        // `stop --now`: the round has run its compensation; the campaign ends cancelled, with a record.
+        finalReason = `cancelled during round ${round}`;
+        await CancellationScope.nonCancellable(() =>
+          book.writeCampaignRecord({ store: input.store, campaignId, record: { campaignId, stopReason: finalReason, state, config, configHash: input.configHash } }),
+        );
+        upsertSearchAttributes([{ key: StageKey, value: 'cancelled' }]);
+        throw err;
+      }
       finalReason = `round ${round} failed: ${(err as Error).message}`;
       throw ApplicationFailure.create({ message: finalReason, type: 'CampaignFailed', nonRetryable: true, cause: err as Error });
     } finally {

@@ -3,8 +3,9 @@
 //
 // Tokens are lower-cased words and punctuation; the vocabulary is fitted on a training corpus
 // (the real-video prompts) and stored in the model config, so a checkpoint carries its tokenizer.
-// The encoder embeds each position, concatenates them (word order matters: "a cat left of a ball"
-// is not "a ball left of a cat") and maps the result through a two-layer MLP.
+// The encoder embeds each position and reads the embeddings two ways: concatenated (word order
+// matters: "a cat left of a ball" is not "a ball left of a cat") and averaged (a bag of words: which
+// scene, colours and motions are named, wherever they stand), then maps both through an MLP.
 import { dense, type Ops } from './nn/ops';
 import type { ParamShapes } from './nn/params';
 
@@ -51,6 +52,7 @@ export function textParamShapes(prefix: string, cfg: TextConfig): ParamShapes {
     [`${prefix}.tok.table`]: [cfg.vocab.length, cfg.embed],
     [`${prefix}.fc1.w`]: [cfg.maxTokens * cfg.embed, cfg.hidden],
     [`${prefix}.fc1.b`]: [cfg.hidden],
+    [`${prefix}.bow.w`]: [cfg.embed, cfg.hidden],
     [`${prefix}.fc2.w`]: [cfg.hidden, cfg.out],
     [`${prefix}.fc2.b`]: [cfg.out],
   };
@@ -59,7 +61,9 @@ export function textParamShapes(prefix: string, cfg: TextConfig): ParamShapes {
 /** tokens int32 [B, maxTokens] -> conditioning [B, out]. */
 export function encodeText<T>(o: Ops<T>, tokens: T, prefix: string, cfg: TextConfig): T {
   // Flattening keeps positions apart: each position has its own rows of fc1, so word order counts.
-  const embedded = o.reshape(o.gather(o.param(`${prefix}.tok.table`), tokens), [-1, cfg.maxTokens * cfg.embed]);
-  const h = o.silu(dense(o, embedded, `${prefix}.fc1`));
+  const embedded = o.gather(o.param(`${prefix}.tok.table`), tokens);
+  const ordered = dense(o, o.reshape(embedded, [-1, cfg.maxTokens * cfg.embed]), `${prefix}.fc1`);
+  const bag = o.matmul(o.reduceMean(embedded, [1], false), o.param(`${prefix}.bow.w`));
+  const h = o.silu(o.add(ordered, bag));
   return dense(o, h, `${prefix}.fc2`);
 }

@@ -180,6 +180,28 @@ describe('dualIpoCampaign', () => {
     assert.equal(result.stopReason, 'stop requested');
   });
 
+  test('stop --now (cancellation) still runs the compensation: the candidate generator is rolled back, the round is recorded as stopped', async () => {
+    const cfg = config({ campaign: { maxRounds: 3 } });
+    const { activities, recorded } = fakeActivities({ totals: [70, 72, 74, 76], stageDelayMs: 300 });
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: QUEUE, workflowBundle, activities });
+    const input: _CampaignInput = { config: cfg, configHash: 'test-hash', store: { root: 'file:///fake' } };
+    await worker.runUntil(async () => {
+      const handle = await env.client.workflow.start(dualIpoCampaign, { workflowId: cfg.campaign.id!, taskQueue: QUEUE, args: [input] });
+      const round = env.client.workflow.getHandle(roundWorkflowId(cfg.campaign.id!, 1));
+      for (let i = 0; i < 400; i++) {
+        const view = await round.query(roundStatusQuery).catch(() => undefined);
+        if (view?.stage === 'evaluate') break;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      await handle.cancel();
+      await assert.rejects(handle.result(), /cancel/i);
+    });
+    const m1 = recorded.manifests.find((m) => m.round === 1)!;
+    assert.equal(m1.status, 'stopped');
+    assert.deepEqual(m1.rollbacks.map((r: any) => [r.what, r.from, r.to]), [['generator', 'g1', 'g0']]);
+    assert.ok(recorded.rollbacks.some((r) => r.kind === 'generator' && r.round === 1 && r.champion.version === 'g0'), 'the champion pointer was restored');
+  });
+
   test('static-data ablation (Fig. 3a): round 1 builds the preferences, later rounds train on them again', async () => {
     const cfg = config({ campaign: { maxRounds: 3, criticRefinement: 'never' }, generation: { staticPreferences: true } });
     const { result, recorded } = await runCampaign({ totals: [70, 72, 73, 74] }, cfg);

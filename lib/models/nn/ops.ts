@@ -15,6 +15,7 @@ export interface Ops<T> {
   add(a: T, b: T): T;
   sub(a: T, b: T): T;
   mul(a: T, b: T): T;
+  div(a: T, b: T): T;
   /** a * s for a plain number s. */
   scale(a: T, s: number): T;
   /** a + s for a plain number s. */

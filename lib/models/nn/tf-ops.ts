@@ -51,6 +51,9 @@ export class TfOps implements Ops<tf.Tensor> {
   mul(a: tf.Tensor, b: tf.Tensor) {
     return tf.mul(a, b);
   }
+  div(a: tf.Tensor, b: tf.Tensor) {
+    return tf.div(a, b);
+  }
   scale(a: tf.Tensor, s: number) {
     return tf.mul(a, tf.scalar(s));
   }

@@ -102,6 +102,9 @@ export class OnnxOps implements Ops<string> {
   mul(a: string, b: string) {
     return this.node('Mul', [a, b]);
   }
+  div(a: string, b: string) {
+    return this.node('Div', [a, b]);
+  }
   scale(a: string, s: number) {
     return this.node('Mul', [a, this.scalarConst(s)]);
   }
