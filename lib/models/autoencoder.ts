@@ -8,6 +8,11 @@
 //
 // The diffusion model works on normalised latents: per channel, zero mean and unit variance over the
 // real set (CogVideoX's VAE scaling factor, per channel). The statistics are frozen parameters.
+//
+// Like a VAE, the decoder is trained on noisy latents (a fixed-variance posterior) and the encoder
+// pays a small L2 price for its codes (the KL term's mean part), so the latent space is smooth: a
+// generator's slightly-off latent decodes to a slightly-off video, not to a patchwork of unrelated
+// tubelets (which is what a plain autoencoder's decoder makes of latents off its training codes).
 import * as tf from '@tensorflow/tfjs';
 import { dense, type Ops } from './nn/ops';
 import { initParams, type ParamSet, type ParamShapes } from './nn/params';
@@ -87,6 +92,9 @@ export interface FitOptions {
   seed: number | string;
   /** Share of each batch drawn from the busiest tubelets (those with the most pixel variance). */
   busyShare?: number;
+  /** Std of the noise added to the codes before decoding, and the weight of the codes' L2 penalty. */
+  latentNoise?: number;
+  latentPenalty?: number;
   /** Resume from a previous attempt's interim state. */
   resume?: { params: ParamSet; state: ParamSet; step: number };
   onStep?: (step: number, loss: number, trainer: Trainer) => Promise<void> | void;
@@ -123,14 +131,15 @@ export async function fitAutoencoder(c: AutoencoderConfig, data: Float32Array, o
       }
       const lr = cosineSchedule(step, opts.steps, opts.learningRate, Math.min(50, opts.steps / 10));
       const o = trainer.ops;
+      const noise = rng.normals(opts.batch * c.channels, opts.latentNoise ?? 0.1);
       const { loss } = trainer.step(
         () =>
           tf.tidy(() => {
             const xt = tf.tensor(x, [opts.batch, D]);
             const pt = tf.tensor(pos, [opts.batch, N]);
             const z = encoderTrunk(o, xt, o.matmul(pt, o.param('ae.enc.pos.w')));
-            const y = decoderTrunk(o, z, o.matmul(pt, o.param('ae.dec.pos.w')));
-            return tf.mean(tf.squaredDifference(y, xt)) as tf.Scalar;
+            const y = decoderTrunk(o, tf.add(z, tf.tensor(noise, [opts.batch, c.channels])), o.matmul(pt, o.param('ae.dec.pos.w')));
+            return tf.add(tf.mean(tf.squaredDifference(y, xt)), tf.mul(opts.latentPenalty ?? 1e-3, tf.mean(tf.square(z)))) as tf.Scalar;
           }),
         lr,
       );

@@ -251,4 +251,23 @@ export async function pretrainGenerator(c: GeneratorConfig, init: ParamSet, data
   }
 }
 
-export { tubeletSize };
+
+// ---------------------------------------------------------------------------------------------
+// Cost model (multiply-accumulates per sample), for throughput-vs-peak figures.
+
+/** MACs of one denoiser evaluation on one sample (the matmuls; elementwise work is negligible). */
+export function denoiserMacs(c: GeneratorConfig): number {
+  const D = latentSize(c.autoencoder);
+  const { hidden: H, blocks, timeEmbed: E } = c.denoiser;
+  const C = c.text.out;
+  return E * C + C * C + D * H + blocks * (C * H + 2 * H * H) + H * D;
+}
+
+/** MACs of the whole sampler for one video: text encoder, every DDIM step (x2 with guidance), decoder. */
+export function samplerMacs(c: GeneratorConfig, sampling: SamplerConfig = c.sampler): number {
+  const t = c.text;
+  const text = t.maxTokens * t.embed * t.hidden + t.embed * t.hidden + t.hidden * t.out;
+  const ae = c.autoencoder;
+  const decoder = tubeletCount(ae) * (ae.channels * ae.hidden + ae.hidden * ae.hidden + ae.hidden * tubeletSize(ae));
+  return text + sampling.steps * (sampling.guidance !== 1 ? 2 : 1) * denoiserMacs(c) + decoder;
+}

@@ -11,7 +11,7 @@ export const LAYER_NORM_EPSILON = 1e-5;
  * tfjs's own gradient uses transposed-operand matmuls, which the wasm backend runs about 8x slower
  * than a transpose followed by a plain matmul (measured: 434 ms vs 54 ms for 1024x768x256).
  */
-const matMul2d = tf.customGrad((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+const matMul2d = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
   save([a, b]);
   return {
     value: tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D),
@@ -20,7 +20,7 @@ const matMul2d = tf.customGrad((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFun
       tf.matMul(tf.transpose(sa!) as tf.Tensor2D, dy as tf.Tensor2D),
     ],
   };
-}) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor2D;
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor2D;
 
 export class TfOps implements Ops<tf.Tensor> {
   /** Parameters by name: tf.Variables while training, plain tensors for inference. */

@@ -38,7 +38,7 @@ export class OnnxModel {
     for (const [name, { data, dims }] of Object.entries(feed)) {
       feeds[name] = new ort.Tensor(data instanceof Int32Array ? 'int32' : 'float32', data, [...dims]);
     }
-    const result = await this.session.run(feeds, outputs ? [...outputs] : undefined);
+    const result = outputs ? await this.session.run(feeds, [...outputs]) : await this.session.run(feeds);
     const out: Record<string, { data: Float32Array; dims: number[] }> = {};
     for (const [name, t] of Object.entries(result)) {
       out[name] = { data: t.data as Float32Array, dims: [...t.dims] };

@@ -1,0 +1,146 @@
+// The builtin backend end to end at toy size: bootstrap, a whole round through every stage, the
+// bootstrap cache, crash-resume of training from its interim save, and wrong inputs refused by name.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openStore, type ArtifactRef, type ArtifactStore } from '../../../lib/artifacts';
+import { builtinStages } from '../../../lib/models/builtin';
+import { getManifest, type PreferenceSet, type SampleSet } from '../../../lib/models/datasets';
+import { loadGenerator, weightsDigest } from '../../../lib/models/generator-serving';
+import { runStageLocally } from '../../../lib/models/local-run';
+import { parsePickAPicCsv } from '../../../lib/models/exports';
+import { STAGE_NAMES } from '../../../activities/types';
+
+let dir: string;
+let store: ArtifactStore;
+let boot: Awaited<ReturnType<typeof runStageLocally>>;
+const BOOT = { seed: 11, size: 'tiny', promptsPerRound: 6, candidatesPerPrompt: 3, evalPrompts: 6 };
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'dual-ipo-stages-'));
+  store = openStore(dir);
+  boot = await runStageLocally(store, 'bootstrap', { campaignId: 'c1', round: 0, params: BOOT });
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const finite = (m: Record<string, number>) => Object.entries(m).every(([, v]) => Number.isFinite(v));
+
+describe('builtin backend', () => {
+  test('implements every stage', () => {
+    assert.deepEqual(Object.keys(builtinStages).sort(), [...STAGE_NAMES].sort());
+  });
+
+  test('bootstrap writes the six datasets and models, and reports ground truth and critic agreement', async () => {
+    assert.deepEqual(Object.keys(boot.outputs).sort(), ['critic', 'evalPrompts', 'generator', 'humanSeed', 'humanTest', 'realVideos']);
+    assert.ok(finite(boot.metrics));
+    assert.ok(boot.metrics.groundTruthTotal! > 80, `ground truth Total ${boot.metrics.groundTruthTotal}`);
+    assert.ok(boot.metrics.criticAgreementPairwise! >= 0 && boot.metrics.criticAgreementPairwise! <= 1);
+    for (const ref of Object.values(boot.outputs)) assert.equal((await store.head(store.keyOf(ref.uri)))?.sha256, ref.sha256);
+  });
+
+  test('the same settings in another campaign reuse the cached bootstrap', async () => {
+    const again = await runStageLocally(store, 'bootstrap', { campaignId: 'c2', round: 0, params: BOOT });
+    assert.equal(again.metrics.reusedCache, 1);
+    assert.deepEqual(again.outputs, boot.outputs);
+    assert.ok(again.seconds < boot.seconds);
+  });
+
+  test('a round: sample, label, pceFilter, criticTrain, validate, generatorTrain (DPO and KTO), evaluate', async () => {
+    const o = boot.outputs;
+    const base = await runStageLocally(store, 'evaluate', { campaignId: 'c1', round: 0, inputs: { generator: o.generator!, evalPrompts: o.evalPrompts! }, params: { seed: 11 } });
+    assert.ok(base.metrics.total! < boot.metrics.groundTruthTotal! - 10, `base ${base.metrics.total} vs ground truth ${boot.metrics.groundTruthTotal}`);
+    assert.ok('dim_subject_consistency' in base.metrics && 'quality' in base.metrics && 'semantic' in base.metrics);
+    assert.ok(base.outputs.scores && base.outputs.gif0);
+
+    const round = { seed: 11, round: 1 };
+    const sample = await runStageLocally(store, 'sample', { campaignId: 'c1', round: 1, inputs: { generator: o.generator! }, params: { ...round, promptsPerRound: 6, candidatesPerPrompt: 3 } });
+    const samples = await getManifest<SampleSet>(store, sample.outputs.samples!, 'dual-ipo/samples@1', 'samples');
+    assert.equal(samples.candidates.length, 18);
+    // Fresh prompts per round, deterministic from seed and round.
+    const again = await runStageLocally(store, 'sample', { campaignId: 'c9', round: 1, inputs: { generator: o.generator! }, params: { ...round, promptsPerRound: 6, candidatesPerPrompt: 3 } });
+    assert.equal((await store.head(store.keyOf(again.outputs.samples!.uri)))?.sha256 === undefined, false);
+    assert.deepEqual((await getManifest<SampleSet>(store, again.outputs.samples!, 'dual-ipo/samples@1', 'samples')).prompts, samples.prompts);
+
+    const judging = { ...round, paths: 4, beta: 0.1, pceThreshold: 0.5, usePce: false, minScoreGap: 0 };
+    const label = await runStageLocally(store, 'label', { campaignId: 'c1', round: 1, inputs: { critic: o.critic!, samples: sample.outputs.samples! }, params: judging });
+    assert.equal(label.metrics.videos, 18);
+    const filter = await runStageLocally(store, 'pceFilter', { campaignId: 'c1', round: 1, inputs: { labels: label.outputs.labels!, critic: o.critic! }, params: judging });
+    assert.ok(finite(filter.metrics));
+    const prefs = await getManifest<PreferenceSet>(store, filter.outputs.preferences!, 'dual-ipo/preferences@1', 'preferences');
+    assert.ok(prefs.pairs.length > 0 && prefs.pairs.every((p) => p.kept && p.chosenScore >= p.rejectedScore && p.pce > 0 && p.pce < 1));
+    const table = parsePickAPicCsv(new TextDecoder().decode(await store.get(filter.outputs.pickAPic!)));
+    assert.equal(table.length, prefs.pairs.length);
+
+    const critic = await runStageLocally(store, 'criticTrain', {
+      campaignId: 'c1',
+      round: 1,
+      inputs: { critic: o.critic!, pseudo: filter.outputs.preferences!, humanSeed: o.humanSeed! },
+      params: { ...judging, loss: 'srpo', epochs: 1, learningRate: 5e-4, humanSeedMix: 1, pseudoLabelsPerIteration: 100 },
+    });
+    assert.ok(critic.outputs.critic);
+    const validate = await runStageLocally(store, 'validate', { campaignId: 'c1', round: 1, inputs: { critic: critic.outputs.critic!, humanTest: o.humanTest! }, params: { ...round, paths: 4 } });
+    assert.ok(validate.metrics.agreementPairwise! >= 0 && validate.metrics.agreementPointwise! >= 0);
+
+    for (const method of ['dpo', 'kto'] as const) {
+      const trained = await runStageLocally(store, 'generatorTrain', {
+        campaignId: 'c1',
+        round: 1,
+        step: method,
+        inputs: { generator: o.generator!, preferences: filter.outputs.preferences!, realVideos: o.realVideos! },
+        params: { ...round, method, betaDpo: 5000, betaKto: 1000, lambdaPreferred: 0.1, lambdaReal: 0.5, learningRate: 1e-4, steps: 6 },
+      });
+      assert.equal(trained.metrics.steps, 6, method);
+      assert.equal(trained.metrics.nanCount, 0);
+      for (const k of ['lossFirst', 'lossFinal', 'lossMax', 'implicitAccuracy']) assert.ok(Number.isFinite(trained.metrics[k]), `${method} ${k}`);
+      const losses = await store.getJson<{ steps: unknown[] }>(trained.outputs.losses!);
+      assert.equal(losses.steps.length, 6);
+      const evaluated = await runStageLocally(store, 'evaluate', { campaignId: 'c1', round: 1, step: method, inputs: { generator: trained.outputs.generator!, evalPrompts: o.evalPrompts! }, params: round });
+      assert.ok(Number.isFinite(evaluated.metrics.total));
+    }
+  });
+
+  test('generatorTrain resumes from its interim save after a crash, ending where an uninterrupted run ends', async () => {
+    const o = boot.outputs;
+    const sample = await runStageLocally(store, 'sample', { campaignId: 'r', round: 2, inputs: { generator: o.generator! }, params: { seed: 11, promptsPerRound: 4, candidatesPerPrompt: 2 } });
+    const label = await runStageLocally(store, 'label', { campaignId: 'r', round: 2, inputs: { critic: o.critic!, samples: sample.outputs.samples! }, params: { seed: 11, paths: 2 } });
+    const filter = await runStageLocally(store, 'pceFilter', { campaignId: 'r', round: 2, inputs: { labels: label.outputs.labels!, critic: o.critic! }, params: { seed: 11, paths: 2, usePce: false } });
+    const inputs = { generator: o.generator!, preferences: filter.outputs.preferences!, realVideos: o.realVideos! };
+    const params = { seed: 11, method: 'dpo', learningRate: 1e-4, steps: 12, interimEvery: 4, lambdaReal: 0.5 };
+    const clean = await runStageLocally(store, 'generatorTrain', { campaignId: 'clean', round: 2, inputs, params });
+
+    const crash = new AbortController();
+    await assert.rejects(
+      runStageLocally(store, 'generatorTrain', {
+        campaignId: 'crash',
+        round: 2,
+        inputs,
+        params,
+        signal: crash.signal,
+        onProgress: (done) => {
+          if (done >= 9) crash.abort();
+        },
+      }),
+      /cancelled/,
+    );
+    const resumed = await runStageLocally(store, 'generatorTrain', { campaignId: 'crash', round: 2, inputs, params });
+    assert.ok(resumed.metrics.stepsPerSecond! > 0);
+    const [a, b] = await Promise.all([loadGenerator(store, clean.outputs.generator!), loadGenerator(store, resumed.outputs.generator!)]);
+    assert.equal(weightsDigest(b.params), weightsDigest(a.params));
+    const curve = await store.getJson<{ steps: { step: number }[] }>(resumed.outputs.losses!);
+    assert.deepEqual(curve.steps.map((s) => s.step), Array.from({ length: 12 }, (_, i) => i + 1));
+  });
+
+  test('wrong or corrupt inputs are refused with the input and file named', async () => {
+    const o = boot.outputs;
+    await assert.rejects(runStageLocally(store, 'sample', { round: 3, inputs: { generator: o.evalPrompts! }, params: { promptsPerRound: 2, candidatesPerPrompt: 2 } }), /checkpoint .*eval-prompts\.json: magic/);
+    await assert.rejects(runStageLocally(store, 'pceFilter', { round: 3, inputs: { labels: o.realVideos!, critic: o.critic! } }), /input "labels" .* is not a dual-ipo\/labels@1 manifest/);
+    await assert.rejects(runStageLocally(store, 'label', { round: 3, inputs: { critic: o.critic! } }), /missing input "samples"/);
+    await assert.rejects(runStageLocally(store, 'sample', { round: 3, inputs: { generator: o.generator! }, params: { promptsPerRound: 'many', candidatesPerPrompt: 2 } }), /param "promptsPerRound" must be a finite number/);
+    const tampered: ArtifactRef = { ...o.generator!, sha256: '0'.repeat(64) };
+    await assert.rejects(runStageLocally(store, 'evaluate', { round: 3, inputs: { generator: tampered, evalPrompts: o.evalPrompts! } }), /checkpoint .*generator\.ckpt: file is corrupt/);
+  });
+});
