@@ -15,7 +15,7 @@ const ROOT = join(import.meta.dirname, '..', '..');
 export const QUICKSTART_CONFIG = join(ROOT, 'config', 'examples', 'quickstart.yaml');
 export const QUICKSTART_TINY_CONFIG = join(ROOT, 'config', 'examples', 'quickstart-tiny.yaml');
 
-export const QUICKSTART_HELP = `Usage: dual-ipo quickstart [--rounds N] [--seed S] [--tiny] [--out DIR]
+export const QUICKSTART_HELP = `Usage: dual-ipo quickstart [--rounds N] [--seed S] [--tiny] [--out DIR] [--artifacts ROOT]
 
 Runs a Dual-IPO campaign end to end on this machine: starts (or reuses) the embedded Temporal
 server and in-process workers, builds the reference world's datasets and the base models when
@@ -26,10 +26,11 @@ Options:
   --rounds N   rounds (default 3, from config/examples/quickstart.yaml)
   --seed S     campaign seed (default 1); each seed is its own campaign
   --tiny       the CI-sized world (1 round, tiny models; a smoke test, not a result)
-  --out DIR    report folder (default reports/<campaign id>)`;
+  --out DIR    report folder (default reports/<campaign id>)
+  --artifacts ROOT   artifact store (default .data/artifacts; a path, file:// or s3:// URI)`;
 
 export async function quickstartCommand(argv: string[]): Promise<number> {
-  const { values, help } = parse(argv, { rounds: { type: 'string' }, seed: { type: 'string' }, tiny: { type: 'boolean' }, out: { type: 'string' } }, QUICKSTART_HELP);
+  const { values, help } = parse(argv, { rounds: { type: 'string' }, seed: { type: 'string' }, tiny: { type: 'boolean' }, out: { type: 'string' }, artifacts: { type: 'string' } }, QUICKSTART_HELP);
   if (help) return void console.log(QUICKSTART_HELP), 0;
   const file = values.tiny ? QUICKSTART_TINY_CONFIG : QUICKSTART_CONFIG;
   const base = parseYaml(readFileSync(file, 'utf8')) as Record<string, unknown>;
@@ -37,6 +38,8 @@ export async function quickstartCommand(argv: string[]): Promise<number> {
   const campaign = overrides.campaign as Record<string, unknown>;
   if (values.rounds !== undefined) campaign.maxRounds = Number(values.rounds);
   if (values.seed !== undefined) campaign.seed = Number(values.seed);
+  const artifacts = values.artifacts as string | undefined;
+  if (artifacts !== undefined) overrides.artifacts = { root: artifacts.includes('://') ? artifacts : resolve(artifacts) };
   const config = parseConfig(deepMerge(base, overrides), file, join(ROOT, 'config', 'examples'));
   // Validate the file itself too, so a broken example is reported against its own name.
   loadConfig(file);

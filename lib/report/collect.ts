@@ -54,20 +54,26 @@ async function evaluationOf(store: ArtifactStore, campaignId: string, round: num
   const dimensions: Record<string, number> = {};
   for (const [name, value] of Object.entries(result.metrics)) if (name.startsWith('dim_')) dimensions[name.slice(4)] = value;
   const videos: Record<string, ArtifactRef> = {};
-  for (const [name, ref] of Object.entries(result.outputs)) {
-    const match = /(?:^|\/)([^/]+)\.gif$/.exec(name);
-    if (match) videos[match[1]!] = ref;
-  }
   let prompts: Record<string, string> = {};
+  for (const [name, ref] of Object.entries(result.outputs)) {
+    // `samples/<prompt id>.gif`, or `gif<i>` with the prompt in its summary (the builtin evaluate stage).
+    const match = /(?:^|\/)([^/]+)\.gif$/.exec(name) ?? /^(gif\d+)$/.exec(name);
+    if (!match) continue;
+    videos[match[1]!] = ref;
+    if (typeof ref.summary?.prompt === 'string') prompts[match[1]!] = ref.summary.prompt;
+  }
   const index = result.outputs.videoIndex ?? result.outputs.prompts;
   if (index) {
     const parsed = await store.getJson<unknown>(index).catch(() => undefined);
     const items = Array.isArray(parsed) ? parsed : ((parsed as { items?: unknown[] } | undefined)?.items ?? []);
-    prompts = Object.fromEntries(
+    prompts = {
+      ...prompts,
+      ...(Object.fromEntries(
       (items as Array<{ id?: string; promptId?: string; text?: string; prompt?: string }>)
         .map((p) => [p.id ?? p.promptId, p.text ?? p.prompt] as const)
         .filter((e): e is readonly [string, string] => typeof e[0] === 'string' && typeof e[1] === 'string'),
-    );
+    ) as Record<string, string>),
+    };
   }
   return { round, generator, total: result.metrics.total, quality: result.metrics.quality ?? Number.NaN, semantic: result.metrics.semantic ?? Number.NaN, dimensions, videos, prompts };
 }

@@ -1,0 +1,67 @@
+// The reduced quickstart (1 round, tiny sizes) end to end through the real CLI: embedded dev server,
+// in-process workers, the builtin world and models, both gates, the manifest and the report.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, readdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+test('dual-ipo quickstart --tiny: a real round with gates, a manifest and a report', { timeout: 600_000 }, async () => {
+  const work = await mkdtemp(join(tmpdir(), 'dual-ipo-quickstart-'));
+  const env: NodeJS.ProcessEnv = { ...process.env, DUAL_IPO_DATA_DIR: join(work, 'data'), DUAL_IPO_TEMPORAL_PORT: String(await freePort()), DUAL_IPO_TEMPORAL_UI_PORT: String(await freePort()) };
+  delete env.TEMPORAL_ADDRESS;
+  const cli = (args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin/dual-ipo.mjs'), ...args], { cwd: ROOT, env, encoding: 'utf8', timeout: 540_000 });
+  try {
+    const run = cli(['quickstart', '--tiny', '--artifacts', join(work, 'artifacts'), '--out', join(work, 'report')]);
+    assert.equal(run.status, 0, `quickstart failed:\n${run.stdout}\n${run.stderr}`);
+    const shown = run.stdout + run.stderr; // progress and links go to stderr, results to stdout
+    assert.match(shown, /Temporal Web UI: http:\/\/127\.0\.0\.1:\d+/);
+    const id = /campaign (quickstart-tiny-[0-9a-f]{8})/.exec(run.stdout)?.[1];
+    assert.ok(id, run.stdout);
+
+    const roundDir = join(work, 'artifacts', 'campaigns', id, 'round-0001');
+    const manifest = JSON.parse(await readFile(join(roundDir, 'manifest.json'), 'utf8'));
+    assert.ok(['accepted', 'rejected'].includes(manifest.status), manifest.status);
+    assert.deepEqual(manifest.gates.map((g: { gate: string }) => g.gate), ['critic', 'eval']);
+    const critic = manifest.gates[0];
+    assert.ok(critic.figures.agreementPairwise >= 0 && critic.figures.agreementPairwise <= 1);
+    assert.equal(typeof critic.figures.agreementPointwise, 'number');
+    const evalGate = manifest.gates[1];
+    assert.equal(evalGate.accepted, manifest.status === 'accepted');
+    if (manifest.status === 'rejected') assert.deepEqual(manifest.rollbacks.map((r: { what: string }) => r.what).includes('generator'), true);
+    for (const stage of ['sample', 'label', 'pceFilter', 'criticTrain', 'validate', 'generatorTrain', 'evaluate']) {
+      assert.ok(manifest.stages.some((s: { stage: string }) => s.stage === stage), `stage ${stage} ran`);
+    }
+    assert.ok(Number.isFinite(manifest.evaluation.total));
+    assert.ok((await readdir(roundDir)).includes('generatorTrain'));
+
+    const html = await readFile(join(work, 'report', 'index.html'), 'utf8');
+    assert.match(html, new RegExp(`<code id="campaign-id">${id}</code>`));
+    assert.match(html, /<b id="base-total">\d+\.\d\d<\/b>/);
+    assert.match(html, /round 1, critic gate: (accepted|rejected)/);
+    assert.match(html, /round 1, eval gate: (accepted|rejected)/);
+    assert.match(html, /id="dimensions"/, 'the 16 VBench dimensions per round');
+    assert.ok(/src="data:image\/gif;base64,/.test(html), 'sample videos are inline');
+
+    // Running it again resumes (here: finds the finished campaign) instead of starting over.
+    const again = cli(['quickstart', '--tiny', '--artifacts', join(work, 'artifacts'), '--out', join(work, 'report2')]);
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stdout + again.stderr, new RegExp(`resumed campaign ${id}`));
+  } finally {
+    spawnSync(process.execPath, [join(ROOT, 'bin/dual-ipo.mjs'), 'server', '--stop'], { cwd: ROOT, env, encoding: 'utf8' });
+  }
+});
