@@ -11,6 +11,7 @@ import { parse, requireString, UsageError } from './args';
 import { readStatus, startOrAttach, describeFailure, type FullStatus } from './campaign-client';
 import { progressView, type ProgressView } from './progress';
 import { installWorkerLog } from './worker-log';
+import { spawnStageWorker } from './stage-worker-process';
 import type { CampaignResult } from '../../workflows/definitions';
 
 export const RUN_HELP = `Usage: dual-ipo run --config FILE [--no-worker] [--detach]
@@ -93,20 +94,24 @@ export async function startAndFollow(options: FollowOptions): Promise<CampaignRe
 
   let workersDone: Promise<void> | undefined;
   if (options.runWorkers) view.line(`worker log: ${installWorkerLog('run')}`);
+  const orchestration = config.temporal.taskQueue;
+  const stageQueues = configQueues(config).filter((q) => q !== orchestration);
   const workers = options.runWorkers
     ? await createWorkers({
         connection: await connectWorker(target),
         namespace: target.namespace,
-        orchestrationQueue: config.temporal.taskQueue,
-        queues: configQueues(config).map((name) => ({ name, concurrency: 1 })),
+        orchestrationQueue: orchestration,
+        queues: [{ name: orchestration, concurrency: 1 }],
         identity: `dual-ipo-run@${hostname()}:${process.pid}`,
       })
     : [];
+  const stageWorker = options.runWorkers && stageQueues.length > 0 ? spawnStageWorker(stageQueues, orchestration, 'run-stages', target) : undefined;
+  if (stageWorker) view.line(`stage worker (${stageQueues.join(', ')}): pid ${stageWorker.child.pid}, log ${stageWorker.logFile}`);
   if (workers.length > 0) workersDone = Promise.all(workers.map((w) => w.run())).then(() => undefined);
 
   const stopWorkers = async () => {
     for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
-    await workersDone;
+    await Promise.all([workersDone, stageWorker?.stop()]);
   };
   const onInterrupt = () => {
     view.line(`interrupted: the campaign keeps its state on the server; run the same command again to resume ${campaignId}`);

@@ -5,6 +5,7 @@ import type { Client } from '@temporalio/client';
 import { createWorkers } from '../../workers/worker';
 import { connectClient, connectWorker, ensureTemporal } from '../temporal/connection';
 import { startOrAttach, describeFailure } from '../cli/campaign-client';
+import { spawnStageWorker } from '../cli/stage-worker-process';
 import { checkBackends, configQueues } from '../cli/run-command';
 import type { CampaignResult } from '../../workflows/definitions';
 import type { Experiment, PlannedRun } from './config';
@@ -40,9 +41,12 @@ export async function runExperiment(experiment: Experiment, runs: PlannedRun[], 
     connection: await connectWorker(target),
     namespace: target.namespace,
     orchestrationQueue: orchestration,
-    queues: queues.map((name) => ({ name, concurrency: name === orchestration ? 1 : experiment.concurrency })),
+    queues: [{ name: orchestration, concurrency: 1 }],
     identity: `dual-ipo-experiment@${hostname()}:${process.pid}`,
   });
+  // Stage work in its own process, so training never stalls the workflows (see stage-worker-process.ts).
+  const stageQueues = queues.filter((q) => q !== orchestration).map((q) => `${q}:${experiment.concurrency}`);
+  const stageWorker = stageQueues.length > 0 ? spawnStageWorker(stageQueues, orchestration, 'experiment-stages', target) : undefined;
   const running = Promise.all(workers.map((w) => w.run()));
   const results: RunResult[] = [];
   try {
@@ -59,7 +63,7 @@ export async function runExperiment(experiment: Experiment, runs: PlannedRun[], 
     await Promise.all(Array.from({ length: Math.min(experiment.concurrency, runs.length) }, lane));
   } finally {
     for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
-    await running.catch(() => undefined);
+    await Promise.all([running.catch(() => undefined), stageWorker?.stop()]);
   }
   const order = (r: RunResult) => runs.findIndex((p) => p.variant === r.variant && p.seed === r.seed);
   return results.sort((a, b) => order(a) - order(b));

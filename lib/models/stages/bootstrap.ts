@@ -18,7 +18,7 @@ import { sha256Hex, stableStringify } from '../../artifacts/stable-json';
 import { evaluateVideos, renderVideo, samplePrompts, type Video } from '../../world';
 import { encodeVideos as encodeLatents, fitAutoencoder, latentSize, type AutoencoderConfig } from '../autoencoder';
 import { decodeCheckpoint, encodeCheckpoint } from '../checkpoint';
-import { criticAgreement, criticExamples, CriticOnnx, exportCriticOnnx, initCritic, saveCritic, warmStartCritic, loadCritic } from '../critic';
+import { criticAgreement, criticExamples, CriticOnnx, criticParamShapes, exportCriticOnnx, FEATURE_VERSION, initCritic, saveCritic, warmStartCritic, loadCritic } from '../critic';
 import { fromPairRecord, getManifest, getVideos, promptRecord, putMatrix, putVideos, toPairRecords, type EvalPromptSet, type HumanSet, type RealVideoSet } from '../datasets';
 import { DEFAULT_SCHEDULE } from '../diffusion';
 import { initGenerator, pretrainGenerator, type GeneratorConfig } from '../generator';
@@ -70,7 +70,9 @@ export async function bootstrapStage(ctx: StageContext): Promise<StageOutput> {
     return out;
   };
 
-  const cacheId = sha256Hex(stableStringify({ version: MODELS_VERSION, seed, sizes, evalCount })).slice(0, 20);
+  // Everything the cached models depend on, including the shapes of the critic's parameters and the
+  // version of its pixel statistics (another engineer's architecture change must not reuse old files).
+  const cacheId = sha256Hex(stableStringify({ version: MODELS_VERSION, seed, sizes, evalCount, critic: criticParamShapes({ ...sizes.critic, text: { ...sizes.critic.text, vocab: ['<pad>', '<unk>'] } }), features: FEATURE_VERSION })).slice(0, 20);
   const prefix = `cache/bootstrap/${cacheId}/`;
   const finishedKey = `${prefix}outputs.json`;
   const finished = await store.head(finishedKey);
