@@ -70,7 +70,7 @@ export async function runDoctor(opts: { store?: string; s3?: { region?: string; 
   checks.push(await check('temporal cli', () => describeBinary(findTemporalCli())));
   checks.push(await check('temporal test server', () => describeBinary(findTestServer())));
   checks.push(
-    await check('artifact store', async () => {
+    await check('artifact store', () => withTimeout(STORE_TIMEOUT_MS, 'the artifact store did not answer', async () => {
       const store = openStore(opts.store ?? '.data/artifacts', opts.s3);
       const key = `doctor/probe-${randomBytes(6).toString('hex')}.bin`;
       const bytes = randomBytes(4096);
@@ -84,9 +84,23 @@ export async function runDoctor(opts: { store?: string; s3?: { region?: string; 
         await store.delete(key);
       }
       return `${store.root}: atomic write, sha256-verified read and delete OK`;
-    }),
+    })),
   );
   return checks;
+}
+
+/** A store that never answers (an unreachable S3 endpoint, a wedged mount) fails the check instead of hanging it. */
+const STORE_TIMEOUT_MS = 20_000;
+
+function withTimeout<T>(ms: number, what: string, f: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    f().finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} within ${ms / 1000} s`)), ms);
+      timer.unref();
+    }),
+  ]);
 }
 
 function describeBinary(b: { path: string; source: string }): string {

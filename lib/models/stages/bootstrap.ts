@@ -7,6 +7,10 @@
 //   5. the human seed and test sets (the simulated panel, a share on base-generator samples)
 //   6. the critic, warm-started on the seed set with its rationales; its agreement on the test set
 //
+// Steps 5-6 need nothing from 2-3 unless the human sets include base-generator samples
+// (generatorShare > 0): then they follow the generator; otherwise they run in a worker thread beside
+// the autoencoder and generator training (bootstrap-critic.ts), one branch per core.
+//
 // Every phase writes its result at a fixed key under a cache folder named by the hash of everything
 // that determines it (seed, sizes, evaluation prompts, code version): a new attempt after a crash
 // skips finished phases and resumes training from the last interim save, and another campaign with
@@ -18,17 +22,17 @@ import { sha256Hex, stableStringify } from '../../artifacts/stable-json';
 import { evaluateVideos, renderVideo, samplePrompts, type Video } from '../../world';
 import { encodeVideos as encodeLatents, fitAutoencoder, latentSize, type AutoencoderConfig } from '../autoencoder';
 import { decodeCheckpoint, encodeCheckpoint } from '../checkpoint';
-import { criticAgreement, criticExamples, CriticOnnx, criticParamShapes, exportCriticOnnx, FEATURE_VERSION, initCritic, saveCritic, warmStartCritic, loadCritic } from '../critic';
-import { fromPairRecord, getManifest, getVideos, promptRecord, putMatrix, putVideos, toPairRecords, type EvalPromptSet, type HumanSet, type RealVideoSet } from '../datasets';
+import { criticParamShapes, FEATURE_VERSION } from '../critic';
+import { promptRecord, putMatrix, putVideos, type EvalPromptSet, type RealVideoSet } from '../datasets';
 import { DEFAULT_SCHEDULE } from '../diffusion';
 import { initGenerator, pretrainGenerator, type GeneratorConfig } from '../generator';
 import { generatorOnnxBytes, loadGenerator, OnnxGenerator, saveGenerator, weightsDigest, type GeneratorModel } from '../generator-serving';
-import { buildHumanSet } from '../human-sets';
 import type { ParamSet } from '../nn/params';
 import { TfOps, disposeTensors, tensorsOf } from '../nn/tf-ops';
-import { SIZE_PRESETS, type Sizes } from '../sizes';
+import { SIZE_FIELDS, SIZE_PRESETS, type Sizes } from '../sizes';
 import { fitVocabulary, tokenize } from '../text';
 import { toTubelets, tubeletCount, tubeletSize } from '../video';
+import { criticBranch, criticBranchInWorker, type CriticBranchArgs, type CriticBranchResult } from './bootstrap-critic';
 import { ConfigError, finiteMetrics, loadInterim, paramsOf, prepare, runtimeOptions, saveInterim, throwIfCancelled, type Params } from './common';
 
 /** Bumped when a change to the models makes cached bootstraps invalid. */
@@ -40,8 +44,8 @@ export const BOOTSTRAP_OUTPUTS = ['generator', 'critic', 'humanSeed', 'humanTest
 export function resolveSizes(p: Params, raw: Record<string, unknown>): Sizes {
   const preset = p.oneOf('size', Object.keys(SIZE_PRESETS) as (keyof typeof SIZE_PRESETS)[], 'quickstart');
   const sizes: Sizes = { ...SIZE_PRESETS[preset] };
-  for (const key of Object.keys(sizes) as (keyof Sizes)[]) {
-    if (key === 'critic' || raw[key] === undefined) continue;
+  for (const key of SIZE_FIELDS) {
+    if (raw[key] === undefined) continue;
     const integer = !['pretrainLearningRate', 'guidance', 'generatorShare', 'criticLearningRate'].includes(key);
     (sizes as unknown as Record<string, number>)[key] = integer ? p.int(key, undefined, key === 'humanSeedPairs' || key === 'humanTestVideos' ? 2 : 1) : p.number(key, undefined, { min: 0 });
   }
@@ -85,7 +89,12 @@ export async function bootstrapStage(ctx: StageContext): Promise<StageOutput> {
     }
   }
   const at = async (name: string) => store.head(`${prefix}${name}`);
-  const progress = (done: number, message: string, interim?: ArtifactRef) => ctx.progress(done, 100, { cache: prefix, ...(interim ? { interim } : {}) }, message);
+  let criticStatus = '';
+  const progress = (done: number, message: string, interim?: ArtifactRef) => ctx.progress(done, 100, { cache: prefix, ...(interim ? { interim } : {}) }, criticStatus ? `${message}; ${criticStatus}` : message);
+  const reportCritic = (fraction: number, message: string) => {
+    criticStatus = message;
+    if (fraction === 1) ctx.log(`bootstrap: ${message}`);
+  };
 
   // 1. Real videos.
   const aeConfig: AutoencoderConfig = { frames: 16, size: 32, tubeletFrames: 4, patch: 8, channels: sizes.autoencoderChannels, hidden: sizes.autoencoderHidden };
@@ -104,6 +113,16 @@ export async function bootstrapStage(ctx: StageContext): Promise<StageOutput> {
     return { prompts, videos, tubelets };
   });
   await progress(2, `rendered ${prompts.length} real videos`);
+  const vocab = fitVocabulary(prompts.map((pr) => pr.text));
+  const branchArgs: CriticBranchArgs = { prefix, seed, sizes, vocab, paths: p.int('paths', 8, 1), runtime };
+  // The critic branch in parallel when it does not need the generator; its outcome is awaited at the end.
+  const parallelCritic: Promise<{ result?: CriticBranchResult; error?: Error }> | undefined =
+    sizes.generatorShare === 0 && !p.has('sequential')
+      ? criticBranchInWorker(ctx.request.store, branchArgs, reportCritic, ctx.signal).then(
+          (result) => ({ result }),
+          (error: Error) => ({ error }),
+        )
+      : undefined;
 
   // 2. The autoencoder.
   const aeParams = await phase('autoencoder', async () => {
@@ -130,7 +149,6 @@ export async function bootstrapStage(ctx: StageContext): Promise<StageOutput> {
   });
 
   // 3. Latents, the real-video dataset, and the base generator.
-  const vocab = fitVocabulary(prompts.map((pr) => pr.text));
   const genConfig: GeneratorConfig = {
     autoencoder: aeConfig,
     text: { vocab, maxTokens: sizes.maxTokens, embed: sizes.textEmbed, hidden: sizes.textHidden, out: sizes.textOut },
@@ -192,82 +210,33 @@ export async function bootstrapStage(ctx: StageContext): Promise<StageOutput> {
     evaluateVideos(evalPrompts.flatMap((pr) => Array.from({ length: sizes.evalSamplesPerPrompt }, (_, k) => ({ spec: pr.spec, video: renderVideo(pr.spec, { seed: evalSeeds(seed, pr.id, k) }) })))),
   );
 
-  // 5. Human seed and test sets.
-  const onnxGenerator = await OnnxGenerator.create(generator, await generatorOnnxBytes(store, generatorRef, generator), runtime);
-  let humanSeedRef: ArtifactRef;
-  let humanTestRef: ArtifactRef;
-  let seedRecords;
-  let testRecords;
-  try {
-    const humanSet = async (split: 'seed' | 'heldout-test', pairs: number, name: string, lo: number, hi: number) => {
-      const existing = await at(`${name}.json`);
-      if (existing) {
-        const set = await getManifest<HumanSet>(store, existing, 'dual-ipo/human-set@1', name);
-        return { ref: existing, records: toPairRecords(set, await getVideos(store, set.videos)) };
-      }
-      const built = await buildHumanSet({
-        split,
-        pairs,
-        seed,
-        generator: onnxGenerator,
-        generatorShare: sizes.generatorShare,
-        signal: ctx.signal,
-        onProgress: (done, total) => progress(lo + Math.round(((hi - lo) * done) / total), `human ${split} set: ${done}/${total} pairs annotated`),
-      });
-      const set: HumanSet = {
-        format: 'dual-ipo/human-set@1',
-        split,
-        records: built.records.map(fromPairRecord),
-        videos: await putVideos(
-          store,
-          `${prefix}${name}/videos.dipv`,
-          built.records.flatMap((r) => [r.a.video!, r.b.video!]),
-          built.records.flatMap((r) => [`${r.id}/a`, `${r.id}/b`]),
-        ),
-        stats: built.stats,
-      };
-      return { ref: await store.putJson(`${prefix}${name}.json`, set, { summary: { split, pairs: built.records.length } }), records: built.records };
-    };
-    ({ ref: humanSeedRef, records: seedRecords } = await phase('human-seed', () => humanSet('seed', sizes.humanSeedPairs, 'human-seed', 62, 75)));
-    ({ ref: humanTestRef, records: testRecords } = await phase('human-test', () => humanSet('heldout-test', sizes.humanTestVideos / 2, 'human-test', 75, 80)));
-  } finally {
-    await onnxGenerator.release();
-  }
-
-  // 6. The critic: warm start on the seed set, agreement on the held-out test set.
-  const seedExamples = await criticExamples(seedRecords);
-  const testExamples = await criticExamples(testRecords);
-  const { criticRef, critic, warm } = await phase('critic', async () => {
-    const done = await at('critic.ckpt');
-    if (done) return { criticRef: done, critic: await loadCritic(store, done), warm: undefined };
-    const base = initCritic(sizes.critic, vocab, `${seed}/critic-base`);
-    const trained = await warmStartCritic(base, seedExamples, {
-      epochs: sizes.criticEpochs,
-      lr: sizes.criticLearningRate,
-      seed,
-      signal: ctx.signal,
-      onProgress: async ({ step, steps }) => {
-        if (step % 10 === 0) await progress(80 + Math.round((15 * step) / steps), `critic warm start step ${step}/${steps}`);
-      },
-    });
-    await store.put(`${prefix}critic.ckpt.onnx`, exportCriticOnnx(trained.model));
-    const ref = await saveCritic(store, `${prefix}critic.ckpt`, trained.model, { createdBy: 'bootstrap' }, { version: 'c0' });
-    return { criticRef: ref, critic: trained.model, warm: trained.metrics };
-  });
-  const agreement = await phase('critic-validate', async () => {
-    const exec = await CriticOnnx.create(critic, runtime);
-    try {
-      return await criticAgreement(exec, testExamples, { paths: p.int('paths', 8, 1), seed: `${seed}/validate` });
-    } finally {
-      await exec.release();
+  // 5-6. Human sets and the critic: from the worker, or now (in-process, with generator samples when asked).
+  let critic: CriticBranchResult | undefined;
+  let criticInWorker = 0;
+  if (parallelCritic) {
+    const outcome = await phase('critic-branch-wait', () => parallelCritic);
+    if (outcome.error) {
+      if (ctx.signal.aborted) throw outcome.error;
+      // Finished phases are cached, so redoing the branch here only redoes what the worker did not finish.
+      ctx.log('bootstrap: the critic worker failed; running the critic branch in-process', { error: outcome.error.message });
     }
-  });
+    critic = outcome.result;
+    if (critic) criticInWorker = 1;
+  }
+  if (!critic) {
+    const onnxGenerator = sizes.generatorShare > 0 ? await OnnxGenerator.create(generator, await generatorOnnxBytes(store, generatorRef, generator), runtime) : undefined;
+    try {
+      critic = await phase('critic-branch', () => criticBranch(store, branchArgs, (f, m) => progress(62 + Math.round(36 * f), m), { generator: onnxGenerator, signal: ctx.signal }));
+    } finally {
+      await onnxGenerator?.release();
+    }
+  }
 
   const outputs: Record<string, ArtifactRef> = {
     generator: generatorRef,
-    critic: criticRef,
-    humanSeed: humanSeedRef,
-    humanTest: humanTestRef,
+    critic: critic.critic,
+    humanSeed: critic.humanSeed,
+    humanTest: critic.humanTest,
     realVideos,
     evalPrompts: evalRef,
   };
@@ -277,12 +246,8 @@ export async function bootstrapStage(ctx: StageContext): Promise<StageOutput> {
     groundTruthQuality: groundTruth.quality,
     groundTruthSemantic: groundTruth.semantic,
     pretrainLossFinal: pretrainLoss,
-    criticAgreementPairwise: agreement.pairwise.agreement,
-    criticAgreementPointwise: agreement.pointwise.agreement,
-    criticWarmLossFirst: warm?.lossFirst ?? Number.NaN,
-    criticWarmLossFinal: warm?.lossFinal ?? Number.NaN,
-    humanSeedPairs: seedExamples.length,
-    humanTestPairs: testExamples.length,
+    ...critic.metrics,
+    criticInWorker,
     ...timings,
     seconds: (performance.now() - started) / 1000,
   });

@@ -39,6 +39,8 @@ describe('builtin backend', () => {
     assert.ok(finite(boot.metrics));
     assert.ok(boot.metrics.groundTruthTotal! > 80, `ground truth Total ${boot.metrics.groundTruthTotal}`);
     assert.ok(boot.metrics.criticAgreementPairwise! >= 0 && boot.metrics.criticAgreementPairwise! <= 1);
+    // The human sets and the critic (no generator samples asked for) ran in a worker thread beside the generator.
+    assert.equal(boot.metrics.criticInWorker, 1);
     for (const ref of Object.values(boot.outputs)) assert.equal((await store.head(store.keyOf(ref.uri)))?.sha256, ref.sha256);
   });
 
