@@ -18,7 +18,7 @@ import { dense, type Ops } from './nn/ops';
 import { initParams, type ParamSet, type ParamShapes } from './nn/params';
 import { Random } from './nn/random';
 import { Trainer, cosineSchedule } from './nn/train';
-import { TfOps, disposeTensors, tensorsOf } from './nn/tf-ops';
+import { TfOps, disposeTensors, readTensor, tensorsOf } from './nn/tf-ops';
 import { checkLayout, tubeletCount, tubeletSize, type TubeletLayout } from './video';
 
 export interface AutoencoderConfig extends TubeletLayout {
@@ -180,7 +180,7 @@ function latentStatistics(c: AutoencoderConfig, params: ParamSet, data: Float32A
   const tensors = tensorsOf(params);
   try {
     const o = new TfOps(tensors);
-    const z = tf.tidy(() => encoderTrunk(o, tf.tensor(data.subarray(0, videos * N * D), [videos * N, D]), tf.tile(o.param('ae.enc.pos.w'), [videos, 1])).dataSync());
+    const z = readTensor(() => encoderTrunk(o, tf.tensor(data.subarray(0, videos * N * D), [videos * N, D]), tf.tile(o.param('ae.enc.pos.w'), [videos, 1])));
     const mean = new Float32Array(c.channels);
     const sq = new Float32Array(c.channels);
     const rows = videos * N;

@@ -14,7 +14,7 @@ import { noiseBatch, predictionMse, rows, type GeneratorConfig, type LatentBatch
 import type { GeneratorModel } from './generator-serving';
 import { pickParams, type ParamSet } from './nn/params';
 import { Random } from './nn/random';
-import { TfOps, disposeTensors, tensorsOf } from './nn/tf-ops';
+import { TfOps, disposeTensors, readTensor, tensorsOf } from './nn/tf-ops';
 import { Trainer } from './nn/train';
 import { tokenize } from './text';
 
@@ -166,8 +166,8 @@ function loraAdapters(params: ParamSet, rank: number, seed: number | string): { 
 function mergeLora(params: ParamSet, adapters: ParamSet, targets: readonly string[], scale: number): ParamSet {
   const out = { ...params };
   for (const w of targets) {
-    const merged = tf.tidy(() => tf.add(tf.tensor(params[w]!.data, params[w]!.shape), tf.mul(tf.matMul(tf.tensor2d(adapters[`lora.a/${w}`]!.data, adapters[`lora.a/${w}`]!.shape as [number, number]), tf.tensor2d(adapters[`lora.b/${w}`]!.data, adapters[`lora.b/${w}`]!.shape as [number, number])), scale)).dataSync() as Float32Array);
-    out[w] = { shape: [...params[w]!.shape], data: merged.slice() };
+    const merged = readTensor(() => tf.add(tf.tensor(params[w]!.data, params[w]!.shape), tf.mul(tf.matMul(tf.tensor2d(adapters[`lora.a/${w}`]!.data, adapters[`lora.a/${w}`]!.shape as [number, number]), tf.tensor2d(adapters[`lora.b/${w}`]!.data, adapters[`lora.b/${w}`]!.shape as [number, number])), scale)));
+    out[w] = { shape: [...params[w]!.shape], data: merged };
   }
   return out;
 }

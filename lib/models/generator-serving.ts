@@ -159,13 +159,17 @@ export function sampleWithTf(model: GeneratorModel, requests: readonly SampleReq
     const noise = new Float32Array(requests.length * D);
     requests.forEach((r, i) => noise.set(candidateNoise(r.seed, D), i * D));
     const nullCond = nullCondition(c, model.params);
-    const [latent, tubelets] = tf.tidy(() => {
+    // Tensors out of the tidy scope, then read (tidy would walk a returned array element by element).
+    const [latentT, tubeletsT] = tf.tidy(() => {
       const tokens = tf.tensor2d(tokenize(requests.map((r) => r.prompt), c.text), [requests.length, c.text.maxTokens], 'int32');
       const out = sampler(o, tokens, tf.tensor2d(noise, [requests.length, D]), c, nullCond, sampling);
-      return [out.latent.dataSync() as Float32Array, out.tubelets.dataSync() as Float32Array];
+      return [out.latent, out.tubelets];
     });
-    const per = tubeletCount(c.autoencoder) * tubeletSize(c.autoencoder);
-    return { latents: latent.slice(), videos: requests.map((_, i) => fromTubelets(tubelets, c.autoencoder, i * per)) };
+    const latent = new Float32Array(latentT.dataSync());
+    const tubelets = tubeletsT.dataSync() as Float32Array;
+    const videos = requests.map((_, i) => fromTubelets(tubelets, c.autoencoder, i * tubeletCount(c.autoencoder) * tubeletSize(c.autoencoder)));
+    tf.dispose([latentT, tubeletsT]);
+    return { latents: latent, videos };
   } finally {
     disposeTensors(tensors);
   }

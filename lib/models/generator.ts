@@ -21,7 +21,7 @@ import { alphaBars, ddimSteps, noised, timestepEmbedding, type ScheduleConfig } 
 import { dense, norm, type Ops } from './nn/ops';
 import { initParams, pickParams, type ParamSet, type ParamShapes } from './nn/params';
 import { Random } from './nn/random';
-import { TfOps, disposeTensors, tensorsOf } from './nn/tf-ops';
+import { TfOps, disposeTensors, readTensor, tensorsOf } from './nn/tf-ops';
 import { Trainer, cosineSchedule } from './nn/train';
 import { encodeText, PAD, textParamShapes, type TextConfig } from './text';
 import { tubeletCount, tubeletSize } from './video';
@@ -111,7 +111,7 @@ export function denoise<T>(o: Ops<T>, x: T, timeEmbedding: T, cond: T, skip: T, 
 export function nullCondition(c: GeneratorConfig, params: ParamSet): Float32Array {
   const tensors = tensorsOf(pickParams(params, ['gtext.']));
   try {
-    return tf.tidy(() => encodeText(new TfOps(tensors), tf.tensor(new Int32Array(c.text.maxTokens).fill(PAD), [1, c.text.maxTokens], 'int32'), 'gtext', c.text).dataSync() as Float32Array).slice();
+    return readTensor(() => encodeText(new TfOps(tensors), tf.tensor(new Int32Array(c.text.maxTokens).fill(PAD), [1, c.text.maxTokens], 'int32'), 'gtext', c.text));
   } finally {
     disposeTensors(tensors);
   }

@@ -131,6 +131,19 @@ export class TfOps implements Ops<tf.Tensor> {
   }
 }
 
+/**
+ * Runs `f` in a tidy scope and reads its tensor back. (Returning `dataSync()` from tf.tidy itself
+ * makes tidy walk every element of the returned array looking for tensors: seconds for big outputs.)
+ */
+export function readTensor(f: () => tf.Tensor): Float32Array {
+  const t = tf.tidy(f);
+  try {
+    return new Float32Array(t.dataSync());
+  } finally {
+    t.dispose();
+  }
+}
+
 /** Plain (non-trainable) tensors for inference with TfOps; dispose with disposeTensors. */
 export function tensorsOf(params: ParamSet): Record<string, tf.Tensor> {
   return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, tf.tensor(v.data, v.shape, 'float32')]));

@@ -28,7 +28,7 @@ import { DEFAULT_SCHEDULE } from '../diffusion';
 import { initGenerator, pretrainGenerator, type GeneratorConfig } from '../generator';
 import { generatorOnnxBytes, loadGenerator, OnnxGenerator, saveGenerator, weightsDigest, type GeneratorModel } from '../generator-serving';
 import type { ParamSet } from '../nn/params';
-import { TfOps, disposeTensors, tensorsOf } from '../nn/tf-ops';
+import { TfOps, disposeTensors, readTensor, tensorsOf } from '../nn/tf-ops';
 import { SIZE_FIELDS, SIZE_PRESETS, type Sizes } from '../sizes';
 import { fitVocabulary, tokenize } from '../text';
 import { toTubelets, tubeletCount, tubeletSize } from '../video';
@@ -271,7 +271,7 @@ function encodeAll(aeParams: ParamSet, c: AutoencoderConfig, tubelets: Float32Ar
     const o = new TfOps(tensors);
     for (let i = 0; i < count; i += 128) {
       const n = Math.min(128, count - i);
-      out.set(tf.tidy(() => encodeLatents(o, tf.tensor(tubelets.subarray(i * N * PD, (i + n) * N * PD), [n, N, PD])).dataSync() as Float32Array), i * D);
+      out.set(readTensor(() => encodeLatents(o, tf.tensor(tubelets.subarray(i * N * PD, (i + n) * N * PD), [n, N, PD]))), i * D);
     }
   } finally {
     disposeTensors(tensors);

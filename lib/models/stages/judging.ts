@@ -32,6 +32,7 @@ import {
   type CriticModel,
   type PseudoLabel,
 } from '../critic';
+import { readTensor } from '../nn/tf-ops';
 import { getManifest, getVideos, toPairRecords, type HumanSet, type LabelSet, type PreferencePairRecord, type PreferencePointRecord, type PreferenceSet } from '../datasets';
 import { pickAPicCsv, trlPreferenceJsonl, trlUnpairedJsonl, videoLocator } from '../exports';
 import { Random } from '../nn/random';
@@ -140,7 +141,7 @@ export async function pceFilterStage(ctx: StageContext): Promise<StageOutput> {
   }
   // Q over every response, chosen and rejected (docs/algorithms.md section 2); PCE per pair.
   const q = pairs.length ? meanReward([...rewards.chosen, ...rewards.rejected]) : 0;
-  const pce = pairs.length ? Array.from(tf.tidy(() => preferenceCertainty(tf.tensor1d(rewards.chosen), q, beta).dataSync())) : [];
+  const pce = pairs.length ? Array.from(readTensor(() => preferenceCertainty(tf.tensor1d(rewards.chosen), q, beta))) : [];
   const records: PreferencePairRecord[] = pairs.map((pr, i) => ({
     prompt: promptOf.get(pr.prompt)!.text,
     promptId: pr.prompt,

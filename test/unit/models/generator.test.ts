@@ -12,7 +12,7 @@ import { alignGenerator } from '../../../lib/models/generator-align';
 import { exportGeneratorOnnx, OnnxGenerator, type GeneratorModel } from '../../../lib/models/generator-serving';
 import type { ParamSet } from '../../../lib/models/nn/params';
 import { Random } from '../../../lib/models/nn/random';
-import { TfOps, disposeTensors, tensorsOf } from '../../../lib/models/nn/tf-ops';
+import { TfOps, disposeTensors, readTensor, tensorsOf } from '../../../lib/models/nn/tf-ops';
 import { fitVocabulary, tokenize } from '../../../lib/models/text';
 import { fromTubelets, toTubelets, tubeletCount, tubeletSize } from '../../../lib/models/video';
 import { evaluateVideos, renderVideo, samplePrompts, type Prompt } from '../../../lib/world';
@@ -47,7 +47,7 @@ before(async () => {
   await initTf(() => {});
   autoencoder = await fitAutoencoder(TINY_AE, tubelets, { steps: 150, batch: 256, learningRate: 3e-3, seed: 'tiny', onStep: (_, loss) => void aeLosses.push(loss) });
   const tensors = tensorsOf(autoencoder);
-  latents = tf.tidy(() => encodeVideos(new TfOps(tensors), tf.tensor(tubelets, [videos.length, N, PD])).dataSync() as Float32Array).slice();
+  latents = readTensor(() => encodeVideos(new TfOps(tensors), tf.tensor(tubelets, [videos.length, N, PD])));
   disposeTensors(tensors);
 });
 
