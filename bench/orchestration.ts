@@ -5,7 +5,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import proto from '@temporalio/proto';
@@ -15,6 +14,7 @@ import { startOrAttach } from '../lib/cli/campaign-client';
 import { createWorkers, runWorkers } from '../workers/worker';
 import { roundWorkflowId, refinementWorkflowId } from '../workflows/definitions';
 import { ensureDevServer, stopDevServer } from '../lib/temporal/dev-server';
+import { freePort } from '../lib/free-port';
 
 const JOB = join(import.meta.dirname, '..', 'examples', 'jobs', 'stage-job.mjs');
 const ORCH = 'bench-orch';
@@ -80,15 +80,6 @@ async function roundFigures(client: Client, campaignId: string, round: number): 
   return figures;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 const quantile = (xs: number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);
