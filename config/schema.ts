@@ -124,7 +124,8 @@ export const campaignConfigSchema = z
       .prefault({}),
     generator: z
       .object({
-        method: z.enum(['dpo', 'kto']).default('dpo'),
+        /** 'real-sft': the "only real data SFT" ablation (paper Table 7): lambdaReal x the real-data NLL alone. */
+        method: z.enum(['dpo', 'kto', 'real-sft']).default('dpo'),
         /** Diffusion-DPO beta as in the reference implementations (eq. 6). */
         betaDpo: z.number().positive().default(5000),
         /** Diffusion-KTO beta as in the reference implementation (eq. 8). */

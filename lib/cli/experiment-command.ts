@@ -11,7 +11,9 @@ export const EXPERIMENT_HELP = `Usage: dual-ipo experiment --config FILE [--out 
 
 Runs every variant x seed of an experiment as its own durable campaign (rerunning resumes them),
 then writes the results table (final Total and gain over the base model, mean ± std over seeds) to
-DIR/index.html and DIR/results.json (default reports/experiment-<name>/).
+DIR/index.html and DIR/results.json (default reports/experiment-<name>/). With the builtin
+evaluate backend each finished campaign is also audited: its base and final generator are scored
+on fresh prompts that no gate saw (the gate set's gains are biased upward by the gate's choice).
 
 The experiment file (YAML):
   experiment:
@@ -41,7 +43,10 @@ export async function experimentCommand(argv: string[]): Promise<number> {
   console.log(`worker log: ${installWorkerLog('experiment')}`);
   const results = await runExperiment(experiment, runs, (line) => console.log(line));
   const file = await writeExperimentReport(experiment.name, results, resolve((values.out as string | undefined) ?? `reports/experiment-${experiment.name}`));
-  for (const s of summariseVariants(results)) console.log(`${s.variant.padEnd(24)} final Total ${formatMeanStd(s.finalTotal)}  gain ${formatMeanStd(s.gain)}`);
+  for (const s of summariseVariants(results)) {
+    const heldOut = s.auditGain ? `  held-out: final ${formatMeanStd(s.auditFinal!)}  gain ${formatMeanStd(s.auditGain)}` : '';
+    console.log(`${s.variant.padEnd(24)} gate set: final Total ${formatMeanStd(s.finalTotal)}  gain ${formatMeanStd(s.gain)}${heldOut}`);
+  }
   console.log(`results: ${file}`);
   return 0;
 }

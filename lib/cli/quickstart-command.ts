@@ -1,6 +1,7 @@
 // `dual-ipo quickstart`: the whole Dual-IPO loop on this machine with the builtin reference world
 // and models, on the embedded Temporal server, ending with the report. Running it again resumes the
 // same campaign (its id derives from the config), so Ctrl-C costs nothing.
+import { auditCampaign } from '../experiment/audit';
 import { join, resolve } from 'node:path';
 import { loadConfig, parseConfig } from '../../config/load';
 import { deepMerge } from '../experiment/config';
@@ -49,7 +50,10 @@ export async function quickstartCommand(argv: string[]): Promise<number> {
   if (!result) return 1;
   console.log(summariseResult(result));
   const out = resolve((values.out as string | undefined) ?? join('reports', config.campaign.id!));
-  const report = await writeReport(openStore(config.artifacts.root, config.artifacts.s3), config.campaign.id!, out);
+  const store = openStore(config.artifacts.root, config.artifacts.s3);
+  const audit = await auditCampaign(store, config.campaign.id!, values.tiny ? { prompts: 4 } : {});
+  if (audit) console.log(`held-out audit (${audit.videos} videos of ${audit.prompts} prompts no gate saw): Total ${audit.generators.map((g) => `${g.version} ${g.total.toFixed(2)}`).join(' -> ')}`);
+  const report = await writeReport(store, config.campaign.id!, out);
   console.log(`report: ${report}`);
   console.log(`quickstart finished in ${((Date.now() - started) / 60000).toFixed(1)} min`);
   return 0;

@@ -13,11 +13,14 @@ export function experimentTableHtml(results: RunResult[]): string {
     name: s.variant,
     points: Array.from({ length: maxRounds }, (_, i) => ({ x: i, y: meanStd(results.filter((r) => r.variant === s.variant && r.acceptedTotals[i] !== undefined).map((r) => r.acceptedTotals[i]!)).mean })),
   }));
-  return `<table id="experiment"><tr><th style="text-align:left">variant</th><th>runs</th><th>final Total (mean ± std)</th><th>gain over base (mean ± std)</th></tr>
-${summary.map((s) => `<tr><td style="text-align:left">${esc(s.variant)}</td><td>${s.runs}</td><td>${formatMeanStd(s.finalTotal)}</td><td>${formatMeanStd(s.gain)}</td></tr>`).join('\n')}</table>
+  const audited = summary.some((s) => s.auditGain);
+  const ms = (x?: { mean: number; std: number }) => (x ? formatMeanStd(x) : '-');
+  return `<p>Gate set: the campaign's own evaluation prompts, on which the eval gate chose the champion (biased upward: a noisy candidate is kept when the noise favours it).${audited ? ' Held-out: fresh prompts no gate saw, the base and the final generator with the same noise (lib/experiment/audit.ts); compare variants on these.' : ''}</p>
+<table id="experiment"><tr><th style="text-align:left">variant</th><th>runs</th><th>final Total, gate set</th><th>gain, gate set</th>${audited ? '<th>final Total, held-out</th><th>gain, held-out</th>' : ''}</tr>
+${summary.map((s) => `<tr><td style="text-align:left">${esc(s.variant)}</td><td>${s.runs}</td><td>${formatMeanStd(s.finalTotal)}</td><td>${formatMeanStd(s.gain)}</td>${audited ? `<td>${ms(s.auditFinal)}</td><td>${ms(s.auditGain)}</td>` : ''}</tr>`).join('\n')}</table>
 ${lineChart(series, { title: 'Mean Total of the base model and each accepted round', xLabel: 'accepted round (0 = base)', yLabel: 'Total' })}
-<table><tr><th style="text-align:left">campaign</th><th>seed</th><th>base</th><th>final</th><th>rounds</th><th style="text-align:left">stop</th></tr>
-${results.map((r) => `<tr><td style="text-align:left">${esc(r.campaignId)}</td><td>${r.seed}</td><td>${r.baseTotal.toFixed(2)}</td><td>${r.finalTotal.toFixed(2)}</td><td>${r.rounds}</td><td style="text-align:left">${esc(r.stopReason)}</td></tr>`).join('\n')}</table>`;
+<table><tr><th style="text-align:left">campaign</th><th>seed</th><th>base</th><th>final</th>${audited ? '<th>base, held-out</th><th>final, held-out</th>' : ''}<th>rounds</th><th>accepted</th><th style="text-align:left">stop</th></tr>
+${results.map((r) => `<tr><td style="text-align:left">${esc(r.campaignId)}</td><td>${r.seed}</td><td>${r.baseTotal.toFixed(2)}</td><td>${r.finalTotal.toFixed(2)}</td>${audited ? `<td>${r.audit ? r.audit.base.toFixed(2) : '-'}</td><td>${r.audit ? r.audit.final.toFixed(2) : '-'}</td>` : ''}<td>${r.rounds}</td><td>${r.acceptedTotals.length - 1}</td><td style="text-align:left">${esc(r.stopReason)}</td></tr>`).join('\n')}</table>`;
 }
 
 export async function writeExperimentReport(name: string, results: RunResult[], outDir: string): Promise<string> {

@@ -10,6 +10,8 @@ import { checkBackends, configQueues } from '../cli/run-command';
 import type { CampaignResult } from '../../workflows/definitions';
 import type { Experiment, PlannedRun } from './config';
 import type { RunResult } from './summary';
+import { openStore } from '../artifacts';
+import { auditCampaign, auditSummary } from './audit';
 
 export async function runCampaignToResult(client: Client, run: PlannedRun): Promise<RunResult> {
   const { handle } = await startOrAttach(client, run.config);
@@ -57,6 +59,13 @@ export async function runExperiment(experiment: Experiment, runs: PlannedRun[], 
         log(`start ${run.config.campaign.id} (variant ${run.variant}, seed ${run.seed})`);
         const result = await runCampaignToResult(client, run);
         log(`done  ${result.campaignId}: Total ${result.baseTotal.toFixed(2)} -> ${result.finalTotal.toFixed(2)} after ${result.rounds} round(s) (${result.stopReason})`);
+        if (run.config.stages.evaluate.backend === 'builtin') {
+          const audit = await auditCampaign(openStore(run.config.artifacts.root, run.config.artifacts.s3), result.campaignId);
+          if (audit) {
+            result.audit = auditSummary(audit);
+            log(`audit ${result.campaignId}: held-out Total ${audit.generators.map((g) => `${g.version} ${g.total.toFixed(2)}`).join(' -> ')} (${audit.videos} videos of ${audit.prompts} prompts no gate saw)`);
+          }
+        }
         results.push(result);
       }
     };

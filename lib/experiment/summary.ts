@@ -10,6 +10,8 @@ export interface RunResult {
   acceptedTotals: number[];
   rounds: number;
   stopReason: string;
+  /** Base and final generator on held-out prompts no gate saw (builtin evaluate only; audit.ts). */
+  audit?: { base: number; final: number; prompts: number; videos: number };
 }
 
 export interface VariantSummary {
@@ -17,6 +19,9 @@ export interface VariantSummary {
   runs: number;
   finalTotal: { mean: number; std: number };
   gain: { mean: number; std: number };
+  /** Over the runs with an audit: the final generator's held-out Total and its gain over the base. */
+  auditFinal?: { mean: number; std: number };
+  auditGain?: { mean: number; std: number };
 }
 
 /** Mean and sample standard deviation (n - 1); std is NaN for a single run, not a made-up 0. */
@@ -32,11 +37,13 @@ export function summariseVariants(results: RunResult[]): VariantSummary[] {
   const variants = [...new Set(results.map((r) => r.variant))];
   return variants.map((variant) => {
     const runs = results.filter((r) => r.variant === variant);
+    const audited = runs.flatMap((r) => (r.audit ? [r.audit] : []));
     return {
       variant,
       runs: runs.length,
       finalTotal: meanStd(runs.map((r) => r.finalTotal)),
       gain: meanStd(runs.map((r) => r.finalTotal - r.baseTotal)),
+      ...(audited.length ? { auditFinal: meanStd(audited.map((a) => a.final)), auditGain: meanStd(audited.map((a) => a.final - a.base)) } : {}),
     };
   });
 }

@@ -33,7 +33,8 @@ export interface LatentPoint {
 }
 
 export interface AlignOptions {
-  method: 'dpo' | 'kto';
+  /** 'real-sft': the ablation "only real data SFT" (paper Table 7): the real-data term alone, lambdaReal x its NLL, no preference term. */
+  method: 'dpo' | 'kto' | 'real-sft';
   betaDpo: number;
   betaKto: number;
   /** Eq. 7's lambda_1 (preferred samples; DPO only). */
@@ -115,7 +116,7 @@ export function implicitAccuracy(c: GeneratorConfig, policy: ParamSet, reference
     let total = 0;
     for (let d = 0; d < draws; d++) {
       const rng = new Random(opts.seed, 'implicit-accuracy', d);
-      if (opts.method === 'dpo') {
+      if (opts.method !== 'kto') {
         const pairs = data.pairs ?? [];
         if (!pairs.length) return Number.NaN;
         const ts = pairs.map(() => rng.int(c.schedule.timesteps));
@@ -180,9 +181,10 @@ export async function alignGenerator(model: GeneratorModel, data: Data, opts: Al
   const abar = alphaBars(c.schedule);
   const batch = opts.batch ?? 8;
   const realBatch = opts.realBatch ?? 8;
-  const items = opts.method === 'dpo' ? (data.pairs ?? []) : (data.points ?? []);
-  if (!items.length) throw new Error(`alignGenerator: no ${opts.method === 'dpo' ? 'preference pairs' : 'pointwise samples'} to train on`);
+  const items = opts.method === 'kto' ? (data.points ?? []) : (data.pairs ?? []);
+  if (!items.length && opts.method !== 'real-sft') throw new Error(`alignGenerator: no ${opts.method === 'dpo' ? 'preference pairs' : 'pointwise samples'} to train on`);
   if (opts.lambdaReal > 0 && !data.real?.count) throw new Error('alignGenerator: lambdaReal > 0 needs real videos');
+  if (opts.method === 'real-sft' && !(opts.lambdaReal > 0)) throw new Error('alignGenerator: method real-sft trains on real videos only and needs lambdaReal > 0');
   const reference = tensorsOf(pickParams(model.params, ['den.', 'gtext.']));
   const refOps = new TfOps(reference);
   const start = opts.resume?.params ?? model.params;
@@ -200,6 +202,7 @@ export async function alignGenerator(model: GeneratorModel, data: Data, opts: Al
       if (opts.signal?.aborted) throw new Error('cancelled');
       const rng = new Random(opts.seed, 'align', step);
       const idx = Array.from({ length: Math.min(batch, items.length) }, () => rng.int(items.length));
+      if (opts.method === 'real-sft') idx.length = 0;
       const ts = idx.map(() => rng.int(c.schedule.timesteps));
       const eps = rng.normals(idx.length * D);
       const tokens = tokenize(idx.map((i) => items[i]!.prompt), c.text);
@@ -212,7 +215,9 @@ export async function alignGenerator(model: GeneratorModel, data: Data, opts: Al
       let preference = Number.NaN;
       let accuracy = Number.NaN;
       let result;
-      if (opts.method === 'dpo') {
+      if (opts.method === 'real-sft') {
+        result = trainer.step(() => tf.tidy(() => tf.mul(predictionMse(policyOps(), c, realTensors!).mean(), opts.lambdaReal) as tf.Scalar), opts.learningRate);
+      } else if (opts.method === 'dpo') {
         const pairs = idx.map((i) => data.pairs![i]!);
         const bw = noiseBatch(c, stack(pairs.map((p) => p.chosen), D), eps, ts, tokens, abar);
         const bl = noiseBatch(c, stack(pairs.map((p) => p.rejected), D), eps, ts, tokens, abar);

@@ -1,6 +1,7 @@
 // Everything a campaign report shows, read from the artifact store alone: the round manifests, the
 // evaluation results of every round (round 0 is the base model), the campaign record, and the
 // sample videos the evaluate stage published. No Temporal needed: an audit works after the fact.
+import { auditKey, type CampaignAudit } from '../experiment/audit-record';
 import type { ArtifactStore } from '../artifacts/store';
 import type { ArtifactRef } from '../artifacts/types';
 import { readManifest, type RoundManifest } from '../artifacts/manifest';
@@ -31,6 +32,8 @@ export interface ReportData {
   manifests: RoundManifest[];
   evaluations: EvaluationResult[];
   record?: CampaignRecord;
+  /** The held-out audit (lib/experiment/audit.ts), when one was run. */
+  audit?: CampaignAudit;
   /** Free-form extra sections (e.g. an experiment's results table). */
   extra?: Array<{ title: string; html: string }>;
 }
@@ -92,5 +95,6 @@ export async function collectReport(store: ArtifactStore, campaignId: string): P
     if (e) evaluations.push(e);
   }
   const record = await readJson<CampaignRecord>(store, `campaigns/${campaignId}/campaign.json`);
-  return { campaignId, generatedAt: new Date().toISOString(), manifests, evaluations, ...(record ? { record } : {}) };
+  const audit = await readJson<CampaignAudit>(store, auditKey(campaignId));
+  return { campaignId, generatedAt: new Date().toISOString(), manifests, evaluations, ...(record ? { record } : {}), ...(audit ? { audit } : {}) };
 }

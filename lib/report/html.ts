@@ -79,6 +79,15 @@ ${lineChart(series, { title: 'VBench-style scores of each round\'s candidate (ho
 ${evaluations.map((e) => `<tr><td>${e.round}</td><td class="l">${esc(e.generator)}</td><td class="l ${statusOf(e.round) === 'rejected' ? 'bad' : 'ok'}">${esc(statusOf(e.round))}</td><td>${num(e.total)}</td><td>${num(e.quality)}</td><td>${num(e.semantic)}</td></tr>`).join('\n')}
 </table>`);
 
+  if (data.audit) {
+    const a = data.audit;
+    sections.push(`<h2>Held-out audit</h2>
+<p class="muted">The eval gate keeps a candidate only if it beats the champion on the campaign's own evaluation prompts, which biases those figures upward. Here the base and every accepted generator are scored on ${a.prompts} fresh prompts no gate saw (${a.videos} videos each, the same noise for every generator).</p>
+<table id="audit"><tr><th>round</th><th class="l">generator</th><th>Total</th><th>Quality</th><th>Semantic</th><th>vs base</th></tr>
+${a.generators.map((g) => `<tr><td>${g.round}</td><td class="l">${esc(g.version)}</td><td>${num(g.total)}</td><td>${num(g.quality)}</td><td>${num(g.semantic)}</td><td>${g.round === 0 ? '' : `${g.total >= a.generators[0]!.total ? '+' : ''}${num(g.total - a.generators[0]!.total)}`}</td></tr>`).join('\n')}
+</table>`);
+  }
+
   const dims = [...new Set(evaluations.flatMap((e) => Object.keys(e.dimensions)))];
   if (dims.length > 0) {
     sections.push(`<h2>VBench dimensions</h2><table id="dimensions"><tr><th class="l">dimension</th>${evaluations.map((e) => `<th>round ${e.round}</th>`).join('')}</tr>

@@ -47,6 +47,11 @@ test('dual-ipo quickstart --tiny: a real round with gates, a manifest and a repo
     assert.match(html, /round 1, eval gate: (accepted|rejected)/);
     assert.match(html, /id="dimensions"/, 'the 16 VBench dimensions per round');
     assert.ok(/src="data:image\/gif;base64,/.test(html), 'sample videos are inline');
+    // The held-out audit: the base generator (and the round's, if accepted) on prompts no gate saw.
+    assert.match(run.stdout, /held-out audit \(8 videos of 4 prompts no gate saw\): Total g0 \d+\.\d\d/);
+    assert.match(html, /<table id="audit">/);
+    const audit = JSON.parse(await readFile(join(work, 'artifacts', 'campaigns', id, 'audit.json'), 'utf8'));
+    assert.equal(audit.generators.length, manifest.status === 'accepted' ? 2 : 1);
 
     // Running it again resumes (here: finds the finished campaign) instead of starting over.
     const again = cli(['quickstart', '--tiny', '--artifacts', join(work, 'artifacts'), '--out', join(work, 'report2')]);

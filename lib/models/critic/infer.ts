@@ -58,12 +58,9 @@ function checkPaths(opts: InferenceOptions): { paths: number; temperature: numbe
   return { paths, temperature, batch: opts.batch ?? 512, seed: opts.seed ?? 0 };
 }
 
-/** Gumbel noise x temperature (zeros when greedy). */
-function noise(rng: Random, n: number, temperature: number): Float32Array {
-  if (temperature === 0) return new Float32Array(n);
-  const g = rng.gumbels(n);
-  for (let i = 0; i < n; i++) g[i] = g[i]! * temperature;
-  return g;
+/** Uniform draws into `out` at `offset` (the graph makes them Gumbel noise x temperature). */
+function uniforms(rng: Random, out: Float32Array, offset: number, n: number): void {
+  for (let i = 0; i < n; i++) out[offset + i] = rng.next();
 }
 
 /** The index of the hot class in a one-hot row (first one wins an exact tie). */
@@ -81,28 +78,29 @@ function makeFeed(
 ): CriticFeed {
   const c = exec.config;
   const features = new Float32Array(rows.length * c.features);
-  const rationaleNoise = new Float32Array(rows.length * G * C);
-  const verdictNoise = new Float32Array(rows.length * D * 3);
+  const rationaleUniform = new Float32Array(rows.length * G * C);
+  const verdictUniform = new Float32Array(rows.length * D * 3);
   rows.forEach((r, i) => {
     if (r.features.length !== c.features) throw new Error(`critic: a feature vector has ${r.features.length} values, the config expects ${c.features}`);
     features.set(r.features, i * c.features);
-    rationaleNoise.set(noise(r.rng, G * C, temperature), i * G * C);
-    verdictNoise.set(noise(r.rng, D * 3, temperature), i * D * 3);
+    uniforms(r.rng, rationaleUniform, i * G * C, G * C);
+    uniforms(r.rng, verdictUniform, i * D * 3, D * 3);
   });
   // An empty pair list still feeds one dummy comparison (row 0 with itself), ignored by the caller.
   const list = pairs.length ? pairs : [{ a: 0, b: 0, rng: new Random('critic-dummy-pair') }];
-  const pairNoise = new Float32Array(list.length * D * 3);
-  list.forEach((p, i) => pairNoise.set(noise(p.rng, D * 3, temperature), i * D * 3));
+  const pairUniform = new Float32Array(list.length * D * 3);
+  list.forEach((p, i) => uniforms(p.rng, pairUniform, i * D * 3, D * 3));
   return {
     rows: rows.length,
     pairs: list.length,
     features,
     tokens: tokenize(rows.map((r) => r.prompt), c.text),
-    rationaleNoise,
-    verdictNoise,
+    rationaleUniform,
+    verdictUniform,
+    temperature,
     pairA: Int32Array.from(list, (p) => p.a),
     pairB: Int32Array.from(list, (p) => p.b),
-    pairNoise,
+    pairUniform,
   };
 }
 

@@ -323,15 +323,23 @@ export interface GraphInputs<T> {
   features: T;
   /** int32 [B, L]. */
   tokens: T;
-  /** [B, G, C] Gumbel noise x temperature for the rationale (0 = greedy). */
-  rationaleNoise: T;
-  /** [B, D, 3] noise for the pointwise answers. */
-  verdictNoise: T;
+  /** [B, G, C] uniform draws in (0, 1) for the rationale's Gumbel-max sampling. */
+  rationaleUniform: T;
+  /** [B, D, 3] uniform draws for the pointwise answers. */
+  verdictUniform: T;
+  /** [1] the sampling temperature: Gumbel noise x temperature (0 = greedy). */
+  temperature: T;
   /** int32 [P]: rows of the batch compared as A and as B. */
   pairA: T;
   pairB: T;
-  /** [P, D, 3] noise for the pairwise answers. */
-  pairNoise: T;
+  /** [P, D, 3] uniform draws for the pairwise answers. */
+  pairUniform: T;
+}
+
+/** Gumbel noise x temperature from uniform draws, inside the graph: -log(-log u) costs two logs per
+ *  draw, which in JS took as long as the whole network (bench: labelling). */
+function gumbelNoise<T>(o: Ops<T>, uniform: T, temperature: T): T {
+  return o.mul(o.neg(o.log(o.neg(o.log(o.clip(uniform, 1e-7, 1 - 1e-7))))), temperature);
 }
 
 export interface GraphOutputs<T> {
@@ -359,13 +367,14 @@ export function criticGraph<T>(o: Ops<T>, x: GraphInputs<T>, c: CriticConfig): G
   // Two steps with the same noise: the second re-draws only the mismatch groups (the others keep
   // their logits, so their Gumbel-max samples are unchanged).
   const logits = rationaleLogits(o, state);
-  const first = o.reshape(o.hardMax(o.add(logits, x.rationaleNoise)), [-1, RATIONALE_SIZE]);
-  const rationale = o.reshape(o.hardMax(o.add(refineMismatches(o, logits, first), x.rationaleNoise)), [-1, RATIONALE_SIZE]);
+  const rationaleNoise = gumbelNoise(o, x.rationaleUniform, x.temperature);
+  const first = o.reshape(o.hardMax(o.add(logits, rationaleNoise)), [-1, RATIONALE_SIZE]);
+  const rationale = o.reshape(o.hardMax(o.add(refineMismatches(o, logits, first), rationaleNoise)), [-1, RATIONALE_SIZE]);
   const vLogp = verdictLogp(o, h, rationale);
-  const verdict = o.hardMax(o.add(vLogp, x.verdictNoise));
+  const verdict = o.hardMax(o.add(vLogp, gumbelNoise(o, x.verdictUniform, x.temperature)));
   const q = pairSummary(o, h, rationale);
   const pLogp = pairLogp(o, o.gather(q, x.pairA), o.gather(q, x.pairB));
-  const pair = o.hardMax(o.add(pLogp, x.pairNoise));
+  const pair = o.hardMax(o.add(pLogp, gumbelNoise(o, x.pairUniform, x.temperature)));
   const flat = (v: T) => o.reshape(v, [-1, D * 3]);
   return { rationale, verdictLogp: flat(vLogp), verdict: flat(verdict), pairLogp: flat(pLogp), pair: flat(pair) };
 }

@@ -18,15 +18,17 @@ export interface CriticFeed {
   features: Float32Array;
   /** [rows, L] */
   tokens: Int32Array;
-  /** [rows, G, C] */
-  rationaleNoise: Float32Array;
+  /** [rows, G, C] uniform draws (the graph turns them into Gumbel noise) */
+  rationaleUniform: Float32Array;
   /** [rows, D, 3] */
-  verdictNoise: Float32Array;
+  verdictUniform: Float32Array;
+  /** Gumbel noise x temperature; 0 = greedy. */
+  temperature: number;
   /** [pairs] row indices */
   pairA: Int32Array;
   pairB: Int32Array;
   /** [pairs, D, 3] */
-  pairNoise: Float32Array;
+  pairUniform: Float32Array;
 }
 
 export type CriticOutputs = { [K in keyof GraphOutputs<unknown>]: Float32Array };
@@ -53,11 +55,12 @@ function dims(c: CriticConfig, feed: CriticFeed) {
   return {
     features: [feed.rows, c.features],
     tokens: [feed.rows, c.text.maxTokens],
-    rationaleNoise: [feed.rows, G, C],
-    verdictNoise: [feed.rows, D, 3],
+    rationaleUniform: [feed.rows, G, C],
+    verdictUniform: [feed.rows, D, 3],
+    temperature: [1],
     pairA: [feed.pairs],
     pairB: [feed.pairs],
-    pairNoise: [feed.pairs, D, 3],
+    pairUniform: [feed.pairs, D, 3],
   } as const;
 }
 
@@ -79,11 +82,12 @@ export class CriticTf implements CriticExecutor {
         {
           features: tf.tensor(feed.features, [...d.features]),
           tokens: tf.tensor(feed.tokens, [...d.tokens], 'int32'),
-          rationaleNoise: tf.tensor(feed.rationaleNoise, [...d.rationaleNoise]),
-          verdictNoise: tf.tensor(feed.verdictNoise, [...d.verdictNoise]),
+          rationaleUniform: tf.tensor(feed.rationaleUniform, [...d.rationaleUniform]),
+          verdictUniform: tf.tensor(feed.verdictUniform, [...d.verdictUniform]),
+          temperature: tf.tensor([feed.temperature], [1]),
           pairA: tf.tensor(feed.pairA, [...d.pairA], 'int32'),
           pairB: tf.tensor(feed.pairB, [...d.pairB], 'int32'),
-          pairNoise: tf.tensor(feed.pairNoise, [...d.pairNoise]),
+          pairUniform: tf.tensor(feed.pairUniform, [...d.pairUniform]),
         },
         this.config,
       );
@@ -106,11 +110,12 @@ export function exportCriticOnnx(model: CriticModel): Uint8Array {
     {
       features: o.input('features', ['batch', c.features]),
       tokens: o.input('tokens', ['batch', c.text.maxTokens], DataType.INT32),
-      rationaleNoise: o.input('rationale_noise', ['batch', G, C]),
-      verdictNoise: o.input('verdict_noise', ['batch', D, 3]),
+      rationaleUniform: o.input('rationale_uniform', ['batch', G, C]),
+      verdictUniform: o.input('verdict_uniform', ['batch', D, 3]),
+      temperature: o.input('temperature', [1]),
       pairA: o.input('pair_a', ['pairs'], DataType.INT32),
       pairB: o.input('pair_b', ['pairs'], DataType.INT32),
-      pairNoise: o.input('pair_noise', ['pairs', D, 3]),
+      pairUniform: o.input('pair_uniform', ['pairs', D, 3]),
     },
     c,
   );
@@ -148,11 +153,12 @@ export class CriticOnnx implements CriticExecutor {
       {
         features: { data: feed.features, dims: d.features },
         tokens: { data: feed.tokens, dims: d.tokens },
-        rationale_noise: { data: feed.rationaleNoise, dims: d.rationaleNoise },
-        verdict_noise: { data: feed.verdictNoise, dims: d.verdictNoise },
+        rationale_uniform: { data: feed.rationaleUniform, dims: d.rationaleUniform },
+        verdict_uniform: { data: feed.verdictUniform, dims: d.verdictUniform },
+        temperature: { data: Float32Array.of(feed.temperature), dims: d.temperature },
         pair_a: { data: feed.pairA, dims: d.pairA },
         pair_b: { data: feed.pairB, dims: d.pairB },
-        pair_noise: { data: feed.pairNoise, dims: d.pairNoise },
+        pair_uniform: { data: feed.pairUniform, dims: d.pairUniform },
       },
       Object.values(OUTPUT_NAMES),
     );

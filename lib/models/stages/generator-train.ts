@@ -13,7 +13,7 @@ import { loadSamples } from './generation';
 export async function generatorTrainStage(ctx: StageContext): Promise<StageOutput> {
   await prepare(ctx);
   const p = paramsOf(ctx);
-  const method = p.oneOf('method', ['dpo', 'kto'] as const, 'dpo');
+  const method = p.oneOf('method', ['dpo', 'kto', 'real-sft'] as const, 'dpo');
   const steps = p.int('steps', 200, 1);
   const interimEvery = p.int('interimEvery', 50, 1);
   const generatorRef = input(ctx, 'generator');
@@ -29,7 +29,8 @@ export async function generatorTrainStage(ctx: StageContext): Promise<StageOutpu
   };
   const pairs: LatentPair[] = preferences.pairs.filter((r) => r.kept).map((r) => ({ prompt: r.prompt, chosen: latentOf(r.chosen), rejected: latentOf(r.rejected) }));
   const points: LatentPoint[] = preferences.points.map((pt) => ({ prompt: pt.prompt, latent: latentOf(pt.id), desirable: pt.desirable }));
-  const items = method === 'dpo' ? pairs.length : points.length;
+  // real-sft trains on real videos only, in the rounds that would have trained (its implicit accuracy is measured on the pairs).
+  const items = method === 'kto' ? points.length : pairs.length;
   const outKey = ctx.outputKey('generator.ckpt');
 
   if (items === 0) {

@@ -6,6 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deepMerge, loadExperiment } from '../../../lib/experiment/config';
 import { meanStd, summariseVariants, formatMeanStd } from '../../../lib/experiment/summary';
+import { auditCampaign, auditKey, auditPrompts, auditSummary } from '../../../lib/experiment/audit';
+import { experimentTableHtml } from '../../../lib/experiment/report';
+import { openStore } from '../../../lib/artifacts';
+import { manifestKey } from '../../../lib/artifacts/manifest';
+import { runStageLocally } from '../../../lib/models/local-run';
+import { initTf } from '../../../lib/models/backend';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 
@@ -49,5 +55,62 @@ describe('experiments', () => {
     assert.throws(() => loadExperiment(join(dir, 'exp.yaml')), /variant broken\): generation\.staticPreferences: .*criticRefinement to "never"/);
     await writeFile(join(dir, 'exp2.yaml'), 'experiment:\n  name: x\n  base: base.yaml\n  variants: {}\n');
     assert.throws(() => loadExperiment(join(dir, 'exp2.yaml')), /experiment\.variants: at least one variant/);
+  });
+
+  test('held-out audit figures are summarised beside the gate-set ones', () => {
+    const run = (seed: number, base: number, final: number, audit?: [number, number]) => ({ variant: 'dual', seed, campaignId: `dual-${seed}`, baseTotal: base, finalTotal: final, acceptedTotals: [base, final], rounds: 1, stopReason: 'x', ...(audit ? { audit: { base: audit[0], final: audit[1], prompts: 4, videos: 8 } } : {}) });
+    const [withAudit] = summariseVariants([run(1, 70, 74, [60, 61]), run(2, 71, 73, [60, 63])]);
+    assert.deepEqual(withAudit!.auditGain, { mean: 2, std: Math.SQRT2 });
+    assert.deepEqual(withAudit!.auditFinal, { mean: 62, std: Math.SQRT2 });
+    const html = experimentTableHtml([run(1, 70, 74, [60, 61]), run(2, 71, 73, [60, 63])]);
+    assert.match(html, /gain, held-out/);
+    assert.match(html, /2\.00 ± 1\.41/);
+    const [without] = summariseVariants([run(1, 70, 74)]);
+    assert.equal(without!.auditGain, undefined);
+    assert.doesNotMatch(experimentTableHtml([run(1, 70, 74)]), /held-out<\/th>/);
+  });
+
+  test('the ablation set: every paper ablation is one switch of the quickstart campaign', () => {
+    const { experiment, runs } = loadExperiment(join(ROOT, 'config/examples/ablations.yaml'));
+    assert.deepEqual(experiment.seeds, [1, 2, 3]);
+    assert.equal(runs.length, 8 * 3);
+    const of = (variant: string) => runs.find((r) => r.variant === variant && r.seed === 1)!.config;
+    assert.equal(of('dual-ipo').campaign.criticRefinement, 'every-round');
+    assert.equal(of('static-data').generation.staticPreferences, true);
+    assert.equal(of('fixed-critic').campaign.criticRefinement, 'never');
+    assert.equal(of('fixed-critic').generation.staticPreferences, false);
+    assert.equal(of('no-srpo-loss').critic.loss, 'dpo');
+    assert.equal(of('no-pce').critic.usePce, false);
+    assert.equal(of('kto').generator.method, 'kto');
+    assert.equal(of('no-real-reg').generator.lambdaReal, 0);
+    assert.equal(of('real-sft-only').generator.method, 'real-sft');
+    assert.equal(of('real-sft-only').generator.lambdaReal, of('dual-ipo').generator.lambdaReal, 'the same real-data term as Dual-IPO');
+    assert.equal(of('no-real-reg').generator.lambdaPreferred, of('dual-ipo').generator.lambdaPreferred, 'only the one switch changes');
+    for (const r of runs) assert.equal(r.config.stages.generatorTrain.backend, 'builtin');
+  });
+
+  test('audit: the base and every accepted generator scored on shared fresh prompts', async () => {
+    await initTf(() => {});
+    const store = openStore(await mkdtemp(join(tmpdir(), 'dual-ipo-audit-')));
+    const boot = async (seed: number) => (await runStageLocally(store, 'bootstrap', { campaignId: `boot-${seed}`, round: 0, params: { seed, size: 'tiny' } })).outputs;
+    const [a, b] = [await boot(1), await boot(2)];
+    const round = (id: string, r: number, before: string, after: string, accepted: boolean, input: typeof a.generator, candidate: typeof a.generator) =>
+      store.putJson(manifestKey(id, r), { schema: 'dual-ipo/round-manifest@1', campaignId: id, round: r, inputs: { generator: input }, outputs: { generatorCandidate: candidate }, generator: { before, after, accepted } });
+    assert.equal(await auditCampaign(store, 'never-ran'), undefined, 'no round 1: nothing to audit');
+    // Round 1 rejected (candidate b rolled back), round 2 accepted (candidate b kept).
+    await round('c', 1, 'g0', 'g0', false, a.generator!, b.generator!);
+    await round('c', 2, 'g0', 'g2', true, a.generator!, b.generator!);
+    const audit = (await auditCampaign(store, 'c', { prompts: 4 }))!;
+    assert.deepEqual(audit.generators.map((g) => [g.round, g.version, g.sha256]), [[0, 'g0', a.generator!.sha256], [2, 'g2', b.generator!.sha256]]);
+    assert.deepEqual([audit.prompts, audit.videos], [4, 8]);
+    assert.ok(audit.generators.every((g) => Number.isFinite(g.total) && Number.isFinite(g.semantic)));
+    assert.notEqual(audit.generators[0]!.total, audit.generators[1]!.total);
+    assert.deepEqual(auditSummary(audit), { base: audit.generators[0]!.total, final: audit.generators[1]!.total, prompts: 4, videos: 8 });
+    assert.deepEqual(await store.getJson(( await store.head(auditKey('c')))!), audit, 'written beside the campaign for the report');
+    // Another campaign with the same base on the same prompts and noise scores the same.
+    await round('d', 1, 'g0', 'g0', false, a.generator!, b.generator!);
+    assert.equal((await auditCampaign(store, 'd', { prompts: 4 }))!.generators[0]!.total, audit.generators[0]!.total);
+    const prompts = await auditPrompts(store, { prompts: 4 });
+    assert.equal(prompts.sha256, (await auditPrompts(store, { prompts: 4 })).sha256, 'one prompt set, written once');
   });
 });

@@ -176,11 +176,12 @@ describe('critic: serving', () => {
       pairs: 4,
       features: Float32Array.from({ length: rows * c.features }, (_, i) => testSet[Math.floor(i / c.features) % testSet.length]!.a.features[i % c.features]!),
       tokens: Int32Array.from({ length: rows * c.text.maxTokens }, (_, i) => (i % c.text.maxTokens < 12 ? 2 + ((i * 7) % (vocab.length - 2)) : 0)),
-      rationaleNoise: rng.gumbels(rows * RATIONALE_SIZE),
-      verdictNoise: rng.gumbels(rows * 9),
+      rationaleUniform: Float32Array.from({ length: rows * RATIONALE_SIZE }, () => rng.next()),
+      verdictUniform: Float32Array.from({ length: rows * 9 }, () => rng.next()),
+      temperature: 0.7,
       pairA: Int32Array.from([0, 2, 4, 9]),
       pairB: Int32Array.from([1, 3, 5, 0]),
-      pairNoise: rng.gumbels(4 * 9),
+      pairUniform: Float32Array.from({ length: 4 * 9 }, () => rng.next()),
     };
     const onnx = await CriticOnnx.create(warm, { threads: 1 });
     const tfjs = new CriticTf(warm);

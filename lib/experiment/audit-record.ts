@@ -1,0 +1,23 @@
+// The held-out audit's record (written by audit.ts, read by the report): kept apart from audit.ts so
+// that reading a report does not load the models.
+
+export interface AuditedGenerator {
+  /** 0 = the base generator; otherwise the round whose candidate was accepted. */
+  round: number;
+  version: string;
+  sha256: string;
+  total: number;
+  quality: number;
+  semantic: number;
+}
+
+export interface CampaignAudit {
+  format: 'dual-ipo/audit@1';
+  campaignId: string;
+  prompts: number;
+  videos: number;
+  /** The base generator, then each accepted generator in order. */
+  generators: AuditedGenerator[];
+}
+
+export const auditKey = (campaignId: string) => `campaigns/${campaignId}/audit.json`;

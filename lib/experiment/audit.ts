@@ -1,0 +1,79 @@
+// A held-out audit of a finished builtin campaign. The eval gate keeps a candidate only if it scores
+// higher on the campaign's own evaluation prompts, so the champion's Total there is biased upward:
+// a change that is pure noise is kept whenever the noise happens to be favourable. The audit scores
+// the base generator and every accepted one on fresh prompts that no gate saw (one set shared by
+// every campaign of the store, fixed noise per prompt), which is the figure to compare runs on.
+// Written to campaigns/<id>/audit.json, which the report shows.
+import { samplePrompts } from '../world';
+import type { ArtifactRef, ArtifactStore } from '../artifacts';
+import { manifestKey, readManifest } from '../artifacts/manifest';
+import { promptRecord, type EvalPromptSet } from '../models/datasets';
+import { runStageLocally } from '../models/local-run';
+import { auditKey, type AuditedGenerator, type CampaignAudit } from './audit-record';
+
+export { auditKey, type AuditedGenerator, type CampaignAudit };
+
+export interface AuditResult {
+  base: number;
+  final: number;
+  prompts: number;
+  videos: number;
+}
+
+export interface AuditOptions {
+  prompts?: number;
+  samplesPerPrompt?: number;
+}
+
+/** The audit prompt set (written once per size; later calls reuse it). */
+export async function auditPrompts(store: ArtifactStore, opts: AuditOptions = {}): Promise<ArtifactRef> {
+  const count = opts.prompts ?? 256;
+  const key = `audit/prompts-${count}.json`;
+  const existing = await store.head(key);
+  if (existing) return existing;
+  // A seed no campaign uses for its own prompts (those are `<seed>/real`, `<seed>/eval`, `<seed>/round-<r>/prompts`).
+  const set: EvalPromptSet = {
+    format: 'dual-ipo/eval-prompts@1',
+    prompts: samplePrompts({ count, seed: 'audit' }).map(promptRecord),
+    samplesPerPrompt: opts.samplesPerPrompt ?? 2,
+    seed: 'audit',
+  };
+  return store.putJson(key, set, { summary: { prompts: count } });
+}
+
+/** The base generator and each accepted one, from the round manifests. */
+async function acceptedGenerators(store: ArtifactStore, campaignId: string): Promise<{ round: number; version: string; ref: ArtifactRef }[]> {
+  const list: { round: number; version: string; ref: ArtifactRef }[] = [];
+  for (let round = 1; ; round++) {
+    const key = await store.head(manifestKey(campaignId, round));
+    if (!key) break;
+    const m = await readManifest(store, key);
+    if (round === 1 && m.inputs['generator']) list.push({ round: 0, version: m.generator?.before ?? 'g0', ref: m.inputs['generator'] });
+    const candidate = m.outputs['generatorCandidate'];
+    if (m.generator?.accepted && candidate) list.push({ round, version: m.generator.after ?? `round ${round}`, ref: candidate });
+  }
+  return list;
+}
+
+/** Scores the campaign's base generator and every accepted one on the audit prompts; undefined before round 1 has a manifest. */
+export async function auditCampaign(store: ArtifactStore, campaignId: string, opts: AuditOptions = {}): Promise<CampaignAudit | undefined> {
+  const generators = await acceptedGenerators(store, campaignId);
+  if (!generators.length) return undefined;
+  const evalPrompts = await auditPrompts(store, opts);
+  const set = await store.getJson<EvalPromptSet>(evalPrompts);
+  const audited: AuditedGenerator[] = [];
+  let videos = 0;
+  for (const g of generators) {
+    const out = await runStageLocally(store, 'evaluate', { campaignId, round: g.round, step: 'audit', inputs: { generator: g.ref, evalPrompts } });
+    videos = out.metrics['videos']!;
+    audited.push({ round: g.round, version: g.version, sha256: g.ref.sha256, total: out.metrics['total']!, quality: out.metrics['quality']!, semantic: out.metrics['semantic']! });
+  }
+  const audit: CampaignAudit = { format: 'dual-ipo/audit@1', campaignId, prompts: set.prompts.length, videos, generators: audited };
+  await store.putJson(auditKey(campaignId), audit, { summary: { generators: audited.length } });
+  return audit;
+}
+
+/** The experiment's view: base and final held-out Total. */
+export function auditSummary(audit: CampaignAudit): AuditResult {
+  return { base: audit.generators[0]!.total, final: audit.generators.at(-1)!.total, prompts: audit.prompts, videos: audit.videos };
+}
