@@ -57,12 +57,14 @@ export async function renderReport(data: ReportData, store: ArtifactStore): Prom
 
   // Summary.
   const gain = base && finalEval ? finalEval.total - base.total : undefined;
+  const heldOutGain = data.audit && data.audit.generators.length ? data.audit.generators.at(-1)!.total - data.audit.generators[0]!.total : undefined;
   sections.push(`<div class="cards">
   <div class="card"><span class="muted">rounds</span><b id="rounds">${manifests.length}</b></div>
   <div class="card"><span class="muted">accepted / rejected</span><b>${accepted.length} / ${manifests.filter((m) => m.status === 'rejected').length}</b></div>
   <div class="card"><span class="muted">base Total</span><b id="base-total">${num(base?.total)}</b></div>
   <div class="card"><span class="muted">champion Total</span><b id="final-total">${num(finalEval?.total)}</b></div>
-  <div class="card"><span class="muted">gain</span><b id="gain" class="${(gain ?? 0) >= 0 ? 'ok' : 'bad'}">${gain === undefined ? '–' : `${gain >= 0 ? '+' : ''}${gain.toFixed(2)}`}</b></div>
+  <div class="card"><span class="muted">gain (gate set)</span><b id="gain" class="${(gain ?? 0) >= 0 ? 'ok' : 'bad'}">${gain === undefined ? '–' : `${gain >= 0 ? '+' : ''}${gain.toFixed(2)}`}</b></div>
+  ${heldOutGain === undefined ? '' : `<div class="card"><span class="muted">gain (held-out audit)</span><b id="held-out-gain" class="${heldOutGain >= 0 ? 'ok' : 'bad'}">${heldOutGain >= 0 ? '+' : ''}${heldOutGain.toFixed(2)}</b></div>`}
   <div class="card"><span class="muted">champions</span><b>${esc(finalChampion?.generator.after ?? 'g0')} / ${esc(manifests.at(-1)?.critic.after ?? 'c0')}</b></div>
 </div>
 <p class="muted">${data.record?.stopReason ? `Stopped: ${esc(data.record.stopReason)}. ` : ''}Config ${esc((manifests[0]?.configHash ?? data.record?.configHash ?? '').slice(0, 12))}, code ${esc(manifests[0]?.codeVersion ?? '?')}. Report generated ${esc(data.generatedAt)}.</p>`);

@@ -50,6 +50,7 @@ test('dual-ipo quickstart --tiny: a real round with gates, a manifest and a repo
     // The held-out audit: the base generator (and the round's, if accepted) on prompts no gate saw.
     assert.match(run.stdout, /held-out audit \(8 videos of 4 prompts no gate saw\): Total g0 \d+\.\d\d/);
     assert.match(html, /<table id="audit">/);
+    assert.match(html, /id="held-out-gain"/);
     const audit = JSON.parse(await readFile(join(work, 'artifacts', 'campaigns', id, 'audit.json'), 'utf8'));
     assert.equal(audit.generators.length, manifest.status === 'accepted' ? 2 : 1);
 

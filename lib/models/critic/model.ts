@@ -201,17 +201,26 @@ function colourPointers<T>(o: Ops<T>, features: T, t: T, c: CriticConfig): T {
     const [offset, length] = FEATURE_LAYOUT.parts[name]!;
     return o.slice(features, 1, offset, offset + length);
   };
-  const global = o.reshape(part('colour.global'), [-1, 1, K]);
-  const moving = o.reshape(part('colour.moving'), [-1, 1, K]);
-  const blocks = o.reshape(part('colour.blocks'), [-1, 1, N, K]);
-  const where = o.reshape(part('colour.where'), [-1, 1, N, K, 2]);
+  // Every colour bin's numbers as one [B, K, X] table (X = presence, moving share, N block masses,
+  // N centroids x 2), read by all pointers in one batched product: the same sums as multiplying and
+  // reducing per part, at a quarter of the inference time those broadcasts took (bench: labelling).
+  const table = o.concat(
+    [
+      o.reshape(part('colour.global'), [-1, K, 1]),
+      o.reshape(part('colour.moving'), [-1, K, 1]),
+      o.transpose(o.reshape(part('colour.blocks'), [-1, N, K]), [0, 2, 1]),
+      o.reshape(o.transpose(o.reshape(part('colour.where'), [-1, N, K, 2]), [0, 2, 1, 3]), [-1, K, N * 2]),
+    ],
+    2,
+  );
   // Scaled up so that the pointers can become sharp (one colour) with weights of ordinary size.
   const att = o.softmax(o.scale(o.reshape(dense(o, t, 'att'), [-1, c.pointers, K]), 4)); // [B, M, K]
+  const reads = o.batchMatmul(att, table); // [B, M, X]
   const read = [
-    o.reduceSum(o.mul(global, att), [2], false), // [B, M]
-    o.reduceSum(o.mul(moving, att), [2], false),
-    o.reshape(o.reduceSum(o.mul(blocks, o.reshape(att, [-1, c.pointers, 1, K])), [3], false), [-1, c.pointers * N]),
-    o.reshape(o.reduceSum(o.mul(where, o.reshape(att, [-1, c.pointers, 1, K, 1])), [3], false), [-1, c.pointers * N * 2]),
+    o.reshape(o.slice(reads, 2, 0, 1), [-1, c.pointers]),
+    o.reshape(o.slice(reads, 2, 1, 2), [-1, c.pointers]),
+    o.reshape(o.slice(reads, 2, 2, 2 + N), [-1, c.pointers * N]),
+    o.reshape(o.slice(reads, 2, 2 + N, 2 + 3 * N), [-1, c.pointers * N * 2]),
   ];
   return o.concat(read, 1);
 }

@@ -12,6 +12,8 @@ export interface Ops<T> {
   /** A constant baked into the program (schedule coefficients, masks). */
   constant(values: Float32Array | readonly number[], shape: readonly number[]): T;
   matmul(a: T, b: T): T;
+  /** [B, m, k] x [B, k, n] -> [B, m, n]: one product per batch row (ONNX MatMul on rank-3 operands). */
+  batchMatmul(a: T, b: T): T;
   add(a: T, b: T): T;
   sub(a: T, b: T): T;
   mul(a: T, b: T): T;

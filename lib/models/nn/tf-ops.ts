@@ -42,6 +42,10 @@ export class TfOps implements Ops<tf.Tensor> {
     const k = a.shape[a.rank - 1]!;
     return tf.reshape(matMul2d(tf.reshape(a, [-1, k]), b), [...lead, b.shape[1]!]);
   }
+  batchMatmul(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+    if (a.rank !== 3 || b.rank !== 3) throw new Error(`TfOps.batchMatmul: operands must be rank 3, got [${a.shape.join(', ')}] and [${b.shape.join(', ')}]`);
+    return tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D);
+  }
   add(a: tf.Tensor, b: tf.Tensor) {
     return tf.add(a, b);
   }

@@ -93,6 +93,9 @@ export class OnnxOps implements Ops<string> {
   matmul(a: string, b: string) {
     return this.node('MatMul', [a, b]);
   }
+  batchMatmul(a: string, b: string) {
+    return this.node('MatMul', [a, b]);
+  }
   add(a: string, b: string) {
     return this.node('Add', [a, b]);
   }

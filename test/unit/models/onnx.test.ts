@@ -38,7 +38,8 @@ describe('OnnxOps vs TfOps', () => {
     const t = o.transpose(o.reshape(logits, [-1, 2, 2]), [0, 2, 1]);
     const pooled = o.add(o.reduceMean(t, [2], false), o.add(o.reduceSum(t, [2], false), o.reduceMax(t, [2], false)));
     const probs = o.concat([o.softmax(logits), o.logSoftmax(logits), o.hardMax(logits), o.log(o.shift(o.softmax(logits), 1))], 1);
-    return o.concat([probs, pooled, o.matmul(e, o.constant(new Random('c').normals(18), [6, 3]))], 1);
+    const batched = o.reshape(o.batchMatmul(t, o.transpose(t, [0, 2, 1])), [-1, 4]);
+    return o.concat([probs, pooled, o.matmul(e, o.constant(new Random('c').normals(18), [6, 3])), batched], 1);
   };
 
   test('one program, two executors: max |onnx - tfjs| < 1e-4', async () => {
@@ -47,7 +48,7 @@ describe('OnnxOps vs TfOps', () => {
     const ids = Int32Array.from({ length: B * 2 }, (_, i) => (i * 3) % 5);
     const g = new OnnxOps(params);
     const out = program(g, g.input('x', ['batch', 6]), g.input('ids', ['batch', 2], DataType.INT32));
-    const bytes = g.build([{ name: 'y', value: out, shape: ['batch', 21] }], { graphName: 'ops', metadata: { purpose: 'test' } });
+    const bytes = g.build([{ name: 'y', value: out, shape: ['batch', 25] }], { graphName: 'ops', metadata: { purpose: 'test' } });
     assert.deepEqual(decodeModelMetadata(bytes), { purpose: 'test' });
     const model = await OnnxModel.load(bytes, { threads: 1 });
     const onnx = (await model.run({ x: { data: x, dims: [B, 6] }, ids: { data: ids, dims: [B, 2] } })).y!;
@@ -55,7 +56,7 @@ describe('OnnxOps vs TfOps', () => {
     const tensors = tensorsOf(params);
     const tfjs = tf.tidy(() => program(new TfOps(tensors), tf.tensor(x, [B, 6]), tf.tensor(ids, [B, 2], 'int32')).dataSync());
     disposeTensors(tensors);
-    assert.deepEqual(onnx.dims, [B, 21]);
+    assert.deepEqual(onnx.dims, [B, 25]);
     assert.ok(maxAbsDiff(onnx.data, tfjs) < 1e-4, `max abs diff ${maxAbsDiff(onnx.data, tfjs)}`);
   });
 
