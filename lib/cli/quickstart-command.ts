@@ -21,7 +21,8 @@ export const QUICKSTART_HELP = `Usage: dual-ipo quickstart [--rounds N] [--seed 
 Runs a Dual-IPO campaign end to end on this machine: starts (or reuses) the embedded Temporal
 server and in-process workers, builds the reference world's datasets and the base models when
 absent (cached as artifacts), then runs the rounds with the critic refinement, both gates and the
-stopping rule live, and writes the report. Interrupt it with Ctrl-C and run it again to resume.
+stopping rule live, scores the base and every accepted generator on held-out prompts no gate saw
+(the audit), and writes the report. Interrupt it with Ctrl-C and run it again to resume.
 
 Options:
   --rounds N   rounds (default 3, from config/examples/quickstart.yaml)

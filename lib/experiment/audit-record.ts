@@ -20,4 +20,12 @@ export interface CampaignAudit {
   generators: AuditedGenerator[];
 }
 
+/** The experiment's view of an audit: base and final held-out Total. */
+export interface AuditResult {
+  base: number;
+  final: number;
+  prompts: number;
+  videos: number;
+}
+
 export const auditKey = (campaignId: string) => `campaigns/${campaignId}/audit.json`;

@@ -9,16 +9,9 @@ import type { ArtifactRef, ArtifactStore } from '../artifacts';
 import { manifestKey, readManifest } from '../artifacts/manifest';
 import { promptRecord, type EvalPromptSet } from '../models/datasets';
 import { runStageLocally } from '../models/local-run';
-import { auditKey, type AuditedGenerator, type CampaignAudit } from './audit-record';
+import { auditKey, type AuditedGenerator, type AuditResult, type CampaignAudit } from './audit-record';
 
-export { auditKey, type AuditedGenerator, type CampaignAudit };
-
-export interface AuditResult {
-  base: number;
-  final: number;
-  prompts: number;
-  videos: number;
-}
+export { auditKey, type AuditedGenerator, type AuditResult, type CampaignAudit };
 
 export interface AuditOptions {
   prompts?: number;
@@ -28,14 +21,15 @@ export interface AuditOptions {
 /** The audit prompt set (written once per size; later calls reuse it). */
 export async function auditPrompts(store: ArtifactStore, opts: AuditOptions = {}): Promise<ArtifactRef> {
   const count = opts.prompts ?? 256;
-  const key = `audit/prompts-${count}.json`;
+  const samplesPerPrompt = opts.samplesPerPrompt ?? 2;
+  const key = `audit/prompts-${count}x${samplesPerPrompt}.json`;
   const existing = await store.head(key);
   if (existing) return existing;
   // A seed no campaign uses for its own prompts (those are `<seed>/real`, `<seed>/eval`, `<seed>/round-<r>/prompts`).
   const set: EvalPromptSet = {
     format: 'dual-ipo/eval-prompts@1',
     prompts: samplePrompts({ count, seed: 'audit' }).map(promptRecord),
-    samplesPerPrompt: opts.samplesPerPrompt ?? 2,
+    samplesPerPrompt,
     seed: 'audit',
   };
   return store.putJson(key, set, { summary: { prompts: count } });
@@ -61,6 +55,13 @@ export async function auditCampaign(store: ArtifactStore, campaignId: string, op
   if (!generators.length) return undefined;
   const evalPrompts = await auditPrompts(store, opts);
   const set = await store.getJson<EvalPromptSet>(evalPrompts);
+  // A rerun (e.g. of an experiment) reuses an audit of the same generators on the same prompts.
+  const previousRef = await store.head(auditKey(campaignId));
+  if (previousRef) {
+    const previous = await store.getJson<CampaignAudit>(previousRef);
+    const same = previous.prompts === set.prompts.length && previous.generators.map((g) => g.sha256).join() === generators.map((g) => g.ref.sha256).join();
+    if (same) return previous;
+  }
   const audited: AuditedGenerator[] = [];
   let videos = 0;
   for (const g of generators) {

@@ -1,4 +1,5 @@
 // Pure summaries of experiment runs: mean and sample standard deviation per variant.
+import type { AuditResult } from './audit-record';
 
 export interface RunResult {
   variant: string;
@@ -11,7 +12,7 @@ export interface RunResult {
   rounds: number;
   stopReason: string;
   /** Base and final generator on held-out prompts no gate saw (builtin evaluate only; audit.ts). */
-  audit?: { base: number; final: number; prompts: number; videos: number };
+  audit?: AuditResult;
 }
 
 export interface VariantSummary {
