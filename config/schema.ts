@@ -94,6 +94,11 @@ export const campaignConfigSchema = z
         /** Section 4.1: top-1 and bottom-1 by critic ranking form the pair. */
         pairing: z.literal('top1-bottom1').default('top1-bottom1'),
         minScoreGap: z.number().min(0).default(0),
+        /**
+         * What ranks each prompt's candidates: the critic (the paper), or 'evaluator', the benchmark's
+         * per-video Total: an oracle upper bound on the critic's ranking (builtin backend; not in the paper).
+         */
+        rankBy: z.enum(['critic', 'evaluator']).default('critic'),
         evalPrompts: z.number().int().min(1).default(64),
         /**
          * Ablation of Fig. 3a: build the preference data once (round 1) and train on it every round,

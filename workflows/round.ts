@@ -129,6 +129,8 @@ export async function dualIpoRound(input: RoundInput): Promise<RoundOutcome> {
       pairing: config.generation.pairing,
       minScoreGap: config.generation.minScoreGap,
       method: config.generator.method,
+      // Only when set, so the label stage's params of existing campaigns are unchanged.
+      ...(config.generation.rankBy && config.generation.rankBy !== 'critic' ? { rankBy: config.generation.rankBy } : {}),
     };
     if (input.staticPreferences) {
       // Fig. 3a's static baseline: the same preference data every round, nothing new sampled.

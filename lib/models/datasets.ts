@@ -61,7 +61,7 @@ export interface SampleSet {
 export interface LabelItem {
   id: string;
   prompt: number;
-  /** The critic's per-video score (expected grade, 0..1) from the k-path vote. */
+  /** The ranking score: the critic's expected grade (0..1) from the k-path vote, or with rankBy 'evaluator' the benchmark's per-video Total / 100. */
   score: number;
   scores: Record<HumanDimension, number>;
   grades: Record<HumanDimension, Grade>;
@@ -76,8 +76,18 @@ export interface LabelSet {
   /** sha256 of the critic checkpoint that labelled them. */
   critic: string;
   paths: number;
+  /** What `score` is (absent in older label sets: 'critic'). */
+  rankBy?: RankBy;
   items: LabelItem[];
 }
+
+/**
+ * What ranks a prompt's candidates into top-1 / bottom-1 pairs: the critic (the paper), or the
+ * evaluator's per-video Total, an oracle upper bound on any critic's ranking (not in the paper; it
+ * measures how much the generator's preference step can gain from perfect preferences).
+ */
+export const RANK_BY = ['critic', 'evaluator'] as const;
+export type RankBy = (typeof RANK_BY)[number];
 
 export interface PreferencePairRecord {
   prompt: string;

@@ -16,6 +16,8 @@ export async function generatorTrainStage(ctx: StageContext): Promise<StageOutpu
   const method = p.oneOf('method', ['dpo', 'kto', 'real-sft'] as const, 'dpo');
   const steps = p.int('steps', 200, 1);
   const interimEvery = p.int('interimEvery', 50, 1);
+  // 0: every denoiser weight trains; > 0: low-rank adapters of that rank, merged at the end.
+  const loraRank = p.int('loraRank', 0, 0);
   const generatorRef = input(ctx, 'generator');
   const model = await loadGenerator(ctx.store, generatorRef);
   const preferences = await getManifest<PreferenceSet>(ctx.store, input(ctx, 'preferences'), 'dual-ipo/preferences@1', 'preferences');
@@ -63,6 +65,7 @@ export async function generatorTrainStage(ctx: StageContext): Promise<StageOutpu
       batch: p.int('batch', 16, 1),
       realBatch: p.int('realBatch', 16, 1),
       seed: `${p.seed()}/align/${ctx.request.round}`,
+      ...(loraRank > 0 ? { lora: { rank: loraRank, alpha: p.number('loraAlpha', loraRank, { min: Number.MIN_VALUE }) } } : {}),
       signal: ctx.signal,
       ...(resume ? { resume: { params: { ...model.params, ...resume.params }, state: resume.state, step: resume.step, history: [...curve] } } : {}),
       onStep: async (step, record, trainer) => {

@@ -1,7 +1,9 @@
 // The critic's stages (paper section 3.2, appendix C):
 //
 //   label        every sampled video judged along k reasoning paths on onnxruntime, voted per
-//                dimension (selfConsistencyVote): grades, a score, the rationale
+//                dimension (selfConsistencyVote): grades, a score, the rationale (with param
+//                rankBy 'evaluator' the score is the benchmark's per-video Total instead: an
+//                oracle ranking, to measure what perfect preferences would give)
 //   pceFilter    top-1 / bottom-1 pairs per prompt by that score (buildPreferencePairs), each kept
 //                iff the critic's certainty PCE = sigma(beta (R(y_w|x) - Q)) > 0.5, where R is its
 //                implicit reward (log-ratio to its frozen reference) for "the top video is better";
@@ -32,8 +34,9 @@ import {
   type CriticModel,
   type PseudoLabel,
 } from '../critic';
+import { evaluateVideos } from '../../world';
 import { readTensor } from '../nn/tf-ops';
-import { getManifest, getVideos, toPairRecords, type HumanSet, type LabelSet, type PreferencePairRecord, type PreferencePointRecord, type PreferenceSet } from '../datasets';
+import { getManifest, getVideos, RANK_BY, toPairRecords, type HumanSet, type LabelSet, type PreferencePairRecord, type PreferencePointRecord, type PreferenceSet } from '../datasets';
 import { pickAPicCsv, trlPreferenceJsonl, trlUnpairedJsonl, videoLocator } from '../exports';
 import { Random } from '../nn/random';
 import { finiteMetrics, input, mean, paramsOf, prepare, runtimeOptions, throwIfCancelled } from './common';
@@ -43,6 +46,7 @@ export async function labelStage(ctx: StageContext): Promise<StageOutput> {
   await prepare(ctx);
   const p = paramsOf(ctx);
   const paths = p.int('paths', 8, 1);
+  const rankBy = p.oneOf('rankBy', RANK_BY, 'critic');
   const criticRef = input(ctx, 'critic');
   const samplesRef = input(ctx, 'samples');
   const critic = await loadCritic(ctx.store, criticRef);
@@ -60,15 +64,18 @@ export async function labelStage(ctx: StageContext): Promise<StageOutput> {
     await exec.release();
   }
   const seconds = (performance.now() - started) / 1000;
+  // The oracle ranking scores each video alone with the benchmark (its Total over that one video).
+  const oracle = rankBy === 'evaluator' ? set.candidates.map((c, i) => evaluateVideos([{ spec: set.prompts[c.prompt]!.spec, video: videos[i]! }]).total / 100) : undefined;
   const labels: LabelSet = {
     format: 'dual-ipo/labels@1',
     samples: samplesRef,
     critic: criticRef.sha256,
     paths,
+    ...(oracle ? { rankBy } : {}),
     items: judged.map((j, i) => ({
       id: set.candidates[i]!.id,
       prompt: set.candidates[i]!.prompt,
-      score: j.score,
+      score: oracle ? oracle[i]! : j.score,
       scores: j.scores,
       grades: j.grades,
       shares: Object.fromEntries(DIMENSIONS.map((d) => [d, j.votes[d].share])) as LabelSet['items'][number]['shares'],
@@ -119,7 +126,7 @@ export async function pceFilterStage(ctx: StageContext): Promise<StageOutput> {
   const critic = await loadCritic(ctx.store, criticRef);
   const index = new Map(set.candidates.map((c, i) => [c.id, i]));
 
-  // Section 4.1: per prompt, top-1 and bottom-1 by the critic's score.
+  // Section 4.1: per prompt, top-1 and bottom-1 by the label set's score (the critic's, unless rankBy).
   const byPrompt = set.prompts.map(() => [] as { id: string; score: number }[]);
   for (const item of labels.items) byPrompt[item.prompt]!.push({ id: item.id, score: item.score });
   const groups: PromptCandidates[] = set.prompts.map((pr, i) => ({ prompt: pr.id, candidates: byPrompt[i]! }));

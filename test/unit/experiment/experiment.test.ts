@@ -73,7 +73,7 @@ describe('experiments', () => {
   test('the ablation set: every paper ablation is one switch of the quickstart campaign', () => {
     const { experiment, runs } = loadExperiment(join(ROOT, 'config/examples/ablations.yaml'));
     assert.deepEqual(experiment.seeds, [1, 2, 3]);
-    assert.equal(runs.length, 8 * 3);
+    assert.equal(runs.length, 9 * 3);
     const of = (variant: string) => runs.find((r) => r.variant === variant && r.seed === 1)!.config;
     assert.equal(of('dual-ipo').campaign.criticRefinement, 'every-round');
     assert.equal(of('static-data').generation.staticPreferences, true);
@@ -86,6 +86,8 @@ describe('experiments', () => {
     assert.equal(of('real-sft-only').generator.method, 'real-sft');
     assert.equal(of('real-sft-only').generator.lambdaReal, of('dual-ipo').generator.lambdaReal, 'the same real-data term as Dual-IPO');
     assert.equal(of('no-real-reg').generator.lambdaPreferred, of('dual-ipo').generator.lambdaPreferred, 'only the one switch changes');
+    assert.equal(of('dual-ipo').generation.rankBy, 'critic');
+    assert.deepEqual(of('oracle-ranking'), { ...of('no-pce'), campaign: { ...of('no-pce').campaign, id: of('oracle-ranking').campaign.id, name: of('oracle-ranking').campaign.name }, generation: { ...of('no-pce').generation, rankBy: 'evaluator' } }, 'no-pce with the oracle ranking');
     for (const r of runs) assert.equal(r.config.stages.generatorTrain.backend, 'builtin');
   });
 

@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore, type ArtifactRef, type ArtifactStore } from '../../../lib/artifacts';
 import { builtinStages } from '../../../lib/models/builtin';
-import { getManifest, type PreferenceSet, type SampleSet } from '../../../lib/models/datasets';
+import { getManifest, type LabelSet, type PreferenceSet, type SampleSet } from '../../../lib/models/datasets';
+import { loadSamples } from '../../../lib/models/stages/generation';
+import { evaluateVideos } from '../../../lib/world';
 import { loadGenerator, weightsDigest } from '../../../lib/models/generator-serving';
 import { runStageLocally } from '../../../lib/models/local-run';
 import { parsePickAPicCsv } from '../../../lib/models/exports';
@@ -103,6 +105,45 @@ describe('builtin backend', () => {
       const evaluated = await runStageLocally(store, 'evaluate', { campaignId: 'c1', round: 1, step: method, inputs: { generator: trained.outputs.generator!, evalPrompts: o.evalPrompts! }, params: round });
       assert.ok(Number.isFinite(evaluated.metrics.total));
     }
+  });
+
+  test("label with rankBy 'evaluator' ranks by the benchmark's per-video Total; the critic's judgments stay", async () => {
+    const o = boot.outputs;
+    const sample = await runStageLocally(store, 'sample', { campaignId: 'oracle', round: 1, inputs: { generator: o.generator! }, params: { seed: 11, promptsPerRound: 3, candidatesPerPrompt: 3 } });
+    const judging = { seed: 11, paths: 2 };
+    const byCritic = await runStageLocally(store, 'label', { campaignId: 'oracle', round: 1, inputs: { critic: o.critic!, samples: sample.outputs.samples! }, params: judging });
+    const byEvaluator = await runStageLocally(store, 'label', { campaignId: 'oracle-e', round: 1, inputs: { critic: o.critic!, samples: sample.outputs.samples! }, params: { ...judging, rankBy: 'evaluator' } });
+    const [critic, oracle] = [await store.getJson<LabelSet>(byCritic.outputs.labels!), await store.getJson<LabelSet>(byEvaluator.outputs.labels!)];
+    assert.equal(critic.rankBy, undefined);
+    assert.equal(oracle.rankBy, 'evaluator');
+    const { set, videos } = await loadSamples({ store } as Parameters<typeof loadSamples>[0], sample.outputs.samples!);
+    oracle.items.forEach((item, i) => {
+      assert.equal(item.score, evaluateVideos([{ spec: set.prompts[item.prompt]!.spec, video: videos[i]! }]).total / 100);
+      assert.deepEqual(item.grades, critic.items[i]!.grades, 'the grades are still the critic\'s');
+    });
+    const filter = await runStageLocally(store, 'pceFilter', { campaignId: 'oracle', round: 1, inputs: { labels: byEvaluator.outputs.labels!, critic: o.critic! }, params: { ...judging, usePce: false } });
+    const prefs = await getManifest<PreferenceSet>(store, filter.outputs.preferences!, 'dual-ipo/preferences@1', 'preferences');
+    const score = new Map(oracle.items.map((it) => [it.id, it.score]));
+    assert.equal(prefs.pairs.length, 3);
+    for (const pair of prefs.pairs) {
+      const scores = oracle.items.filter((it) => set.prompts[it.prompt]!.id === pair.promptId).map((it) => it.score);
+      assert.deepEqual([score.get(pair.chosen), score.get(pair.rejected)], [Math.max(...scores), Math.min(...scores)], 'top-1 / bottom-1 by the Total');
+    }
+    await assert.rejects(runStageLocally(store, 'label', { campaignId: 'oracle', round: 1, step: 'bad', inputs: { critic: o.critic!, samples: sample.outputs.samples! }, params: { ...judging, rankBy: 'panel' } }), /rankBy/);
+  });
+
+  test('generatorTrain with loraRank trains low-rank adapters and ships merged weights', async () => {
+    const o = boot.outputs;
+    const sample = await runStageLocally(store, 'sample', { campaignId: 'lora', round: 1, inputs: { generator: o.generator! }, params: { seed: 11, promptsPerRound: 3, candidatesPerPrompt: 2 } });
+    const label = await runStageLocally(store, 'label', { campaignId: 'lora', round: 1, inputs: { critic: o.critic!, samples: sample.outputs.samples! }, params: { seed: 11, paths: 2 } });
+    const filter = await runStageLocally(store, 'pceFilter', { campaignId: 'lora', round: 1, inputs: { labels: label.outputs.labels!, critic: o.critic! }, params: { seed: 11, paths: 2, usePce: false } });
+    const inputs = { generator: o.generator!, preferences: filter.outputs.preferences!, realVideos: o.realVideos! };
+    const trained = await runStageLocally(store, 'generatorTrain', { campaignId: 'lora', round: 1, inputs, params: { seed: 11, method: 'dpo', learningRate: 1e-2, steps: 4, loraRank: 2 } });
+    const [base, tuned] = [await loadGenerator(store, o.generator!), await loadGenerator(store, trained.outputs.generator!)];
+    assert.deepEqual(Object.keys(tuned.params).sort(), Object.keys(base.params).sort(), 'no adapter tensors in the checkpoint');
+    const changed = Object.keys(base.params).filter((k) => base.params[k]!.data.some((v, i) => v !== tuned.params[k]!.data[i]));
+    assert.ok(changed.length > 0 && changed.every((k) => k.startsWith('den.') && k.endsWith('.w')), `only denoiser matrices change: ${changed.join(', ')}`);
+    assert.ok(finite(trained.metrics));
   });
 
   test('generatorTrain resumes from its interim save after a crash, ending where an uninterrupted run ends', async () => {
