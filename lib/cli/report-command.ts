@@ -9,9 +9,11 @@ import { readStatus } from './campaign-client';
 export const REPORT_HELP = `Usage: dual-ipo report ID [--out DIR] [--store ROOT]
 
 Writes a self-contained HTML report of campaign ID (DIR/index.html, default reports/<ID>/): the
-Total/Quality/Semantic and VBench dimensions per round, critic agreement per refinement, gate
-decisions, approvals and rollbacks on a timeline, where the time went per stage, and sample videos
-of the base and the final generator for the same prompts. It opens without a server or network.
+Total/Quality/Semantic and VBench dimensions per round, the held-out audit when one was run, critic
+agreement per refinement, how often the benchmark agrees with each round's preference pairs
+(builtin backend), gate decisions, approvals and rollbacks on a timeline, where the time went per
+stage, and sample videos of the base and the final generator for the same prompts. It opens
+without a server or network.
 
 Options:
   --out DIR      output folder (default reports/<ID>)

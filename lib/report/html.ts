@@ -112,6 +112,19 @@ ${lineChart(
 ${criticGates.map(({ round, g }) => `<tr><td>${round}</td><td>${num((g.figures.agreementPairwise ?? Number.NaN) * 100)}%</td><td>${num((g.figures.agreementPointwise ?? Number.NaN) * 100)}%</td><td>${num((g.figures.threshold ?? Number.NaN) * 100)}%</td><td class="l ${g.accepted ? 'ok' : 'bad'}">${g.accepted ? 'accepted' : 'rejected, rolled back'}</td></tr>`).join('\n')}</table>`);
   }
 
+  // The preference data against the benchmark (builtin pceFilter's diagnostic; the pairs trained on
+  // are the last filtering of the round: after the critic update when it was relabelled).
+  const pairChecks = manifests.flatMap((m) => {
+    const filter = m.stages.filter((s) => s.stage === 'pceFilter').at(-1);
+    return filter && Number.isFinite(filter.metrics['benchmarkAgreement']) ? [{ round: m.round, step: filter.step, metrics: filter.metrics }] : [];
+  });
+  if (pairChecks.length > 0) {
+    sections.push(`<h2>Preference pairs against the benchmark</h2>
+<p class="muted">Diagnostic, decides nothing: each kept pair's two videos scored alone by the evaluator. 50% agreement is a coin flip: the generator then learns preferences the benchmark does not share.</p>
+<table id="pairs-vs-benchmark"><tr><th>round</th><th>pairs kept</th><th>chosen: Total</th><th>rejected: Total</th><th>benchmark agrees</th></tr>
+${pairChecks.map(({ round, step, metrics }) => `<tr><td>${round}${step ? ` (${esc(step)})` : ''}</td><td>${num(metrics['kept'], 0)} of ${num(metrics['total'], 0)}</td><td>${num(metrics['benchmarkChosenTotal'])}</td><td>${num(metrics['benchmarkRejectedTotal'])}</td><td>${num((metrics['benchmarkAgreement'] ?? Number.NaN) * 100)}%</td></tr>`).join('\n')}</table>`);
+  }
+
   // Timeline.
   const events = manifests.flatMap((m) => [
     ...m.gates.map((g) => ({

@@ -7,7 +7,9 @@
 //   pceFilter    top-1 / bottom-1 pairs per prompt by that score (buildPreferencePairs), each kept
 //                iff the critic's certainty PCE = sigma(beta (R(y_w|x) - Q)) > 0.5, where R is its
 //                implicit reward (log-ratio to its frozen reference) for "the top video is better";
-//                plus pointwise data for KTO and the exports in TRL / Pick-a-Pic formats
+//                plus pointwise data for KTO and the exports in TRL / Pick-a-Pic formats; and,
+//                as a diagnostic that decides nothing, how often the world's benchmark agrees with
+//                the kept pairs (each video's own Total: chosen above rejected)
 //   criticTrain  SRPO: the critic's voted pseudo-labels on the kept pairs, PCE-filtered again per
 //                label, learnt with srpoLoss (or dpoLoss) against the frozen reference, mixed with
 //                the human seed set
@@ -174,6 +176,16 @@ export async function pceFilterStage(ctx: StageContext): Promise<StageOutput> {
     ...split.undesirable.map((s) => ({ ...(s as (typeof candidates)[number]), desirable: false })),
   ];
 
+  // Diagnostic only (never used to choose): does the world's benchmark agree with the kept pairs?
+  // Each video is scored alone (its per-video Total); a deployment has no such oracle, this world does.
+  const benchmark = new Map<string, number>();
+  const totalOf = (id: string, promptId: string) => {
+    let t = benchmark.get(id);
+    if (t === undefined) benchmark.set(id, (t = evaluateVideos([{ spec: promptOf.get(promptId)!.spec, video: videos[index.get(id)!]! }]).total));
+    return t;
+  };
+  const checked = p.boolean('benchmarkCheck', true) ? kept.map((r) => ({ chosen: totalOf(r.chosen, r.promptId), rejected: totalOf(r.rejected, r.promptId) })) : [];
+
   const locator = (id: string) => videoLocator(set.videos.uri, id);
   const exports: Record<string, ArtifactRef> = {
     trlPreference: await ctx.store.put(ctx.outputKey('exports/trl-preference.jsonl'), trlPreferenceJsonl(kept.map((r) => ({ prompt: r.prompt, chosen: locator(r.chosen), rejected: locator(r.rejected), chosenScore: r.chosenScore, rejectedScore: r.rejectedScore })))),
@@ -194,6 +206,13 @@ export async function pceFilterStage(ctx: StageContext): Promise<StageOutput> {
       gapMean: mean(records.map((r) => r.gap)),
       points: points.length,
       desirable: split.desirable.length,
+      ...(checked.length
+        ? {
+            benchmarkAgreement: checked.filter((c) => c.chosen > c.rejected).length / checked.length,
+            benchmarkChosenTotal: mean(checked.map((c) => c.chosen)),
+            benchmarkRejectedTotal: mean(checked.map((c) => c.rejected)),
+          }
+        : {}),
     }),
   };
 }

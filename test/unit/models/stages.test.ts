@@ -125,6 +125,8 @@ describe('builtin backend', () => {
     const prefs = await getManifest<PreferenceSet>(store, filter.outputs.preferences!, 'dual-ipo/preferences@1', 'preferences');
     const score = new Map(oracle.items.map((it) => [it.id, it.score]));
     assert.equal(prefs.pairs.length, 3);
+    assert.deepEqual([filter.metrics.benchmarkAgreement, filter.metrics.kept], [1, 3], 'ranked by the benchmark, every pair agrees with it');
+    assert.ok(filter.metrics.benchmarkChosenTotal! > filter.metrics.benchmarkRejectedTotal!);
     for (const pair of prefs.pairs) {
       const scores = oracle.items.filter((it) => set.prompts[it.prompt]!.id === pair.promptId).map((it) => it.score);
       assert.deepEqual([score.get(pair.chosen), score.get(pair.rejected)], [Math.max(...scores), Math.min(...scores)], 'top-1 / bottom-1 by the Total');

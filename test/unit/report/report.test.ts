@@ -80,7 +80,13 @@ before(async () => {
   await evaluateResult(0, 70, { subject_consistency: 0.9, dynamic_degree: 0.4 });
   await evaluateResult(1, 72.5, { subject_consistency: 0.93, dynamic_degree: 0.45 });
   await evaluateResult(2, 71, { subject_consistency: 0.91, dynamic_degree: 0.5 });
-  await writeManifest(store, manifest(1, 'accepted', 72.5, 0.81));
+  const round1 = manifest(1, 'accepted', 72.5, 0.81);
+  // Filtered twice (before and after the critic update): the report shows the relabelled pairs, which trained.
+  round1.stages.push(
+    { stage: 'pceFilter', seconds: 1, reused: false, startedAt: '2026-01-01T00:00:15Z', metrics: { kept: 90, total: 128, benchmarkAgreement: 0.25, benchmarkChosenTotal: 50, benchmarkRejectedTotal: 51 } },
+    { stage: 'pceFilter', step: 'relabel', seconds: 1, reused: false, startedAt: '2026-01-01T00:00:16Z', metrics: { kept: 100, total: 128, benchmarkAgreement: 0.5234, benchmarkChosenTotal: 58.123, benchmarkRejectedTotal: 57.9 } },
+  );
+  await writeManifest(store, round1);
   await writeManifest(store, manifest(2, 'rejected', 71, 0.7));
 });
 
@@ -102,6 +108,7 @@ describe('campaign report', () => {
     assert.match(html, /rollback of the generator<\/b> g2 → g1/);
     assert.match(html, /81\.00%/);
     assert.match(html, /a red cat moves left/);
+    assert.match(html, /<table id="pairs-vs-benchmark">.*<td>1 \(relabel\)<\/td><td>100 of 128<\/td><td>58\.12<\/td><td>57\.90<\/td><td>52\.34%<\/td><\/tr><\/table>/s, 'the pairs that trained, scored by the benchmark; round 2 has no check');
     assert.equal((html.match(/src="data:image\/gif;base64,/g) ?? []).length, 2, 'base and final GIF inline');
     assert.doesNotMatch(html, /(src|href)="(https?:|\/\/)/, 'nothing loads from the network');
     const json = JSON.parse(await readFile(join(work, 'out', 'report.json'), 'utf8'));
