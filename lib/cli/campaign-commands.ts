@@ -55,8 +55,10 @@ export async function statusCommand(argv: string[]): Promise<number> {
 
 export const HISTORY_HELP = `Usage: dual-ipo history ID [--json]
 
-The audit of a campaign, from its lineage manifests: per round the stage timings, gate values and
-decisions, approvals, rollbacks, critic and generator versions, and the artifacts read and written.`;
+The audit of a campaign, from its lineage manifests: per round the stage timings and main figures
+(the builtin pceFilter's include how often the benchmark agrees with its kept pairs), gate values and
+decisions, approvals, rollbacks, critic and generator versions, and the artifacts read and written.
+--json gives every figure.`;
 
 export async function loadManifests(storeRoot: FullStatus['memo'], campaignId: string): Promise<RoundManifest[]> {
   if (!storeRoot) throw new Error(`campaign ${campaignId} has no artifact store in its memo`);
@@ -75,7 +77,9 @@ export function formatHistory(campaignId: string, status: FullStatus, manifests:
     lines.push(`round ${m.round}: ${m.status.toUpperCase()}  generator ${m.generator.before} -> ${m.generator.after}  critic ${m.critic.before} -> ${m.critic.after}${evaluation ? `  Total ${evaluation.total.toFixed(2)}` : ''}`);
     lines.push(`  ${m.startedAt} .. ${m.finishedAt}  config ${m.configHash.slice(0, 12)}  code ${m.codeVersion}`);
     for (const s of m.stages) {
-      const metrics = Object.entries(s.metrics).slice(0, 6).map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(4)}`).join(' ');
+      // The first few figures of each stage, and always the pairs' benchmark check (pceFilter).
+      const shown = Object.entries(s.metrics).filter(([k], i) => i < 6 || k.startsWith('benchmark'));
+      const metrics = shown.map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(4)}`).join(' ');
       lines.push(`  stage ${(s.step ? `${s.stage}-${s.step}` : s.stage).padEnd(20)} ${s.seconds.toFixed(1).padStart(8)}s${s.reused ? ' (reused)' : ''}  ${metrics}`);
     }
     for (const g of m.gates) {

@@ -1,0 +1,36 @@
+// `dual-ipo history`'s text: the audit of round manifests as a user reads it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { formatHistory } from '../../../lib/cli/campaign-commands';
+import type { RoundManifest } from '../../../lib/artifacts/manifest';
+
+const ref = (uri: string) => ({ uri, sha256: 'ab'.repeat(32), size: 10 });
+
+test('history lists each stage with its first figures and always the pairs\' benchmark check', () => {
+  const pceMetrics = { kept: 100, total: 128, keptShare: 0.78125, q: 0.1, pceMean: 0.6, rewardChosenMean: 0.2, gapMean: 0.3, points: 40, desirable: 20, benchmarkAgreement: 0.5234, benchmarkChosenTotal: 58.123, benchmarkRejectedTotal: 57.9 };
+  const manifest = {
+    schema: 'dual-ipo/round-manifest@1',
+    campaignId: 'c',
+    round: 1,
+    status: 'accepted',
+    reason: 'eval gate',
+    configHash: 'f'.repeat(64),
+    codeVersion: '0.1.0',
+    inputs: {},
+    outputs: { preferences: ref('file:///s/campaigns/c/round-0001/pceFilter/preferences.json') },
+    generator: { before: 'g0', after: 'g1', accepted: true },
+    critic: { before: 'c0', after: 'c0', refined: false, accepted: false },
+    gates: [{ gate: 'eval', round: 1, accepted: true, reason: 'Total 58.5 vs 58.2', figures: { total: 58.5 } }],
+    rollbacks: [],
+    stages: [{ stage: 'pceFilter', step: 'relabel', seconds: 5.5, reused: false, startedAt: '2026-01-01T00:00:00Z', metrics: pceMetrics }],
+    evaluation: { total: 58.5, quality: 66, semantic: 28 },
+    championEvaluation: { total: 58.2, quality: 65, semantic: 29 },
+    startedAt: '2026-01-01T00:00:00Z',
+    finishedAt: '2026-01-01T00:02:00Z',
+  } as unknown as RoundManifest;
+  const text = formatHistory('c', { campaignId: 'c', workflowStatus: 'COMPLETED', activities: [] }, [manifest]);
+  const line = text.split('\n').find((l) => l.includes('stage pceFilter-relabel'))!;
+  assert.match(line, /5\.5s {2}kept=100 total=128 keptShare=0\.7813 q=0\.1000 pceMean=0\.6000 rewardChosenMean=0\.2000 benchmarkAgreement=0\.5234 benchmarkChosenTotal=58\.1230 benchmarkRejectedTotal=57\.9000$/);
+  assert.doesNotMatch(line, /gapMean|points|desirable/, 'past the first six, only the benchmark check');
+  assert.match(text, /gate eval: ACCEPTED {2}total=58\.5000/);
+});
