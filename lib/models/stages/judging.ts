@@ -36,13 +36,18 @@ import {
   type CriticModel,
   type PseudoLabel,
 } from '../critic';
-import { evaluateVideos } from '../../world';
+import { evaluateVideos, type PromptSpec, type Video } from '../../world';
 import { readTensor } from '../nn/tf-ops';
 import { getManifest, getVideos, RANK_BY, toPairRecords, type HumanSet, type LabelSet, type PreferencePairRecord, type PreferencePointRecord, type PreferenceSet } from '../datasets';
 import { pickAPicCsv, trlPreferenceJsonl, trlUnpairedJsonl, videoLocator } from '../exports';
 import { Random } from '../nn/random';
 import { finiteMetrics, input, mean, paramsOf, prepare, runtimeOptions, throwIfCancelled } from './common';
 import { loadSamples } from './generation';
+
+/** The world's benchmark on one video alone: its Total (0-100) over that video (the oracle ranking, and the pairs' check). */
+function benchmarkTotal(spec: PromptSpec, video: Video): number {
+  return evaluateVideos([{ spec, video }]).total;
+}
 
 export async function labelStage(ctx: StageContext): Promise<StageOutput> {
   await prepare(ctx);
@@ -66,8 +71,7 @@ export async function labelStage(ctx: StageContext): Promise<StageOutput> {
     await exec.release();
   }
   const seconds = (performance.now() - started) / 1000;
-  // The oracle ranking scores each video alone with the benchmark (its Total over that one video).
-  const oracle = rankBy === 'evaluator' ? set.candidates.map((c, i) => evaluateVideos([{ spec: set.prompts[c.prompt]!.spec, video: videos[i]! }]).total / 100) : undefined;
+  const oracle = rankBy === 'evaluator' ? set.candidates.map((c, i) => benchmarkTotal(set.prompts[c.prompt]!.spec, videos[i]!) / 100) : undefined;
   const labels: LabelSet = {
     format: 'dual-ipo/labels@1',
     samples: samplesRef,
@@ -181,7 +185,7 @@ export async function pceFilterStage(ctx: StageContext): Promise<StageOutput> {
   const benchmark = new Map<string, number>();
   const totalOf = (id: string, promptId: string) => {
     let t = benchmark.get(id);
-    if (t === undefined) benchmark.set(id, (t = evaluateVideos([{ spec: promptOf.get(promptId)!.spec, video: videos[index.get(id)!]! }]).total));
+    if (t === undefined) benchmark.set(id, (t = benchmarkTotal(promptOf.get(promptId)!.spec, videos[index.get(id)!]!)));
     return t;
   };
   const checked = p.boolean('benchmarkCheck', true) ? kept.map((r) => ({ chosen: totalOf(r.chosen, r.promptId), rejected: totalOf(r.rejected, r.promptId) })) : [];
