@@ -7,6 +7,8 @@ import { lineChart, stackedBars } from './svg';
 
 const esc = (s: unknown) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const num = (v: number | undefined, digits = 2) => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits));
+/** A change, with its sign: +0.39, -0.31. */
+const signed = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '–' : `${v >= 0 ? '+' : ''}${v.toFixed(2)}`);
 
 /** Where a round's time went, in the categories of the paper's appendix G. */
 export function stageCategory(stage: string): string {
@@ -63,8 +65,8 @@ export async function renderReport(data: ReportData, store: ArtifactStore): Prom
   <div class="card"><span class="muted">accepted / rejected</span><b>${accepted.length} / ${manifests.filter((m) => m.status === 'rejected').length}</b></div>
   <div class="card"><span class="muted">base Total</span><b id="base-total">${num(base?.total)}</b></div>
   <div class="card"><span class="muted">champion Total</span><b id="final-total">${num(finalEval?.total)}</b></div>
-  <div class="card"><span class="muted">gain (gate set)</span><b id="gain" class="${(gain ?? 0) >= 0 ? 'ok' : 'bad'}">${gain === undefined ? '–' : `${gain >= 0 ? '+' : ''}${gain.toFixed(2)}`}</b></div>
-  ${heldOutGain === undefined ? '' : `<div class="card"><span class="muted">gain (held-out audit)</span><b id="held-out-gain" class="${heldOutGain >= 0 ? 'ok' : 'bad'}">${heldOutGain >= 0 ? '+' : ''}${heldOutGain.toFixed(2)}</b></div>`}
+  <div class="card"><span class="muted">gain (gate set)</span><b id="gain" class="${(gain ?? 0) >= 0 ? 'ok' : 'bad'}">${signed(gain)}</b></div>
+  ${heldOutGain === undefined ? '' : `<div class="card"><span class="muted">gain (held-out audit)</span><b id="held-out-gain" class="${heldOutGain >= 0 ? 'ok' : 'bad'}">${signed(heldOutGain)}</b></div>`}
   <div class="card"><span class="muted">champions</span><b>${esc(finalChampion?.generator.after ?? 'g0')} / ${esc(manifests.at(-1)?.critic.after ?? 'c0')}</b></div>
 </div>
 <p class="muted">${data.record?.stopReason ? `Stopped: ${esc(data.record.stopReason)}. ` : ''}Config ${esc((manifests[0]?.configHash ?? data.record?.configHash ?? '').slice(0, 12))}, code ${esc(manifests[0]?.codeVersion ?? '?')}. Report generated ${esc(data.generatedAt)}.</p>`);
@@ -86,7 +88,7 @@ ${evaluations.map((e) => `<tr><td>${e.round}</td><td class="l">${esc(e.generator
     sections.push(`<h2>Held-out audit</h2>
 <p class="muted">The eval gate keeps a candidate only if it beats the champion on the campaign's own evaluation prompts, which biases those figures upward. Here the base and every accepted generator are scored on ${a.prompts} fresh prompts no gate saw (${a.videos} videos each, the same noise for every generator).</p>
 <table id="audit"><tr><th>round</th><th class="l">generator</th><th>Total</th><th>Quality</th><th>Semantic</th><th>vs base</th></tr>
-${a.generators.map((g) => `<tr><td>${g.round}</td><td class="l">${esc(g.version)}</td><td>${num(g.total)}</td><td>${num(g.quality)}</td><td>${num(g.semantic)}</td><td>${g.round === 0 ? '' : `${g.total >= a.generators[0]!.total ? '+' : ''}${num(g.total - a.generators[0]!.total)}`}</td></tr>`).join('\n')}
+${a.generators.map((g) => `<tr><td>${g.round}</td><td class="l">${esc(g.version)}</td><td>${num(g.total)}</td><td>${num(g.quality)}</td><td>${num(g.semantic)}</td><td>${g.round === 0 ? '' : signed(g.total - a.generators[0]!.total)}</td></tr>`).join('\n')}
 </table>`);
   }
 

@@ -182,12 +182,7 @@ export async function pceFilterStage(ctx: StageContext): Promise<StageOutput> {
 
   // Diagnostic only (never used to choose): does the world's benchmark agree with the kept pairs?
   // Each video is scored alone (its per-video Total); a deployment has no such oracle, this world does.
-  const benchmark = new Map<string, number>();
-  const totalOf = (id: string, promptId: string) => {
-    let t = benchmark.get(id);
-    if (t === undefined) benchmark.set(id, (t = benchmarkTotal(promptOf.get(promptId)!.spec, videos[index.get(id)!]!)));
-    return t;
-  };
+  const totalOf = (id: string, promptId: string) => benchmarkTotal(promptOf.get(promptId)!.spec, videos[index.get(id)!]!);
   const checked = p.boolean('benchmarkCheck', true) ? kept.map((r) => ({ chosen: totalOf(r.chosen, r.promptId), rejected: totalOf(r.rejected, r.promptId) })) : [];
 
   const locator = (id: string) => videoLocator(set.videos.uri, id);

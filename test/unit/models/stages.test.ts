@@ -31,6 +31,15 @@ after(async () => {
 
 const finite = (m: Record<string, number>) => Object.entries(m).every(([, v]) => Number.isFinite(v));
 
+/** Samples from the base generator, labelled and paired (no PCE): the inputs of a generatorTrain run. */
+async function trainingInputs(campaignId: string, round: number, promptsPerRound: number) {
+  const o = boot.outputs;
+  const sample = await runStageLocally(store, 'sample', { campaignId, round, inputs: { generator: o.generator! }, params: { seed: 11, promptsPerRound, candidatesPerPrompt: 2 } });
+  const label = await runStageLocally(store, 'label', { campaignId, round, inputs: { critic: o.critic!, samples: sample.outputs.samples! }, params: { seed: 11, paths: 2 } });
+  const filter = await runStageLocally(store, 'pceFilter', { campaignId, round, inputs: { labels: label.outputs.labels!, critic: o.critic! }, params: { seed: 11, paths: 2, usePce: false } });
+  return { generator: o.generator!, preferences: filter.outputs.preferences!, realVideos: o.realVideos! };
+}
+
 describe('builtin backend', () => {
   test('implements every stage', () => {
     assert.deepEqual(Object.keys(builtinStages).sort(), [...STAGE_NAMES].sort());
@@ -136,10 +145,7 @@ describe('builtin backend', () => {
 
   test('generatorTrain with loraRank trains low-rank adapters and ships merged weights', async () => {
     const o = boot.outputs;
-    const sample = await runStageLocally(store, 'sample', { campaignId: 'lora', round: 1, inputs: { generator: o.generator! }, params: { seed: 11, promptsPerRound: 3, candidatesPerPrompt: 2 } });
-    const label = await runStageLocally(store, 'label', { campaignId: 'lora', round: 1, inputs: { critic: o.critic!, samples: sample.outputs.samples! }, params: { seed: 11, paths: 2 } });
-    const filter = await runStageLocally(store, 'pceFilter', { campaignId: 'lora', round: 1, inputs: { labels: label.outputs.labels!, critic: o.critic! }, params: { seed: 11, paths: 2, usePce: false } });
-    const inputs = { generator: o.generator!, preferences: filter.outputs.preferences!, realVideos: o.realVideos! };
+    const inputs = await trainingInputs('lora', 1, 3);
     const trained = await runStageLocally(store, 'generatorTrain', { campaignId: 'lora', round: 1, inputs, params: { seed: 11, method: 'dpo', learningRate: 1e-2, steps: 4, loraRank: 2 } });
     const [base, tuned] = [await loadGenerator(store, o.generator!), await loadGenerator(store, trained.outputs.generator!)];
     assert.deepEqual(Object.keys(tuned.params).sort(), Object.keys(base.params).sort(), 'no adapter tensors in the checkpoint');
@@ -149,11 +155,7 @@ describe('builtin backend', () => {
   });
 
   test('generatorTrain resumes from its interim save after a crash, ending where an uninterrupted run ends', async () => {
-    const o = boot.outputs;
-    const sample = await runStageLocally(store, 'sample', { campaignId: 'r', round: 2, inputs: { generator: o.generator! }, params: { seed: 11, promptsPerRound: 4, candidatesPerPrompt: 2 } });
-    const label = await runStageLocally(store, 'label', { campaignId: 'r', round: 2, inputs: { critic: o.critic!, samples: sample.outputs.samples! }, params: { seed: 11, paths: 2 } });
-    const filter = await runStageLocally(store, 'pceFilter', { campaignId: 'r', round: 2, inputs: { labels: label.outputs.labels!, critic: o.critic! }, params: { seed: 11, paths: 2, usePce: false } });
-    const inputs = { generator: o.generator!, preferences: filter.outputs.preferences!, realVideos: o.realVideos! };
+    const inputs = await trainingInputs('r', 2, 4);
     const params = { seed: 11, method: 'dpo', learningRate: 1e-4, steps: 12, interimEvery: 4, lambdaReal: 0.5 };
     const clean = await runStageLocally(store, 'generatorTrain', { campaignId: 'clean', round: 2, inputs, params });
 
