@@ -197,30 +197,25 @@ const POINTER_WIDTH = 2 + 3 * PALETTE.blocks;
  */
 function colourPointers<T>(o: Ops<T>, features: T, t: T, c: CriticConfig): T {
   const { bins: K, blocks: N } = PALETTE;
-  const part = (name: string) => {
-    const [offset, length] = FEATURE_LAYOUT.parts[name]!;
-    return o.slice(features, 1, offset, offset + length);
-  };
-  // Every colour bin's numbers as one [B, K, X] table (X = presence, moving share, N block masses,
-  // N centroids x 2), read by all pointers in one batched product: the same sums as multiplying and
-  // reducing per part, at a quarter of the inference time those broadcasts took (bench: labelling).
-  const table = o.concat(
-    [
-      o.reshape(part('colour.global'), [-1, K, 1]),
-      o.reshape(part('colour.moving'), [-1, K, 1]),
-      o.transpose(o.reshape(part('colour.blocks'), [-1, N, K]), [0, 2, 1]),
-      o.reshape(o.transpose(o.reshape(part('colour.where'), [-1, N, K, 2]), [0, 2, 1, 3]), [-1, K, N * 2]),
-    ],
-    2,
-  );
+  const at = (name: string) => FEATURE_LAYOUT.parts[name]!;
   // Scaled up so that the pointers can become sharp (one colour) with weights of ordinary size.
   const att = o.softmax(o.scale(o.reshape(dense(o, t, 'att'), [-1, c.pointers, K]), 4)); // [B, M, K]
-  const reads = o.batchMatmul(att, table); // [B, M, X]
+  // Presence, moving share and the N block masses lie in the features as 2 + N rows of K bins, so
+  // one batched product reads them for every pointer where they are, [B, 2 + N, K] x [B, K, M]; only
+  // the centroids ([N, K, 2]) are reordered to bins first. The same sums as multiplying and reducing
+  // per part, at a fraction of the inference time those broadcasts and reorders took (bench: labelling).
+  const start = at('colour.global')[0];
+  if (at('colour.moving')[0] !== start + K || at('colour.blocks')[0] !== start + 2 * K) throw new Error('colourPointers: the colour parts must follow one another');
+  const binRows = o.reshape(o.slice(features, 1, start, start + (2 + N) * K), [-1, 2 + N, K]);
+  const rows = o.batchMatmul(binRows, o.transpose(att, [0, 2, 1])); // [B, 2 + N, M]
+  const [where0, whereLength] = at('colour.where');
+  const centroids = o.reshape(o.transpose(o.reshape(o.slice(features, 1, where0, where0 + whereLength), [-1, N, K, 2]), [0, 2, 1, 3]), [-1, K, N * 2]);
+  const where = o.batchMatmul(att, centroids); // [B, M, 2N]
   const read = [
-    o.reshape(o.slice(reads, 2, 0, 1), [-1, c.pointers]),
-    o.reshape(o.slice(reads, 2, 1, 2), [-1, c.pointers]),
-    o.reshape(o.slice(reads, 2, 2, 2 + N), [-1, c.pointers * N]),
-    o.reshape(o.slice(reads, 2, 2 + N, 2 + 3 * N), [-1, c.pointers * N * 2]),
+    o.reshape(o.slice(rows, 1, 0, 1), [-1, c.pointers]),
+    o.reshape(o.slice(rows, 1, 1, 2), [-1, c.pointers]),
+    o.reshape(o.transpose(o.slice(rows, 1, 2, 2 + N), [0, 2, 1]), [-1, c.pointers * N]),
+    o.reshape(where, [-1, c.pointers * N * 2]),
   ];
   return o.concat(read, 1);
 }
