@@ -3,7 +3,7 @@
 // pairwise A/B/tie on semantic consistency, motion smoothness and video faithfulness), multi-path
 // self-consistency voting, warm start on the human seed set, SRPO with the PCE filter, ONNX serving.
 // docs/critic.md describes the design and the measured figures.
-export { videoFeatures, FEATURE_SIZE, FEATURE_VERSION, FEATURE_LAYOUT } from './features';
+export { videoFeatures, FEATURE_SIZE, FEATURE_VERSION, FEATURE_LAYOUT, PALETTE } from './features';
 export {
   RATIONALE_GROUPS,
   RATIONALE_SHAPE,
@@ -27,6 +27,7 @@ export {
   criticParamShapes,
   initCritic,
   criticGraph,
+  colourPointers,
   isFrozen,
 } from './model';
 export type { CriticConfig, CriticModel, GraphInputs, GraphOutputs } from './model';

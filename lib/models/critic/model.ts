@@ -195,7 +195,7 @@ const POINTER_WIDTH = 2 + 3 * PALETTE.blocks;
  * it, "the red cat walks left" becomes "how much red is there and which way does it go" directly,
  * instead of a pattern the MLP must find among every colour's statistics.
  */
-function colourPointers<T>(o: Ops<T>, features: T, t: T, c: CriticConfig): T {
+export function colourPointers<T>(o: Ops<T>, features: T, t: T, c: CriticConfig): T {
   const { bins: K, blocks: N } = PALETTE;
   const at = (name: string) => FEATURE_LAYOUT.parts[name]!;
   // Scaled up so that the pointers can become sharp (one colour) with weights of ordinary size.

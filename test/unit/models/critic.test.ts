@@ -12,12 +12,16 @@ import { openStore } from '../../../lib/artifacts';
 import { initTf } from '../../../lib/models/backend';
 import { fitVocabulary } from '../../../lib/models/text';
 import { Random } from '../../../lib/models/nn/random';
+import { TfOps } from '../../../lib/models/nn/tf-ops';
 import { buildHumanSeedSet, buildHumanTestSet, samplePrompts } from '../../../lib/world';
 import {
   CriticOnnx,
   CriticTf,
   DIMENSIONS,
+  FEATURE_LAYOUT,
   FEATURE_SIZE,
+  PALETTE,
+  colourPointers,
   RATIONALE_GROUPS,
   RATIONALE_SIZE,
   TINY_CRITIC,
@@ -163,6 +167,43 @@ describe('critic: SRPO', () => {
     // usePce: false keeps everything (the Table 6 ablation).
     const all = await srpoTrainCritic(warm, reference, pseudo.slice(0, 16), [], { epochs: 1, usePce: false, loss: 'dpo' });
     assert.equal(all.metrics.kept, 16);
+  });
+});
+
+describe('critic: colour pointers', () => {
+  test('each pointer reads presence, moving share, block masses and centroids of its colour mix, in the order the head was trained on', () => {
+    const { bins: K, blocks: N } = PALETTE;
+    const B = 3;
+    const M = TINY_CRITIC.pointers;
+    const C = TINY_CRITIC.text.out;
+    const rng = new Random('colour-pointers-test');
+    const features = rng.normals(B * FEATURE_SIZE);
+    const t = rng.normals(B * C);
+    const params = { 'att.w': tf.tensor2d(rng.normals(C * M * K, 0.3), [C, M * K]), 'att.b': tf.tensor1d(rng.normals(M * K, 0.3)) };
+    const got = tf.tidy(() => colourPointers(new TfOps(params), tf.tensor2d(features, [B, FEATURE_SIZE]), tf.tensor2d(t, [B, C]), TINY_CRITIC).arraySync() as number[][]);
+    const w = params['att.w'].arraySync() as number[][];
+    const b = params['att.b'].arraySync() as number[];
+    const part = (name: string, row: number) => features.subarray(row * FEATURE_SIZE + FEATURE_LAYOUT.parts[name]![0], row * FEATURE_SIZE + FEATURE_LAYOUT.parts[name]![0] + FEATURE_LAYOUT.parts[name]![1]);
+    for (let row = 0; row < B; row++) {
+      const att = Array.from({ length: M }, (_, m) => {
+        const logits = Array.from({ length: K }, (_, k) => 4 * (b[m * K + k]! + t.subarray(row * C, (row + 1) * C).reduce((s, v, j) => s + v * w[j]![m * K + k]!, 0)));
+        const top = Math.max(...logits);
+        const e = logits.map((l) => Math.exp(l - top));
+        const z = e.reduce((s, v) => s + v, 0);
+        return e.map((v) => v / z);
+      });
+      const read = (m: number, values: (k: number) => number) => att[m]!.reduce((s, a, k) => s + a * values(k), 0);
+      const [global, moving, blocks, where] = ['colour.global', 'colour.moving', 'colour.blocks', 'colour.where'].map((name) => part(name, row));
+      const expected = [
+        ...att.map((_, m) => read(m, (k) => global![k]!)),
+        ...att.map((_, m) => read(m, (k) => moving![k]!)),
+        ...att.flatMap((_, m) => Array.from({ length: N }, (_, n) => read(m, (k) => blocks![n * K + k]!))),
+        ...att.flatMap((_, m) => Array.from({ length: N * 2 }, (_, j) => read(m, (k) => where![(Math.floor(j / 2) * K + k) * 2 + (j % 2)]!))),
+      ];
+      assert.equal(got[row]!.length, expected.length);
+      got[row]!.forEach((v, i) => assert.ok(Math.abs(v - expected[i]!) < 1e-4, `row ${row} read ${i}: ${v} vs ${expected[i]}`));
+    }
+    tf.dispose(Object.values(params));
   });
 });
 
