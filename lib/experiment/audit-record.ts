@@ -9,6 +9,12 @@ export interface AuditedGenerator {
   total: number;
   quality: number;
   semantic: number;
+  /**
+   * Standard error of this generator's gain over the base (total - base total), paired video by
+   * video (same prompts and seeds: lib/core pairedGain). Absent for the base, and for audits whose
+   * scores predate per-video Totals.
+   */
+  gainStandardError?: number;
 }
 
 export interface CampaignAudit {
@@ -24,6 +30,8 @@ export interface CampaignAudit {
 export interface AuditResult {
   base: number;
   final: number;
+  /** Paired standard error of final - base, when the audit has one. */
+  gainStandardError?: number;
   prompts: number;
   videos: number;
 }

@@ -4,6 +4,7 @@
 // the base generator and every accepted one on fresh prompts that no gate saw (one set shared by
 // every campaign of the store, fixed noise per prompt), which is the figure to compare runs on.
 // Written to campaigns/<id>/audit.json, which the report shows.
+import { pairedGain } from '../core';
 import { samplePrompts } from '../world';
 import type { ArtifactRef, ArtifactStore } from '../artifacts';
 import { manifestKey, readManifest } from '../artifacts/manifest';
@@ -64,10 +65,23 @@ export async function auditCampaign(store: ArtifactStore, campaignId: string, op
   }
   const audited: AuditedGenerator[] = [];
   let videos = 0;
-  for (const g of generators) {
+  let baseTotals: number[] | undefined;
+  for (const [i, g] of generators.entries()) {
     const out = await runStageLocally(store, 'evaluate', { campaignId, round: g.round, step: 'audit', inputs: { generator: g.ref, evalPrompts } });
     videos = out.metrics['videos']!;
-    audited.push({ round: g.round, version: g.version, sha256: g.ref.sha256, total: out.metrics['total']!, quality: out.metrics['quality']!, semantic: out.metrics['semantic']! });
+    // Scores written before the evaluate stage kept per-video Totals have none: no error bar then.
+    const { videoTotals } = await store.getJson<{ videoTotals?: number[] }>(out.outputs['scores']!);
+    if (i === 0) baseTotals = videoTotals;
+    const paired = i > 0 && baseTotals && videoTotals ? pairedGain(baseTotals, videoTotals) : undefined;
+    audited.push({
+      round: g.round,
+      version: g.version,
+      sha256: g.ref.sha256,
+      total: out.metrics['total']!,
+      quality: out.metrics['quality']!,
+      semantic: out.metrics['semantic']!,
+      ...(paired ? { gainStandardError: paired.standardError } : {}),
+    });
   }
   const audit: CampaignAudit = { format: 'dual-ipo/audit@1', campaignId, prompts: set.prompts.length, videos, generators: audited };
   await store.putJson(auditKey(campaignId), audit, { summary: { generators: audited.length } });
@@ -76,5 +90,6 @@ export async function auditCampaign(store: ArtifactStore, campaignId: string, op
 
 /** The experiment's view: base and final held-out Total. */
 export function auditSummary(audit: CampaignAudit): AuditResult {
-  return { base: audit.generators[0]!.total, final: audit.generators.at(-1)!.total, prompts: audit.prompts, videos: audit.videos };
+  const finalSe = audit.generators.length > 1 ? audit.generators.at(-1)!.gainStandardError : undefined;
+  return { base: audit.generators[0]!.total, final: audit.generators.at(-1)!.total, prompts: audit.prompts, videos: audit.videos, ...(finalSe !== undefined ? { gainStandardError: finalSe } : {}) };
 }

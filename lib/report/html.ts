@@ -60,13 +60,16 @@ export async function renderReport(data: ReportData, store: ArtifactStore): Prom
   // Summary.
   const gain = base && finalEval ? finalEval.total - base.total : undefined;
   const heldOutGain = data.audit && data.audit.generators.length ? data.audit.generators.at(-1)!.total - data.audit.generators[0]!.total : undefined;
+  const heldOutSe = data.audit && data.audit.generators.length > 1 ? data.audit.generators.at(-1)!.gainStandardError : undefined;
+  // "+0.11 ± 0.15": the audit's paired standard error, where the audit has one.
+  const withError = (value: number, se: number | undefined) => `${signed(value)}${se === undefined ? '' : ` <small class="muted">± ${num(se)}</small>`}`;
   sections.push(`<div class="cards">
   <div class="card"><span class="muted">rounds</span><b id="rounds">${manifests.length}</b></div>
   <div class="card"><span class="muted">accepted / rejected</span><b>${accepted.length} / ${manifests.filter((m) => m.status === 'rejected').length}</b></div>
   <div class="card"><span class="muted">base Total</span><b id="base-total">${num(base?.total)}</b></div>
   <div class="card"><span class="muted">champion Total</span><b id="final-total">${num(finalEval?.total)}</b></div>
   <div class="card"><span class="muted">gain (gate set)</span><b id="gain" class="${(gain ?? 0) >= 0 ? 'ok' : 'bad'}">${signed(gain)}</b></div>
-  ${heldOutGain === undefined ? '' : `<div class="card"><span class="muted">gain (held-out audit)</span><b id="held-out-gain" class="${heldOutGain >= 0 ? 'ok' : 'bad'}">${signed(heldOutGain)}</b></div>`}
+  ${heldOutGain === undefined ? '' : `<div class="card"><span class="muted">gain (held-out audit)</span><b id="held-out-gain" class="${heldOutGain >= 0 ? 'ok' : 'bad'}">${withError(heldOutGain, heldOutSe)}</b></div>`}
   <div class="card"><span class="muted">champions</span><b>${esc(finalChampion?.generator.after ?? 'g0')} / ${esc(manifests.at(-1)?.critic.after ?? 'c0')}</b></div>
 </div>
 <p class="muted">${data.record?.stopReason ? `Stopped: ${esc(data.record.stopReason)}. ` : ''}Config ${esc((manifests[0]?.configHash ?? data.record?.configHash ?? '').slice(0, 12))}, code ${esc(manifests[0]?.codeVersion ?? '?')}. Report generated ${esc(data.generatedAt)}.</p>`);
@@ -86,9 +89,9 @@ ${evaluations.map((e) => `<tr><td>${e.round}</td><td class="l">${esc(e.generator
   if (data.audit) {
     const a = data.audit;
     sections.push(`<h2>Held-out audit</h2>
-<p class="muted">The eval gate keeps a candidate only if it beats the champion on the campaign's own evaluation prompts, which biases those figures upward. Here the base and every accepted generator are scored on ${a.prompts} fresh prompts no gate saw (${a.videos} videos each, the same noise for every generator).</p>
+<p class="muted">The eval gate keeps a candidate only if it beats the champion on the campaign's own evaluation prompts, which biases those figures upward. Here the base and every accepted generator are scored on ${a.prompts} fresh prompts no gate saw (${a.videos} videos each, the same noise for every generator).${a.generators.some((g) => g.gainStandardError !== undefined) ? ' "± x" is the standard error of the gain, paired video by video: a gain smaller than about twice it is not distinguishable from noise.' : ''}</p>
 <table id="audit"><tr><th>round</th><th class="l">generator</th><th>Total</th><th>Quality</th><th>Semantic</th><th>vs base</th></tr>
-${a.generators.map((g) => `<tr><td>${g.round}</td><td class="l">${esc(g.version)}</td><td>${num(g.total)}</td><td>${num(g.quality)}</td><td>${num(g.semantic)}</td><td>${g.round === 0 ? '' : signed(g.total - a.generators[0]!.total)}</td></tr>`).join('\n')}
+${a.generators.map((g) => `<tr><td>${g.round}</td><td class="l">${esc(g.version)}</td><td>${num(g.total)}</td><td>${num(g.quality)}</td><td>${num(g.semantic)}</td><td>${g.round === 0 ? '' : withError(g.total - a.generators[0]!.total, g.gainStandardError)}</td></tr>`).join('\n')}
 </table>`);
   }
 

@@ -31,6 +31,8 @@ export interface EvalResult {
   coverage: Record<VBenchDimension, number>;
   missing: VBenchDimension[];
   perVideo?: Partial<Record<VBenchDimension, number>>[];
+  /** With `perVideo`: each video's own Total, the Total it gets when evaluated alone. */
+  videoTotals?: number[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -337,7 +339,7 @@ function onCosineScale(d: VBenchDimension, match: number): number {
 }
 
 export interface EvalOptions {
-  /** Keep per-video scores (default false). */
+  /** Keep per-video scores and Totals (default false). */
   perVideo?: boolean;
 }
 
@@ -443,7 +445,13 @@ export function evaluateVideos(items: readonly EvalItem[], options: EvalOptions 
   const coverage = Object.fromEntries(VBENCH_DIMENSIONS.map((d) => [d, acc[d].n])) as Record<VBenchDimension, number>;
   const missing = VBENCH_DIMENSIONS.filter((d) => !Number.isFinite(dimensions[d]));
   const totals = items.length ? vbenchScores(fillMissing(dimensions, missing)) : { total: NaN, quality: NaN, semantic: NaN };
-  return { dimensions, ...totals, coverage, missing, ...(options.perVideo ? { perVideo } : {}) };
+  return { dimensions, ...totals, coverage, missing, ...(options.perVideo ? { perVideo, videoTotals: perVideo.map(videoTotal) } : {}) };
+}
+
+/** One video's Total from its own dimension scores (the ones that do not concern it are missing). */
+function videoTotal(mine: Partial<Record<VBenchDimension, number>>): number {
+  const dims = Object.fromEntries(VBENCH_DIMENSIONS.map((d) => [d, mine[d] ?? NaN])) as Record<VBenchDimension, number>;
+  return vbenchScores(fillMissing(dims, VBENCH_DIMENSIONS.filter((d) => mine[d] === undefined))).total;
 }
 
 /**

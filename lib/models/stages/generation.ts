@@ -114,7 +114,7 @@ export async function evaluateStage(ctx: StageContext): Promise<StageOutput> {
   }
   const sampling = (performance.now() - started) / 1000;
   throwIfCancelled(ctx);
-  const result = evaluateVideos(videos.map((video, i) => ({ spec: specs[i]!, video })));
+  const result = evaluateVideos(videos.map((video, i) => ({ spec: specs[i]!, video })), { perVideo: true });
   const gifs: Record<string, ArtifactRef> = {};
   for (let i = 0; i < Math.min(GIFS, videos.length); i++) {
     gifs[`gif${i}`] = await ctx.store.put(ctx.outputKey(`gifs/${i}.gif`), encodeGif(videos[i]!), { summary: { prompt: requests[i]!.prompt.slice(0, 120) } });
@@ -129,6 +129,8 @@ export async function evaluateStage(ctx: StageContext): Promise<StageOutput> {
     coverage: result.coverage,
     missing: result.missing,
     videos: requests.length,
+    // Video i of every generator comes from the same prompt and seed: audits pair them (pairedGain).
+    videoTotals: result.videoTotals,
     gifs: Object.values(gifs),
     prompts: requests.slice(0, GIFS).map((r) => r.prompt),
   });

@@ -107,7 +107,11 @@ describe('experiments', () => {
     assert.deepEqual([audit.prompts, audit.videos], [4, 8]);
     assert.ok(audit.generators.every((g) => Number.isFinite(g.total) && Number.isFinite(g.semantic)));
     assert.notEqual(audit.generators[0]!.total, audit.generators[1]!.total);
-    assert.deepEqual(auditSummary(audit), { base: audit.generators[0]!.total, final: audit.generators[1]!.total, prompts: 4, videos: 8 });
+    // The gain's error bar: paired video by video against the base (same prompts and seeds).
+    assert.equal(audit.generators[0]!.gainStandardError, undefined, 'the base has no gain');
+    const se = audit.generators[1]!.gainStandardError!;
+    assert.ok(Number.isFinite(se) && se > 0, `paired standard error ${se}`);
+    assert.deepEqual(auditSummary(audit), { base: audit.generators[0]!.total, final: audit.generators[1]!.total, prompts: 4, videos: 8, gainStandardError: se });
     assert.deepEqual(await store.getJson(( await store.head(auditKey('c')))!), audit, 'written beside the campaign for the report');
     // Another campaign with the same base on the same prompts and noise scores the same.
     await round('d', 1, 'g0', 'g0', false, a.generator!, b.generator!);

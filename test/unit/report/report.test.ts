@@ -12,6 +12,7 @@ import gifenc from 'gifenc';
 import { openStore, type ArtifactStore } from '../../../lib/artifacts';
 import { writeManifest, type RoundManifest } from '../../../lib/artifacts/manifest';
 import { writeReport } from '../../../lib/report/write';
+import { auditKey, type CampaignAudit } from '../../../lib/experiment/audit-record';
 import { roundCosts } from '../../../lib/report/html';
 
 let work: string;
@@ -88,6 +89,17 @@ before(async () => {
   );
   await writeManifest(store, round1);
   await writeManifest(store, manifest(2, 'rejected', 71, 0.7));
+  const audit: CampaignAudit = {
+    format: 'dual-ipo/audit@1',
+    campaignId: ID,
+    prompts: 4,
+    videos: 8,
+    generators: [
+      { round: 0, version: 'g0', sha256: 'a'.repeat(64), total: 68, quality: 70, semantic: 60 },
+      { round: 1, version: 'g1', sha256: 'b'.repeat(64), total: 68.4, quality: 70.2, semantic: 61, gainStandardError: 0.151 },
+    ],
+  };
+  await store.putJson(auditKey(ID), audit);
 });
 
 describe('campaign report', () => {
@@ -102,6 +114,8 @@ describe('campaign report', () => {
     assert.match(html, /<b id="base-total">70\.00<\/b>/);
     assert.match(html, /<b id="final-total">72\.50<\/b>/, 'the champion is round 1, not the rejected round 2');
     assert.match(html, /<b id="gain" class="ok">\+2\.50<\/b>/);
+    assert.match(html, /<b id="held-out-gain" class="ok">\+0\.40 <small class="muted">± 0\.15<\/small><\/b>/, 'the held-out gain with its paired standard error');
+    assert.match(html, /<table id="audit">.*<td>68\.40<\/td><td>70\.20<\/td><td>61\.00<\/td><td>\+0\.40 <small class="muted">± 0\.15<\/small><\/td>/s);
     assert.match(html, /subject_consistency<\/td><td>90\.00<\/td><td>93\.00<\/td><td>91\.00/);
     assert.match(html, /round 2, critic gate: rejected/);
     assert.match(html, /approval: <b>reject<\/b> by ana/);

@@ -26,6 +26,15 @@ describe('VBench-style evaluator', () => {
     assert.equal(truth.perVideo!.length, prompts.length);
   });
 
+  test("each video's Total is the Total it gets when evaluated alone", () => {
+    assert.equal(truth.videoTotals!.length, prompts.length);
+    for (const k of [0, 1, 2, 3, 4, 5]) {
+      const alone = evaluateVideos([{ spec: prompts[k]!.spec, video: clean[k]!, perception: perceptions[k] }]).total;
+      assert.ok(Math.abs(truth.videoTotals![k]! - alone) < 1e-9, `video ${k}: ${truth.videoTotals![k]} vs ${alone}`);
+    }
+    assert.equal(evaluateVideos([{ spec: prompts[0]!.spec, video: clean[0]! }]).videoTotals, undefined);
+  });
+
   test('scores ground-truth videos near the top', () => {
     const d = truth.dimensions;
     for (const dim of ['background_consistency', 'temporal_flickering', 'motion_smoothness', 'aesthetic_quality', 'imaging_quality'] as const) assert.ok(d[dim] >= 0.95, `${dim} ${d[dim]}`);
