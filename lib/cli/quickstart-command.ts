@@ -53,7 +53,12 @@ export async function quickstartCommand(argv: string[]): Promise<number> {
   const out = resolve((values.out as string | undefined) ?? join('reports', config.campaign.id!));
   const store = openStore(config.artifacts.root, config.artifacts.s3);
   const audit = await auditCampaign(store, config.campaign.id!, values.tiny ? { prompts: 4 } : {});
-  if (audit) console.log(`held-out audit (${audit.videos} videos of ${audit.prompts} prompts no gate saw): Total ${audit.generators.map((g) => `${g.version} ${g.total.toFixed(2)}`).join(' -> ')}`);
+  if (audit) {
+    const last = audit.generators.at(-1)!;
+    // The error bar says whether the gain is more than noise (paired over the same prompts and seeds).
+    const gain = audit.generators.length > 1 && last.gainStandardError !== undefined ? `; gain ${(last.total - audit.generators[0]!.total).toFixed(2)} ± ${last.gainStandardError.toFixed(2)} (standard error)` : '';
+    console.log(`held-out audit (${audit.videos} videos of ${audit.prompts} prompts no gate saw): Total ${audit.generators.map((g) => `${g.version} ${g.total.toFixed(2)}`).join(' -> ')}${gain}`);
+  }
   const report = await writeReport(store, config.campaign.id!, out);
   console.log(`report: ${report}`);
   console.log(`quickstart finished in ${((Date.now() - started) / 60000).toFixed(1)} min`);

@@ -53,6 +53,11 @@ test('dual-ipo quickstart --tiny: a real round with gates, a manifest and a repo
     assert.match(html, /id="held-out-gain"/);
     const audit = JSON.parse(await readFile(join(work, 'artifacts', 'campaigns', id, 'audit.json'), 'utf8'));
     assert.equal(audit.generators.length, manifest.status === 'accepted' ? 2 : 1);
+    if (manifest.status === 'accepted') {
+      // The accepted generator's gain comes with its paired standard error, in the record and on the terminal.
+      assert.ok(audit.generators[1].gainStandardError >= 0, `gainStandardError ${audit.generators[1].gainStandardError}`);
+      assert.match(run.stdout, /held-out audit .*; gain -?\d+\.\d\d ± \d+\.\d\d \(standard error\)/);
+    }
 
     // Running it again resumes (here: finds the finished campaign) instead of starting over.
     const again = cli(['quickstart', '--tiny', '--artifacts', join(work, 'artifacts'), '--out', join(work, 'report2')]);
