@@ -22,7 +22,7 @@ Runs a Dual-IPO campaign end to end on this machine: starts (or reuses) the embe
 server and in-process workers, builds the reference world's datasets and the base models when
 absent (cached as artifacts), then runs the rounds with the critic refinement, both gates and the
 stopping rule live, scores the base and every accepted generator on held-out prompts no gate saw
-(the audit), and writes the report. Interrupt it with Ctrl-C and run it again to resume.
+(the audit, with the final gain's standard error), and writes the report. Interrupt it with Ctrl-C and run it again to resume.
 
 Options:
   --rounds N   rounds (default 3, from config/examples/quickstart.yaml)
@@ -56,7 +56,7 @@ export async function quickstartCommand(argv: string[]): Promise<number> {
   if (audit) {
     const last = audit.generators.at(-1)!;
     // The error bar says whether the gain is more than noise (paired over the same prompts and seeds).
-    const gain = audit.generators.length > 1 && last.gainStandardError !== undefined ? `; gain ${(last.total - audit.generators[0]!.total).toFixed(2)} ± ${last.gainStandardError.toFixed(2)} (standard error)` : '';
+    const gain = last.gainStandardError !== undefined ? `; gain ${(last.total - audit.generators[0]!.total).toFixed(2)} ± ${last.gainStandardError.toFixed(2)} (standard error)` : '';
     console.log(`held-out audit (${audit.videos} videos of ${audit.prompts} prompts no gate saw): Total ${audit.generators.map((g) => `${g.version} ${g.total.toFixed(2)}`).join(' -> ')}${gain}`);
   }
   const report = await writeReport(store, config.campaign.id!, out);

@@ -90,6 +90,6 @@ export async function auditCampaign(store: ArtifactStore, campaignId: string, op
 
 /** The experiment's view: base and final held-out Total. */
 export function auditSummary(audit: CampaignAudit): AuditResult {
-  const finalSe = audit.generators.length > 1 ? audit.generators.at(-1)!.gainStandardError : undefined;
+  const finalSe = audit.generators.at(-1)!.gainStandardError; // the base has none
   return { base: audit.generators[0]!.total, final: audit.generators.at(-1)!.total, prompts: audit.prompts, videos: audit.videos, ...(finalSe !== undefined ? { gainStandardError: finalSe } : {}) };
 }

@@ -60,7 +60,7 @@ export async function renderReport(data: ReportData, store: ArtifactStore): Prom
   // Summary.
   const gain = base && finalEval ? finalEval.total - base.total : undefined;
   const heldOutGain = data.audit && data.audit.generators.length ? data.audit.generators.at(-1)!.total - data.audit.generators[0]!.total : undefined;
-  const heldOutSe = data.audit && data.audit.generators.length > 1 ? data.audit.generators.at(-1)!.gainStandardError : undefined;
+  const heldOutSe = data.audit?.generators.at(-1)?.gainStandardError;
   // "+0.11 ± 0.15": the audit's paired standard error, where the audit has one.
   const withError = (value: number, se: number | undefined) => `${signed(value)}${se === undefined ? '' : ` <small class="muted">± ${num(se)}</small>`}`;
   sections.push(`<div class="cards">

@@ -188,6 +188,12 @@ export function initCritic(config: CriticConfig, vocab: readonly string[], seed:
 /** Numbers read per pointer: presence, moving share, mass per time block, centroid (x, y) per time block. */
 const POINTER_WIDTH = 2 + 3 * PALETTE.blocks;
 
+// colourPointers reads presence, moving share and block masses as one block of 2 + N rows of K bins.
+{
+  const [global, moving, blocks] = ['colour.global', 'colour.moving', 'colour.blocks'].map((name) => FEATURE_LAYOUT.parts[name]![0]);
+  if (moving !== global! + PALETTE.bins || blocks !== global! + 2 * PALETTE.bins) throw new Error('critic model: the colour parts of the features must follow one another');
+}
+
 /**
  * Prompt-guided pooling (the head's cross-attention into the frozen features): each of
  * `pointers` softmax distributions over the palette's colour bins, computed from the prompt, reads
@@ -205,7 +211,6 @@ export function colourPointers<T>(o: Ops<T>, features: T, t: T, c: CriticConfig)
   // the centroids ([N, K, 2]) are reordered to bins first. The same sums as multiplying and reducing
   // per part, at a fraction of the inference time those broadcasts and reorders took (bench: labelling).
   const start = at('colour.global')[0];
-  if (at('colour.moving')[0] !== start + K || at('colour.blocks')[0] !== start + 2 * K) throw new Error('colourPointers: the colour parts must follow one another');
   const binRows = o.reshape(o.slice(features, 1, start, start + (2 + N) * K), [-1, 2 + N, K]);
   const rows = o.batchMatmul(binRows, o.transpose(att, [0, 2, 1])); // [B, 2 + N, M]
   const [where0, whereLength] = at('colour.where');
