@@ -22,6 +22,7 @@ const scenarios: Array<{ name: string; script: Script; config: Record<string, an
   { name: 'accept-path', script: { totals: [70, 72, 74] }, config: { campaign: { maxRounds: 2 } } },
   { name: 'critic-gate-fails', script: { totals: [70, 72], agreement: () => 0.6 }, config: { campaign: { maxRounds: 1 } } },
   { name: 'eval-gate-rollback', script: { totals: [70, 72, 69, 75] }, config: { campaign: { maxRounds: 3, criticRefinement: 'on-degradation' } } },
+  { name: 'eval-gate-standard-error', script: { totals: [70, 70.3, 70.9], standardError: () => 0.25 }, config: { campaign: { maxRounds: 2 }, gates: { eval: { minStandardErrors: 2 } } } },
 ];
 
 const TAG = process.argv[2];

@@ -15,6 +15,8 @@ export interface Evaluation {
   total: number;
   quality: number;
   semantic: number;
+  /** Its scores.json (per-video Totals): the next candidate's eval gate pairs with it. */
+  scores?: ArtifactRef;
 }
 
 export interface Datasets {

@@ -206,14 +206,25 @@ export async function dualIpoRound(input: RoundInput): Promise<RoundOutcome> {
       reason = `abnormal generator-train loss: ${abnormal.reason}`;
       gates.push({ gate: 'eval', round, accepted: false, reason, figures: { ...trained.metrics } });
     } else {
-      const evaluated = await stages.run('evaluate', { generator: candidate.ref, evalPrompts: input.datasets.evalPrompts }, {});
+      // The champion's per-video Totals give the gain a paired standard error (gates.eval.minStandardErrors).
+      const baseline = patched('eval-gate-paired-error') ? champion.evaluation.scores : undefined;
+      const evaluated = await stages.run('evaluate', { generator: candidate.ref, evalPrompts: input.datasets.evalPrompts, ...(baseline ? { baseline } : {}) }, {});
       outputs.evaluation = requireOutput(evaluated, 'scores');
       evaluation = {
         total: requireMetric(evaluated, 'total'),
         quality: requireMetric(evaluated, 'quality'),
         semantic: requireMetric(evaluated, 'semantic'),
+        scores: outputs.evaluation,
       };
-      const verdict = evalGate({ total: evaluation.total, championTotal: champion.evaluation.total, tolerance: config.gates.eval.tolerance });
+      const standardError = baseline ? evaluated.metrics['gainStandardError'] : undefined;
+      const minStandardErrors = config.gates.eval.minStandardErrors ?? 0;
+      const verdict = evalGate({
+        total: evaluation.total,
+        championTotal: champion.evaluation.total,
+        tolerance: config.gates.eval.tolerance,
+        ...(standardError !== undefined ? { standardError } : {}),
+        minStandardErrors,
+      });
       await enterStage('eval-gate');
       const decision = await approvals.decide('eval', verdict.accepted, config.gates.eval.approval);
       accepted = decision.accepted;
@@ -223,7 +234,14 @@ export async function dualIpoRound(input: RoundInput): Promise<RoundOutcome> {
         round,
         accepted,
         reason,
-        figures: { total: evaluation.total, quality: evaluation.quality, semantic: evaluation.semantic, championTotal: champion.evaluation.total, tolerance: config.gates.eval.tolerance },
+        figures: {
+          total: evaluation.total,
+          quality: evaluation.quality,
+          semantic: evaluation.semantic,
+          championTotal: champion.evaluation.total,
+          tolerance: config.gates.eval.tolerance,
+          ...(standardError !== undefined ? { gainStandardError: standardError, minStandardErrors } : {}),
+        },
         ...(decision.approval ? { approval: decision.approval } : {}),
       });
     }

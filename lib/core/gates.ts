@@ -12,18 +12,35 @@ export function criticGate(input: { agreement: number; threshold: number }): { a
   };
 }
 
-/** Section 3.3: a drop of the evaluation Total beyond the tolerance below the champion is a regression. */
-export function evalGate(input: { total: number; championTotal?: number; tolerance: number }): { accepted: boolean; reason: string; delta: number } {
+/**
+ * Section 3.3: a drop of the evaluation Total beyond the tolerance below the champion is a regression.
+ * Not in the paper: with `minStandardErrors` k > 0 and the gain's paired standard error, the gain
+ * must also reach k standard errors (less the tolerance), so a candidate that beats the champion
+ * only by the luck of the evaluation's samples is not accepted. Without a standard error the
+ * tolerance rule alone decides, and the reason says so.
+ */
+export function evalGate(input: { total: number; championTotal?: number; tolerance: number; standardError?: number; minStandardErrors?: number }): {
+  accepted: boolean;
+  reason: string;
+  delta: number;
+} {
   const { total, championTotal, tolerance } = input;
+  const k = input.minStandardErrors ?? 0;
   if (!Number.isFinite(total)) return { accepted: false, reason: `evaluation Total is not a number (${total})`, delta: Number.NaN };
   if (championTotal === undefined) return { accepted: true, reason: `no champion to compare with; Total ${total.toFixed(2)}`, delta: 0 };
   const delta = total - championTotal;
+  const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(2)}`;
+  const se = input.standardError;
+  const hasSe = se !== undefined && Number.isFinite(se) && se >= 0;
+  const gain = hasSe ? `${signed(delta)} \u00b1 ${se.toFixed(2)} standard error` : signed(delta);
+  const head = `Total ${total.toFixed(2)} vs champion ${championTotal.toFixed(2)} (${gain}, tolerance ${tolerance}`;
+  if (k > 0 && hasSe) {
+    const needed = k * se - tolerance;
+    const accepted = delta >= needed;
+    return { accepted, delta, reason: `${head}; ${accepted ? 'reaches' : 'below'} ${k} standard error(s): needs ${signed(needed)})` };
+  }
   const accepted = total >= championTotal - tolerance;
-  return {
-    accepted,
-    delta,
-    reason: `Total ${total.toFixed(2)} vs champion ${championTotal.toFixed(2)} (${delta >= 0 ? '+' : ''}${delta.toFixed(2)}, tolerance ${tolerance})`,
-  };
+  return { accepted, delta, reason: `${head}${k > 0 ? `; no paired standard error, so the tolerance rule alone` : ''})` };
 }
 
 export interface DivergenceRule {

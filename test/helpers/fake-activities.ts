@@ -12,6 +12,8 @@ export interface Script {
   agreement?: (round: number) => number;
   /** Extra generatorTrain metrics per round, e.g. { nanCount: 1 }. */
   trainMetrics?: (round: number) => Record<string, number>;
+  /** Paired standard error of each round's gain, returned when the workflow passes a baseline. */
+  standardError?: (round: number) => number;
   /** Milliseconds each stage takes (real time; the time-skipping server skips only timers). */
   stageDelayMs?: number;
 }
@@ -67,7 +69,12 @@ export function fakeActivities(script: Script): { activities: Activities; record
     ),
     evaluate: stage(
       (r) => ({ scores: ref(`scores-${r.round}`) }),
-      (r) => ({ total: totalFor(r), quality: totalFor(r) + 1, semantic: totalFor(r) - 4 }),
+      (r) => ({
+        total: totalFor(r),
+        quality: totalFor(r) + 1,
+        semantic: totalFor(r) - 4,
+        ...(r.inputs['baseline'] && script.standardError ? { gainStandardError: script.standardError(r.round) } : {}),
+      }),
     ),
     async promoteChampion(input: Record<string, any>) {
       recorded.calls.push({ activity: 'promoteChampion', round: input.round, input });

@@ -111,6 +111,22 @@ describe('dualIpoCampaign', () => {
     assert.deepEqual(result.acceptedTotals, [70, 72, 75]);
   });
 
+  test('eval gate with minStandardErrors: a gain inside its noise is rolled back; each evaluation pairs with the champion of its round', async () => {
+    const cfg = config({ campaign: { maxRounds: 3, criticRefinement: 'never' }, gates: { eval: { minStandardErrors: 2 } } });
+    // gains over the champion: +0.3 (needs 2 x 0.25 = 0.5: rejected), then +0.9 and +0.6 (accepted)
+    const { result, recorded } = await runCampaign({ totals: [70, 70.3, 70.9, 71.5], standardError: () => 0.25 }, cfg);
+    const [m1, m2, m3] = recorded.manifests.sort((a, b) => a.round - b.round);
+    assert.deepEqual([m1.status, m2.status, m3.status], ['rejected', 'accepted', 'accepted']);
+    const gate1 = m1.gates.find((g: any) => g.gate === 'eval');
+    assert.match(gate1.reason, /below 2 standard error/);
+    assert.equal(gate1.figures.gainStandardError, 0.25);
+    assert.equal(gate1.figures.minStandardErrors, 2);
+    const baselines = recorded.calls.filter((c) => c.activity === 'evaluate').map((c) => (c.input as any).inputs.baseline?.uri);
+    // the base evaluation has none; rounds 1 and 2 pair with the base model's scores, round 3 with round 2's
+    assert.deepEqual(baselines, [undefined, 'file:///fake/scores-0', 'file:///fake/scores-0', 'file:///fake/scores-2']);
+    assert.deepEqual(result.acceptedTotals, [70, 70.9, 71.5]);
+  });
+
   test('abnormal training loss takes the rejection path without evaluating', async () => {
     const cfg = config({ campaign: { maxRounds: 1 } });
     const { result, recorded } = await runCampaign({ totals: [70, 90], trainMetrics: () => ({ nanCount: 3 }) }, cfg);

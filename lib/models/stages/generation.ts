@@ -5,12 +5,12 @@
 //             evaluator; a few GIFs go with the scores for the report
 import type { StageContext, StageOutput } from '../../../activities/types';
 import type { ArtifactRef } from '../../artifacts';
-import { VBENCH_DIMENSIONS } from '../../core';
+import { pairedGain, VBENCH_DIMENSIONS } from '../../core';
 import { encodeGif, evaluateVideos, samplePrompts, type Video } from '../../world';
 import { latentSize } from '../autoencoder';
 import { getManifest, getMatrix, getVideos, promptRecord, putMatrix, putVideos, type EvalPromptSet, type SampleCandidate, type SampleSet } from '../datasets';
 import { generatorOnnxBytes, loadGenerator, OnnxGenerator, type SampleRequest } from '../generator-serving';
-import { finiteMetrics, input, paramsOf, prepare, runtimeOptions, throwIfCancelled } from './common';
+import { ConfigError, finiteMetrics, input, paramsOf, prepare, runtimeOptions, throwIfCancelled } from './common';
 
 /** Candidates per saved chunk: a crash loses at most one chunk of sampling. */
 const CHUNK = 512;
@@ -96,6 +96,28 @@ export async function loadSamples(ctx: StageContext, ref: ArtifactRef): Promise<
 /** How many evaluation videos get a GIF in the report. */
 const GIFS = 8;
 
+/**
+ * Optional input `baseline`: another generator's scores.json on the same evaluation prompts (the
+ * champion's, for the eval gate). Its per-video Totals, or undefined when there is no baseline or it
+ * predates per-video Totals. Scores of other prompts are refused by name: pairing them would be wrong.
+ */
+async function baselineTotals(ctx: StageContext, evalSet: EvalPromptSet, videos: number): Promise<number[] | undefined> {
+  const ref = ctx.request.inputs['baseline'];
+  if (!ref) return undefined;
+  const base = await ctx.store.getJson<{ format?: string; evalPrompts?: string; videos?: number; videoTotals?: number[] }>(ref);
+  if (base.format !== 'dual-ipo/scores@1') throw new ConfigError(`evaluate: input "baseline" (${ref.uri}) is not a scores file (format ${base.format ?? 'missing'})`);
+  const prompts = input(ctx, 'evalPrompts').sha256;
+  if (base.evalPrompts !== undefined && base.evalPrompts !== prompts) {
+    throw new ConfigError(`evaluate: input "baseline" (${ref.uri}) scored other evaluation prompts (${base.evalPrompts.slice(0, 12)}, not ${prompts.slice(0, 12)})`);
+  }
+  if (!base.videoTotals) {
+    ctx.log(`evaluate: baseline ${ref.uri} has no per-video Totals (written before they were kept); no standard error`);
+    return undefined;
+  }
+  if (base.videoTotals.length !== videos) throw new ConfigError(`evaluate: input "baseline" (${ref.uri}) scored ${base.videoTotals.length} videos, this evaluation ${videos} (${evalSet.prompts.length} prompts)`);
+  return base.videoTotals;
+}
+
 export async function evaluateStage(ctx: StageContext): Promise<StageOutput> {
   await prepare(ctx);
   const p = paramsOf(ctx);
@@ -104,6 +126,7 @@ export async function evaluateStage(ctx: StageContext): Promise<StageOutput> {
   const evalSet = await getManifest<EvalPromptSet>(ctx.store, input(ctx, 'evalPrompts'), 'dual-ipo/eval-prompts@1', 'evalPrompts');
   const requests = evalSet.prompts.flatMap((pr) => Array.from({ length: evalSet.samplesPerPrompt }, (_, k) => ({ prompt: pr.text, seed: `${evalSet.seed}/${pr.id}/${k}` })));
   const specs = evalSet.prompts.flatMap((pr) => Array.from({ length: evalSet.samplesPerPrompt }, () => pr.spec));
+  const baseline = await baselineTotals(ctx, evalSet, requests.length);
   const started = performance.now();
   const generator = await OnnxGenerator.create(model, await generatorOnnxBytes(ctx.store, generatorRef, model), runtimeOptions(p));
   let videos: Video[];
@@ -122,6 +145,7 @@ export async function evaluateStage(ctx: StageContext): Promise<StageOutput> {
   const scores = await ctx.store.putJson(ctx.outputKey('scores.json'), {
     format: 'dual-ipo/scores@1',
     generator: generatorRef.sha256,
+    evalPrompts: input(ctx, 'evalPrompts').sha256,
     total: result.total,
     quality: result.quality,
     semantic: result.semantic,
@@ -136,5 +160,11 @@ export async function evaluateStage(ctx: StageContext): Promise<StageOutput> {
   });
   const metrics: Record<string, number> = { total: result.total, quality: result.quality, semantic: result.semantic, videos: requests.length, samplingSeconds: sampling };
   for (const d of VBENCH_DIMENSIONS) metrics[`dim_${d}`] = result.dimensions[d];
+  if (baseline) {
+    // The eval gate's error bar: the champion's video i came from the same prompt and seed.
+    const paired = pairedGain(baseline, result.videoTotals!);
+    metrics.pairedGain = paired.gain;
+    metrics.gainStandardError = paired.standardError;
+  }
   return { outputs: { scores, ...gifs }, metrics: finiteMetrics(metrics) };
 }

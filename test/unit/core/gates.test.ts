@@ -27,6 +27,32 @@ describe('evalGate', () => {
   });
 });
 
+describe('evalGate with the paired standard error', () => {
+  test('a gain must reach k standard errors (less the tolerance); without an error the tolerance rule decides', () => {
+    // +0.30 with a standard error of 0.25: one standard error is reached, two are not
+    const one = evalGate({ total: 58.4, championTotal: 58.1, tolerance: 0, standardError: 0.25, minStandardErrors: 1 });
+    assert.equal(one.accepted, true);
+    assert.match(one.reason, /\+0\.30 ± 0\.25 standard error/);
+    assert.match(one.reason, /reaches 1 standard error\(s\): needs \+0\.25/);
+    const two = evalGate({ total: 58.4, championTotal: 58.1, tolerance: 0, standardError: 0.25, minStandardErrors: 2 });
+    assert.equal(two.accepted, false);
+    assert.match(two.reason, /below 2 standard error\(s\): needs \+0\.50/);
+    // the tolerance lowers the bar: 2 x 0.25 - 0.2 = 0.30 is reached by +0.31, not by +0.29
+    assert.equal(evalGate({ total: 58.41, championTotal: 58.1, tolerance: 0.2, standardError: 0.25, minStandardErrors: 2 }).accepted, true);
+    assert.equal(evalGate({ total: 58.39, championTotal: 58.1, tolerance: 0.2, standardError: 0.25, minStandardErrors: 2 }).accepted, false);
+    // k = 0 is the paper's gate: the error is only reported
+    const plain = evalGate({ total: 58.0, championTotal: 58.1, tolerance: 0, standardError: 0.25 });
+    assert.equal(plain.accepted, false);
+    assert.match(plain.reason, /-0\.10 ± 0\.25/);
+    // no (or a broken) standard error: the tolerance rule, said plainly
+    for (const standardError of [undefined, Number.NaN]) {
+      const r = evalGate({ total: 58.2, championTotal: 58.1, tolerance: 0, minStandardErrors: 1, ...(standardError === undefined ? {} : { standardError }) });
+      assert.equal(r.accepted, true);
+      assert.match(r.reason, /no paired standard error/);
+    }
+  });
+});
+
 describe('abnormalLoss', () => {
   test('NaN/Inf always abnormal; maxLoss and divergence rules', () => {
     assert.equal(abnormalLoss([0.5, NaN]).abnormal, true);

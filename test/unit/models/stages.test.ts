@@ -10,6 +10,7 @@ import { builtinStages } from '../../../lib/models/builtin';
 import { getManifest, type LabelSet, type PreferenceSet, type SampleSet } from '../../../lib/models/datasets';
 import { loadSamples } from '../../../lib/models/stages/generation';
 import { evaluateVideos } from '../../../lib/world';
+import { pairedGain } from '../../../lib/core';
 import { loadGenerator, weightsDigest } from '../../../lib/models/generator-serving';
 import { runStageLocally } from '../../../lib/models/local-run';
 import { parsePickAPicCsv } from '../../../lib/models/exports';
@@ -111,8 +112,14 @@ describe('builtin backend', () => {
       for (const k of ['lossFirst', 'lossFinal', 'lossMax', 'implicitAccuracy']) assert.ok(Number.isFinite(trained.metrics[k]), `${method} ${k}`);
       const losses = await store.getJson<{ steps: unknown[] }>(trained.outputs.losses!);
       assert.equal(losses.steps.length, 6);
-      const evaluated = await runStageLocally(store, 'evaluate', { campaignId: 'c1', round: 1, step: method, inputs: { generator: trained.outputs.generator!, evalPrompts: o.evalPrompts! }, params: round });
+      // Paired with the base model's scores: the eval gate's standard error.
+      const evaluated = await runStageLocally(store, 'evaluate', { campaignId: 'c1', round: 1, step: method, inputs: { generator: trained.outputs.generator!, evalPrompts: o.evalPrompts!, baseline: base.outputs.scores! }, params: round });
       assert.ok(Number.isFinite(evaluated.metrics.total));
+      const [before, after] = [await store.getJson<{ videoTotals: number[] }>(base.outputs.scores!), await store.getJson<{ videoTotals: number[] }>(evaluated.outputs.scores!)];
+      const expected = pairedGain(before.videoTotals, after.videoTotals);
+      assert.equal(evaluated.metrics.pairedGain, expected.gain);
+      assert.equal(evaluated.metrics.gainStandardError, expected.standardError);
+      assert.ok(expected.standardError > 0, 'a trained generator changes some videos');
     }
   });
 
@@ -187,6 +194,14 @@ describe('builtin backend', () => {
     await assert.rejects(runStageLocally(store, 'pceFilter', { round: 3, inputs: { labels: o.realVideos!, critic: o.critic! } }), /input "labels" .* is not a dual-ipo\/labels@1 manifest/);
     await assert.rejects(runStageLocally(store, 'label', { round: 3, inputs: { critic: o.critic! } }), /missing input "samples"/);
     await assert.rejects(runStageLocally(store, 'sample', { round: 3, inputs: { generator: o.generator! }, params: { promptsPerRound: 'many', candidatesPerPrompt: 2 } }), /param "promptsPerRound" must be a finite number/);
+    // A baseline must be scores of the same evaluation prompts.
+    const notScores = await runStageLocally(store, 'evaluate', { round: 3, inputs: { generator: o.generator!, evalPrompts: o.evalPrompts!, baseline: o.evalPrompts! } }).catch((e: Error) => e);
+    assert.match(String(notScores), /input "baseline" \(.*\) is not a scores file/);
+    const self = await runStageLocally(store, 'evaluate', { round: 3, inputs: { generator: o.generator!, evalPrompts: o.evalPrompts! } });
+    const otherPrompts = await store.putJson('scratch/other-prompts-scores.json', { ...(await store.getJson<object>(self.outputs.scores!)), evalPrompts: 'f'.repeat(64) });
+    await assert.rejects(runStageLocally(store, 'evaluate', { round: 4, inputs: { generator: o.generator!, evalPrompts: o.evalPrompts!, baseline: otherPrompts } }), /input "baseline" .* scored other evaluation prompts/);
+    const same = await runStageLocally(store, 'evaluate', { round: 5, inputs: { generator: o.generator!, evalPrompts: o.evalPrompts!, baseline: self.outputs.scores! } });
+    assert.deepEqual([same.metrics.pairedGain, same.metrics.gainStandardError], [0, 0], 'the same generator on the same prompts and seeds: no gain, no error');
     const tampered: ArtifactRef = { ...o.generator!, sha256: '0'.repeat(64) };
     await assert.rejects(runStageLocally(store, 'evaluate', { round: 3, inputs: { generator: tampered, evalPrompts: o.evalPrompts! } }), /checkpoint .*generator\.ckpt: file is corrupt/);
   });
