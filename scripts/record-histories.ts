@@ -2,7 +2,7 @@
 // campaigns on the time-skipping server and saves every campaign, round and refinement history.
 // Run after a deliberate, patched workflow change, with a new tag (files are kept per tag, so the
 // histories of every released workflow version stay under test):
-//   node --import tsx scripts/record-histories.ts v3
+//   node --import tsx scripts/record-histories.ts v4
 // Never re-record to make a failing replay test pass: that failure means running campaigns would break.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -18,5 +18,5 @@ export type { ScoredCandidate, PromptCandidates, PreferencePair, ScoredSample, K
 export { pairwiseAgreement, pointwiseAgreement } from './agreement';
 export type { PairwiseLabel, PointwiseLabel, Agreement } from './agreement';
 export { detach } from './tensor-checks';
-export { pairedGain } from './paired-gain';
+export { jackknifeGain } from './paired-gain';
 export type { PairedGain } from './paired-gain';

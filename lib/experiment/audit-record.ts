@@ -10,9 +10,9 @@ export interface AuditedGenerator {
   quality: number;
   semantic: number;
   /**
-   * Standard error of this generator's gain over the base (total - base total), paired video by
-   * video (same prompts and seeds: lib/core pairedGain). Absent for the base, and for audits whose
-   * scores predate per-video Totals.
+   * Standard error of this generator's gain over the base (total - base total): the jackknife over
+   * prompts of the paired Total difference (same prompts and seeds: pairedTotalGain, lib/world).
+   * Absent for the base.
    */
   gainStandardError?: number;
 }
@@ -24,7 +24,11 @@ export interface CampaignAudit {
   videos: number;
   /** The base generator, then each accepted generator in order. */
   generators: AuditedGenerator[];
+  /** How the gains' standard errors were computed; audits without it are recomputed. */
+  errors?: typeof AUDIT_ERRORS;
 }
+
+export const AUDIT_ERRORS = 'prompt-jackknife';
 
 /** The experiment's view of an audit: base and final held-out Total. */
 export interface AuditResult {

@@ -4,13 +4,12 @@
 // the base generator and every accepted one on fresh prompts that no gate saw (one set shared by
 // every campaign of the store, fixed noise per prompt), which is the figure to compare runs on.
 // Written to campaigns/<id>/audit.json, which the report shows.
-import { pairedGain } from '../core';
-import { samplePrompts } from '../world';
+import { pairedTotalGain, samplePrompts, type VideoParts } from '../world';
 import type { ArtifactRef, ArtifactStore } from '../artifacts';
 import { manifestKey, readManifest } from '../artifacts/manifest';
 import { promptRecord, type EvalPromptSet } from '../models/datasets';
 import { runStageLocally } from '../models/local-run';
-import { auditKey, type AuditedGenerator, type AuditResult, type CampaignAudit } from './audit-record';
+import { AUDIT_ERRORS, auditKey, type AuditedGenerator, type AuditResult, type CampaignAudit } from './audit-record';
 
 export { auditKey, type AuditedGenerator, type AuditResult, type CampaignAudit };
 
@@ -60,19 +59,20 @@ export async function auditCampaign(store: ArtifactStore, campaignId: string, op
   const previousRef = await store.head(auditKey(campaignId));
   if (previousRef) {
     const previous = await store.getJson<CampaignAudit>(previousRef);
-    const same = previous.prompts === set.prompts.length && previous.generators.map((g) => g.sha256).join() === generators.map((g) => g.ref.sha256).join();
+    const same =
+      previous.errors === AUDIT_ERRORS && previous.prompts === set.prompts.length && previous.generators.map((g) => g.sha256).join() === generators.map((g) => g.ref.sha256).join();
     if (same) return previous;
   }
   const audited: AuditedGenerator[] = [];
   let videos = 0;
-  let baseTotals: number[] | undefined;
+  let baseParts: VideoParts | undefined;
   for (const [i, g] of generators.entries()) {
     const out = await runStageLocally(store, 'evaluate', { campaignId, round: g.round, step: 'audit', inputs: { generator: g.ref, evalPrompts } });
     videos = out.metrics['videos']!;
-    // Scores written before the evaluate stage kept per-video Totals have none: no error bar then.
-    const { videoTotals } = await store.getJson<{ videoTotals?: number[] }>(out.outputs['scores']!);
-    if (i === 0) baseTotals = videoTotals;
-    const paired = i > 0 && baseTotals && videoTotals ? pairedGain(baseTotals, videoTotals) : undefined;
+    // Scores written before the evaluate stage kept per-video parts have none: no error bar then.
+    const { videoParts } = await store.getJson<{ videoParts?: VideoParts }>(out.outputs['scores']!);
+    if (i === 0) baseParts = videoParts;
+    const paired = i > 0 && baseParts && videoParts ? pairedTotalGain(baseParts, videoParts, (v) => Math.floor(v / set.samplesPerPrompt)) : undefined;
     audited.push({
       round: g.round,
       version: g.version,
@@ -83,7 +83,7 @@ export async function auditCampaign(store: ArtifactStore, campaignId: string, op
       ...(paired ? { gainStandardError: paired.standardError } : {}),
     });
   }
-  const audit: CampaignAudit = { format: 'dual-ipo/audit@1', campaignId, prompts: set.prompts.length, videos, generators: audited };
+  const audit: CampaignAudit = { format: 'dual-ipo/audit@1', campaignId, prompts: set.prompts.length, videos, generators: audited, errors: AUDIT_ERRORS };
   await store.putJson(auditKey(campaignId), audit, { summary: { generators: audited.length } });
   return audit;
 }

@@ -75,6 +75,12 @@ export async function renderReport(data: ReportData, store: ArtifactStore): Prom
 <p class="muted">${data.record?.stopReason ? `Stopped: ${esc(data.record.stopReason)}. ` : ''}Config ${esc((manifests[0]?.configHash ?? data.record?.configHash ?? '').slice(0, 12))}, code ${esc(manifests[0]?.codeVersion ?? '?')}. Report generated ${esc(data.generatedAt)}.</p>`);
 
   // Evaluation per round.
+  const evalGateOf = (m: (typeof manifests)[number]) => m.gates.find((g) => g.gate === 'eval');
+  const vsChampion = (round: number, total: number) => {
+    const m = round > 0 ? byRound.get(round) : undefined;
+    const figures = m ? evalGateOf(m)?.figures : undefined;
+    return figures?.championTotal === undefined ? '' : withError(total - figures.championTotal, figures.gainStandardError);
+  };
   const statusOf = (round: number) => (round === 0 ? 'base' : (byRound.get(round)?.status ?? '?'));
   const series = (['total', 'quality', 'semantic'] as const).map((k) => ({
     name: k[0]!.toUpperCase() + k.slice(1),
@@ -82,14 +88,14 @@ export async function renderReport(data: ReportData, store: ArtifactStore): Prom
   }));
   sections.push(`<h2>Evaluation per round</h2>
 ${lineChart(series, { title: 'VBench-style scores of each round\'s candidate (hollow red: rejected)', xLabel: 'round (0 = base model)', yLabel: 'score (0-100)' })}
-<table id="scores"><tr><th>round</th><th class="l">generator</th><th class="l">decision</th><th>Total</th><th>Quality</th><th>Semantic</th></tr>
-${evaluations.map((e) => `<tr><td>${e.round}</td><td class="l">${esc(e.generator)}</td><td class="l ${statusOf(e.round) === 'rejected' ? 'bad' : 'ok'}">${esc(statusOf(e.round))}</td><td>${num(e.total)}</td><td>${num(e.quality)}</td><td>${num(e.semantic)}</td></tr>`).join('\n')}
-</table>`);
+<table id="scores"><tr><th>round</th><th class="l">generator</th><th class="l">decision</th><th>Total</th><th>Quality</th><th>Semantic</th><th>vs champion</th></tr>
+${evaluations.map((e) => `<tr><td>${e.round}</td><td class="l">${esc(e.generator)}</td><td class="l ${statusOf(e.round) === 'rejected' ? 'bad' : 'ok'}">${esc(statusOf(e.round))}</td><td>${num(e.total)}</td><td>${num(e.quality)}</td><td>${num(e.semantic)}</td><td>${vsChampion(e.round, e.total)}</td></tr>`).join('\n')}
+</table>${manifests.some((m) => evalGateOf(m)?.figures.gainStandardError !== undefined) ? `<p class="muted">"vs champion" is the gain the eval gate judged, with its standard error (paired with the champion's videos, jackknife over prompts) where the champion's per-video scores were kept${manifests.some((m) => (evalGateOf(m)?.figures.minStandardErrors ?? 0) > 0) ? `; this campaign's gate asked for ${Math.max(...manifests.map((m) => evalGateOf(m)?.figures.minStandardErrors ?? 0))} standard error(s)` : ''}.</p>` : ''}`);
 
   if (data.audit) {
     const a = data.audit;
     sections.push(`<h2>Held-out audit</h2>
-<p class="muted">The eval gate keeps a candidate only if it beats the champion on the campaign's own evaluation prompts, which biases those figures upward. Here the base and every accepted generator are scored on ${a.prompts} fresh prompts no gate saw (${a.videos} videos each, the same noise for every generator).${a.generators.some((g) => g.gainStandardError !== undefined) ? ' "± x" is the standard error of the gain, paired video by video: a gain smaller than about twice it is not distinguishable from noise.' : ''}</p>
+<p class="muted">The eval gate keeps a candidate only if it beats the champion on the campaign's own evaluation prompts, which biases those figures upward. Here the base and every accepted generator are scored on ${a.prompts} fresh prompts no gate saw (${a.videos} videos each, the same noise for every generator).${a.generators.some((g) => g.gainStandardError !== undefined) ? ' "± x" is the standard error of the gain (every generator samples the same prompts with the same seeds; the error is the jackknife over prompts of the Total difference): a gain smaller than about twice it is not distinguishable from noise.' : ''}</p>
 <table id="audit"><tr><th>round</th><th class="l">generator</th><th>Total</th><th>Quality</th><th>Semantic</th><th>vs base</th></tr>
 ${a.generators.map((g) => `<tr><td>${g.round}</td><td class="l">${esc(g.version)}</td><td>${num(g.total)}</td><td>${num(g.quality)}</td><td>${num(g.semantic)}</td><td>${g.round === 0 ? '' : withError(g.total - a.generators[0]!.total, g.gainStandardError)}</td></tr>`).join('\n')}
 </table>`);

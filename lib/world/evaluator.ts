@@ -2,6 +2,7 @@
 // own definition as closely as the world allows (Vchitect/VBench, see docs/world.md for each one),
 // aggregated with VBench's normalisation and weights (lib/core/vbench). It shares nothing trained
 // with the critic: it reads videos through the world's perception and fixed formulas.
+import { jackknifeGain, type PairedGain } from '../core/paired-gain';
 import { VBENCH_DIMENSIONS, VBENCH_NORMALIZE, VBENCH_QUALITY_DIMENSIONS, VBENCH_SEMANTIC_DIMENSIONS, vbenchScores, type VBenchDimension } from '../core/vbench';
 import { matchSubjects } from './accuracy';
 import { assess } from './assessment';
@@ -31,6 +32,8 @@ export interface EvalResult {
   coverage: Record<VBenchDimension, number>;
   missing: VBenchDimension[];
   perVideo?: Partial<Record<VBenchDimension, number>>[];
+  /** With `perVideo`: the weight each video's value carries in the set's mean (frames, for some). */
+  perVideoWeights?: Partial<Record<VBenchDimension, number>>[];
   /** With `perVideo`: each video's own Total, the Total it gets when evaluated alone. */
   videoTotals?: number[];
 }
@@ -347,14 +350,17 @@ export interface EvalOptions {
 export function evaluateVideos(items: readonly EvalItem[], options: EvalOptions = {}): EvalResult {
   const acc = Object.fromEntries(VBENCH_DIMENSIONS.map((d) => [d, new Mean()])) as Record<VBenchDimension, Mean>;
   const perVideo: Partial<Record<VBenchDimension, number>>[] = [];
+  const perVideoWeights: Partial<Record<VBenchDimension, number>>[] = [];
   for (const item of items) {
     const { spec, video } = item;
     const p = item.perception ?? perceive(video);
     const T = video.frames;
     const mine: Partial<Record<VBenchDimension, number>> = {};
+    const myWeights: Partial<Record<VBenchDimension, number>> = {};
     const record = (d: VBenchDimension, value: number, weight = 1) => {
       acc[d].add(value, weight);
       mine[d] = value;
+      myWeights[d] = weight;
     };
 
     // Quality dimensions.
@@ -438,14 +444,63 @@ export function evaluateVideos(items: readonly EvalItem[], options: EvalOptions 
     const checks = assess(spec, p).checks;
     const m = checks.reduce((s, c) => s + (c.ok ? c.weight : 0), 0) / checks.reduce((s, c) => s + c.weight, 0);
     record('overall_consistency', onCosineScale('overall_consistency', m));
-    if (options.perVideo) perVideo.push(mine);
+    if (options.perVideo) {
+      perVideo.push(mine);
+      perVideoWeights.push(myWeights);
+    }
   }
 
   const dimensions = Object.fromEntries(VBENCH_DIMENSIONS.map((d) => [d, acc[d].value])) as Record<VBenchDimension, number>;
   const coverage = Object.fromEntries(VBENCH_DIMENSIONS.map((d) => [d, acc[d].n])) as Record<VBenchDimension, number>;
   const missing = VBENCH_DIMENSIONS.filter((d) => !Number.isFinite(dimensions[d]));
   const totals = items.length ? vbenchScores(fillMissing(dimensions, missing)) : { total: NaN, quality: NaN, semantic: NaN };
-  return { dimensions, ...totals, coverage, missing, ...(options.perVideo ? { perVideo, videoTotals: perVideo.map(videoTotal) } : {}) };
+  return { dimensions, ...totals, coverage, missing, ...(options.perVideo ? { perVideo, perVideoWeights, videoTotals: perVideo.map(videoTotal) } : {}) };
+}
+
+/** Per-video dimension values and weights, in VBENCH_DIMENSIONS order (null: the video does not concern it): what scores.json keeps. */
+export interface VideoParts {
+  values: (number | null)[][];
+  weights: (number | null)[][];
+}
+
+export function videoParts(result: EvalResult): VideoParts {
+  if (!result.perVideo || !result.perVideoWeights) throw new Error('videoParts: evaluate with { perVideo: true }');
+  const row = (r: Partial<Record<VBenchDimension, number>>) => VBENCH_DIMENSIONS.map((d) => r[d] ?? null);
+  return { values: result.perVideo.map(row), weights: result.perVideoWeights.map(row) };
+}
+
+/** The set's VBench Total from its videos' parts, leaving out the videos `skip` names: evaluateVideos' Total on the rest. */
+export function totalOfParts(parts: VideoParts, skip?: (video: number) => boolean): number {
+  const sums = VBENCH_DIMENSIONS.map(() => 0);
+  const weights = VBENCH_DIMENSIONS.map(() => 0);
+  parts.values.forEach((row, i) => {
+    if (skip?.(i)) return;
+    row.forEach((v, d) => {
+      const w = parts.weights[i]![d];
+      if (v === null || w === null || w === undefined) return;
+      sums[d]! += v * w;
+      weights[d]! += w;
+    });
+  });
+  const dims = Object.fromEntries(VBENCH_DIMENSIONS.map((d, k) => [d, weights[k] ? sums[k]! / weights[k]! : Number.NaN])) as Record<VBenchDimension, number>;
+  return vbenchScores(fillMissing(dims, VBENCH_DIMENSIONS.filter((d) => !Number.isFinite(dims[d])))).total;
+}
+
+/**
+ * The candidate's Total gain over the baseline on the same videos (same prompts and seeds, in the
+ * same order), with its jackknife standard error over prompts: video i belongs to prompt `promptOf(i)`, numbered 0..P-1.
+ */
+export function pairedTotalGain(baseline: VideoParts, candidate: VideoParts, promptOf: (video: number) => number): PairedGain {
+  if (baseline.values.length !== candidate.values.length) {
+    throw new Error(`pairedTotalGain: the baseline scored ${baseline.values.length} videos, the candidate ${candidate.values.length}; both must score the same videos`);
+  }
+  const ids = new Set(baseline.values.map((_, i) => promptOf(i)));
+  const prompts = ids.size;
+  if (![...ids].every((p) => Number.isInteger(p) && p >= 0 && p < prompts)) throw new Error(`pairedTotalGain: promptOf must number the ${prompts} prompts 0..${prompts - 1}`);
+  return jackknifeGain(prompts, (leftOut) => {
+    const skip = leftOut === undefined ? undefined : (i: number) => promptOf(i) === leftOut;
+    return totalOfParts(candidate, skip) - totalOfParts(baseline, skip);
+  });
 }
 
 /** One video's Total from its own dimension scores (the ones that do not concern it are missing). */

@@ -5,8 +5,8 @@
 //             evaluator; a few GIFs go with the scores for the report
 import type { StageContext, StageOutput } from '../../../activities/types';
 import type { ArtifactRef } from '../../artifacts';
-import { pairedGain, VBENCH_DIMENSIONS } from '../../core';
-import { encodeGif, evaluateVideos, samplePrompts, type Video } from '../../world';
+import { VBENCH_DIMENSIONS } from '../../core';
+import { encodeGif, evaluateVideos, pairedTotalGain, samplePrompts, videoParts, type Video, type VideoParts } from '../../world';
 import { latentSize } from '../autoencoder';
 import { getManifest, getMatrix, getVideos, promptRecord, putMatrix, putVideos, type EvalPromptSet, type SampleCandidate, type SampleSet } from '../datasets';
 import { generatorOnnxBytes, loadGenerator, OnnxGenerator, type SampleRequest } from '../generator-serving';
@@ -98,24 +98,24 @@ const GIFS = 8;
 
 /**
  * Optional input `baseline`: another generator's scores.json on the same evaluation prompts (the
- * champion's, for the eval gate). Its per-video Totals, or undefined when there is no baseline or it
- * predates per-video Totals. Scores of other prompts are refused by name: pairing them would be wrong.
+ * champion's, for the eval gate). Its per-video parts, or undefined when there is no baseline or it
+ * predates them. Scores of other prompts are refused by name: pairing them would be wrong.
  */
-async function baselineTotals(ctx: StageContext, evalSet: EvalPromptSet, videos: number): Promise<number[] | undefined> {
+async function baselineParts(ctx: StageContext, evalSet: EvalPromptSet, videos: number): Promise<VideoParts | undefined> {
   const ref = ctx.request.inputs['baseline'];
   if (!ref) return undefined;
-  const base = await ctx.store.getJson<{ format?: string; evalPrompts?: string; videos?: number; videoTotals?: number[] }>(ref);
+  const base = await ctx.store.getJson<{ format?: string; evalPrompts?: string; videoParts?: VideoParts }>(ref);
   if (base.format !== 'dual-ipo/scores@1') throw new ConfigError(`evaluate: input "baseline" (${ref.uri}) is not a scores file (format ${base.format ?? 'missing'})`);
   const prompts = input(ctx, 'evalPrompts').sha256;
   if (base.evalPrompts !== undefined && base.evalPrompts !== prompts) {
     throw new ConfigError(`evaluate: input "baseline" (${ref.uri}) scored other evaluation prompts (${base.evalPrompts.slice(0, 12)}, not ${prompts.slice(0, 12)})`);
   }
-  if (!base.videoTotals) {
-    ctx.log(`evaluate: baseline ${ref.uri} has no per-video Totals (written before they were kept); no standard error`);
+  if (!base.videoParts) {
+    ctx.log(`evaluate: baseline ${ref.uri} has no per-video parts (written before they were kept); no standard error`);
     return undefined;
   }
-  if (base.videoTotals.length !== videos) throw new ConfigError(`evaluate: input "baseline" (${ref.uri}) scored ${base.videoTotals.length} videos, this evaluation ${videos} (${evalSet.prompts.length} prompts)`);
-  return base.videoTotals;
+  if (base.videoParts.values.length !== videos) throw new ConfigError(`evaluate: input "baseline" (${ref.uri}) scored ${base.videoParts.values.length} videos, this evaluation ${videos} (${evalSet.prompts.length} prompts)`);
+  return base.videoParts;
 }
 
 export async function evaluateStage(ctx: StageContext): Promise<StageOutput> {
@@ -126,7 +126,7 @@ export async function evaluateStage(ctx: StageContext): Promise<StageOutput> {
   const evalSet = await getManifest<EvalPromptSet>(ctx.store, input(ctx, 'evalPrompts'), 'dual-ipo/eval-prompts@1', 'evalPrompts');
   const requests = evalSet.prompts.flatMap((pr) => Array.from({ length: evalSet.samplesPerPrompt }, (_, k) => ({ prompt: pr.text, seed: `${evalSet.seed}/${pr.id}/${k}` })));
   const specs = evalSet.prompts.flatMap((pr) => Array.from({ length: evalSet.samplesPerPrompt }, () => pr.spec));
-  const baseline = await baselineTotals(ctx, evalSet, requests.length);
+  const baseline = await baselineParts(ctx, evalSet, requests.length);
   const started = performance.now();
   const generator = await OnnxGenerator.create(model, await generatorOnnxBytes(ctx.store, generatorRef, model), runtimeOptions(p));
   let videos: Video[];
@@ -138,6 +138,7 @@ export async function evaluateStage(ctx: StageContext): Promise<StageOutput> {
   const sampling = (performance.now() - started) / 1000;
   throwIfCancelled(ctx);
   const result = evaluateVideos(videos.map((video, i) => ({ spec: specs[i]!, video })), { perVideo: true });
+  const parts = videoParts(result);
   const gifs: Record<string, ArtifactRef> = {};
   for (let i = 0; i < Math.min(GIFS, videos.length); i++) {
     gifs[`gif${i}`] = await ctx.store.put(ctx.outputKey(`gifs/${i}.gif`), encodeGif(videos[i]!), { summary: { prompt: requests[i]!.prompt.slice(0, 120) } });
@@ -153,8 +154,11 @@ export async function evaluateStage(ctx: StageContext): Promise<StageOutput> {
     coverage: result.coverage,
     missing: result.missing,
     videos: requests.length,
-    // Video i of every generator comes from the same prompt and seed: audits pair them (pairedGain).
+    // Video i of every generator comes from the same prompt and seed: gates and audits pair them
+    // (pairedTotalGain). Parts: each video's dimension values and weights, from which the Total of
+    // any subset follows.
     videoTotals: result.videoTotals,
+    videoParts: parts,
     gifs: Object.values(gifs),
     prompts: requests.slice(0, GIFS).map((r) => r.prompt),
   });
@@ -162,7 +166,7 @@ export async function evaluateStage(ctx: StageContext): Promise<StageOutput> {
   for (const d of VBENCH_DIMENSIONS) metrics[`dim_${d}`] = result.dimensions[d];
   if (baseline) {
     // The eval gate's error bar: the champion's video i came from the same prompt and seed.
-    const paired = pairedGain(baseline, result.videoTotals!);
+    const paired = pairedTotalGain(baseline, parts, (i) => Math.floor(i / evalSet.samplesPerPrompt));
     metrics.pairedGain = paired.gain;
     metrics.gainStandardError = paired.standardError;
   }

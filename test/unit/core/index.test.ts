@@ -8,7 +8,7 @@ test("the algorithm core is exported from 'dual-ipo'", () => {
     'dpoLoss', 'implicitReward', 'meanReward', 'preferenceCertainty', 'pceFilter', 'srpoLoss', 'selfConsistencyVote',
     'noisePredictionMse', 'diffusionDpoLoss', 'diffusionNllLoss', 'diffusionDpoTotalLoss', 'diffusionKtoLoss', 'diffusionKtoTotalLoss',
     'vbenchScores', 'buildPreferencePairs', 'splitForKto', 'pairwiseAgreement', 'pointwiseAgreement',
-    'criticGate', 'evalGate', 'abnormalLoss', 'saturationStop', 'detach', 'pairedGain',
+    'criticGate', 'evalGate', 'abnormalLoss', 'saturationStop', 'detach', 'jackknifeGain',
   ];
   for (const n of names) assert.equal(typeof (api as Record<string, unknown>)[n], 'function', n);
   assert.equal(api.VBENCH_DIMENSIONS.length, 16);

@@ -9,8 +9,7 @@ import { openStore, type ArtifactRef, type ArtifactStore } from '../../../lib/ar
 import { builtinStages } from '../../../lib/models/builtin';
 import { getManifest, type LabelSet, type PreferenceSet, type SampleSet } from '../../../lib/models/datasets';
 import { loadSamples } from '../../../lib/models/stages/generation';
-import { evaluateVideos } from '../../../lib/world';
-import { pairedGain } from '../../../lib/core';
+import { evaluateVideos, pairedTotalGain, type VideoParts } from '../../../lib/world';
 import { loadGenerator, weightsDigest } from '../../../lib/models/generator-serving';
 import { runStageLocally } from '../../../lib/models/local-run';
 import { parsePickAPicCsv } from '../../../lib/models/exports';
@@ -115,8 +114,11 @@ describe('builtin backend', () => {
       // Paired with the base model's scores: the eval gate's standard error.
       const evaluated = await runStageLocally(store, 'evaluate', { campaignId: 'c1', round: 1, step: method, inputs: { generator: trained.outputs.generator!, evalPrompts: o.evalPrompts!, baseline: base.outputs.scores! }, params: round });
       assert.ok(Number.isFinite(evaluated.metrics.total));
-      const [before, after] = [await store.getJson<{ videoTotals: number[] }>(base.outputs.scores!), await store.getJson<{ videoTotals: number[] }>(evaluated.outputs.scores!)];
-      const expected = pairedGain(before.videoTotals, after.videoTotals);
+      type Scores = { total: number; videoParts: VideoParts };
+      const [before, after] = [await store.getJson<Scores>(base.outputs.scores!), await store.getJson<Scores>(evaluated.outputs.scores!)];
+      const evalSet = await store.getJson<{ samplesPerPrompt: number }>(o.evalPrompts!);
+      const expected = pairedTotalGain(before.videoParts, after.videoParts, (i) => Math.floor(i / evalSet.samplesPerPrompt));
+      assert.ok(Math.abs(expected.gain - (after.total - before.total)) < 1e-9, 'the gain is the Total difference');
       assert.equal(evaluated.metrics.pairedGain, expected.gain);
       assert.equal(evaluated.metrics.gainStandardError, expected.standardError);
       assert.ok(expected.standardError > 0, 'a trained generator changes some videos');

@@ -59,7 +59,7 @@ function manifest(round: number, status: RoundManifest['status'], total: number,
     outputs: {},
     gates: [
       { gate: 'critic', round, accepted: criticAccepted, reason: `agreement ${agreement}`, figures: { agreementPairwise: agreement, agreementPointwise: agreement - 0.05, threshold: 0.75 } },
-      { gate: 'eval', round, accepted: status === 'accepted', reason: `Total ${total}`, figures: { total }, ...(round === 2 ? { approval: { by: 'ana', decision: 'reject', reason: 'flicker on humans', at: '2026-01-02T00:00:00Z', timedOut: false } } : {}) },
+      { gate: 'eval', round, accepted: status === 'accepted', reason: `Total ${total}`, figures: { total, championTotal: 70, ...(round === 1 ? { gainStandardError: 0.31, minStandardErrors: 1 } : {}) }, ...(round === 2 ? { approval: { by: 'ana', decision: 'reject', reason: 'flicker on humans', at: '2026-01-02T00:00:00Z', timedOut: false } } : {}) },
     ],
     rollbacks: status === 'rejected' ? [{ what: 'generator', from: `g${round}`, to: `g${round - 1}`, reason: 'eval gate' }] : [],
     stages: [
@@ -116,6 +116,8 @@ describe('campaign report', () => {
     assert.match(html, /<b id="gain" class="ok">\+2\.50<\/b>/);
     assert.match(html, /<b id="held-out-gain" class="ok">\+0\.40 <small class="muted">± 0\.15<\/small><\/b>/, 'the held-out gain with its paired standard error');
     assert.match(html, /<table id="audit">.*<td>68\.40<\/td><td>70\.20<\/td><td>61\.00<\/td><td>\+0\.40 <small class="muted">± 0\.15<\/small><\/td>/s);
+    assert.match(html, /<table id="scores">.*<td>1<\/td><td class="l">g1<\/td><td class="l ok">accepted<\/td><td>72\.50<\/td>.*<td>\+2\.50 <small class="muted">± 0\.31<\/small><\/td><\/tr>/s, 'the gain the eval gate judged, with its error');
+    assert.match(html, /this campaign's gate asked for 1 standard error\(s\)/);
     assert.match(html, /subject_consistency<\/td><td>90\.00<\/td><td>93\.00<\/td><td>91\.00/);
     assert.match(html, /round 2, critic gate: rejected/);
     assert.match(html, /approval: <b>reject<\/b> by ana/);

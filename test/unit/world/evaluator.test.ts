@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
 import { VBENCH_DIMENSIONS, VBENCH_NORMALIZE, type VBenchDimension } from '../../../lib/core/vbench';
 import { CORRUPTION_EFFECTS, CORRUPTIONS, renderCorrupted } from '../../../lib/world/corruptions';
-import { evaluateVideos, temporalFlickering, type EvalResult } from '../../../lib/world/evaluator';
+import { evaluateVideos, pairedTotalGain, temporalFlickering, totalOfParts, videoParts, type EvalResult } from '../../../lib/world/evaluator';
 import { perceive } from '../../../lib/world/perception';
 import { samplePrompts } from '../../../lib/world/prompts';
 import { renderVideo } from '../../../lib/world/render';
@@ -33,6 +33,29 @@ describe('VBench-style evaluator', () => {
       assert.ok(Math.abs(truth.videoTotals![k]! - alone) < 1e-9, `video ${k}: ${truth.videoTotals![k]} vs ${alone}`);
     }
     assert.equal(evaluateVideos([{ spec: prompts[0]!.spec, video: clean[0]! }]).videoTotals, undefined);
+  });
+
+  test("a set's Total from its videos' parts, with any videos left out, is the Total of evaluating the rest", () => {
+    const parts = videoParts(truth);
+    assert.ok(Math.abs(totalOfParts(parts) - truth.total) < 1e-9, `${totalOfParts(parts)} vs ${truth.total}`);
+    // Keep only the first 2 videos: they cover fewer dimensions, which take their group's mean.
+    const rest = evaluateVideos(prompts.slice(0, 2).map((p, k) => ({ spec: p.spec, video: clean[k]!, perception: perceptions[k] })));
+    assert.ok(rest.missing.length > 0, 'the check covers the missing-dimension rule');
+    assert.ok(Math.abs(totalOfParts(parts, (i) => i >= 2) - rest.total) < 1e-9, `${totalOfParts(parts, (i) => i >= 2)} vs ${rest.total}`);
+  });
+
+  test('pairedTotalGain: the Total difference, with a jackknife error over prompts that vanishes for identical sets', () => {
+    const base = videoParts(truth);
+    const noisy = prompts.map((p, k) => renderCorrupted(p.spec, k % 2 ? 'noise' : 'blur', { seed: k, severity: 0.6 }).video);
+    const worse = evaluateVideos(prompts.map((p, k) => ({ spec: p.spec, video: noisy[k]! })), { perVideo: true });
+    const promptOf = (i: number) => Math.floor(i / 2); // two videos per "prompt" here
+    const g = pairedTotalGain(base, videoParts(worse), promptOf);
+    assert.ok(Math.abs(g.gain - (worse.total - truth.total)) < 1e-9);
+    assert.ok(g.gain < 0 && g.standardError > 0 && g.standardError < -g.gain, `${g.gain} ± ${g.standardError}`);
+    assert.equal(g.n, 24);
+    assert.deepEqual(pairedTotalGain(base, base, promptOf), { gain: 0, standardError: 0, n: 24 });
+    assert.throws(() => pairedTotalGain(base, { values: base.values.slice(1), weights: base.weights.slice(1) }, promptOf), /baseline scored 48 videos, the candidate 47/);
+    assert.throws(() => pairedTotalGain(base, base, (i) => i + 1), /promptOf must number the 48 prompts 0\.\.47/);
   });
 
   test('scores ground-truth videos near the top', () => {
