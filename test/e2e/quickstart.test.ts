@@ -33,6 +33,9 @@ test('dual-ipo quickstart --tiny: a real round with gates, a manifest and a repo
     assert.equal(typeof critic.figures.agreementPointwise, 'number');
     const evalGate = manifest.gates[1];
     assert.equal(evalGate.accepted, manifest.status === 'accepted');
+    // The gate paired the candidate's videos with the base model's: the gain has a standard error.
+    assert.ok(evalGate.figures.gainStandardError > 0, JSON.stringify(evalGate.figures));
+    assert.match(evalGate.reason, /[+-]\d+\.\d\d ± \d+\.\d\d standard error/);
     if (manifest.status === 'rejected') assert.deepEqual(manifest.rollbacks.map((r: { what: string }) => r.what).includes('generator'), true);
     for (const stage of ['sample', 'label', 'pceFilter', 'criticTrain', 'validate', 'generatorTrain', 'evaluate']) {
       assert.ok(manifest.stages.some((s: { stage: string }) => s.stage === stage), `stage ${stage} ran`);
