@@ -76,16 +76,34 @@ export async function bootstrapStage(ctx: StageContext): Promise<StageOutput> {
 
   // Everything the cached models depend on, including the shapes of the critic's parameters and the
   // version of its pixel statistics (another engineer's architecture change must not reuse old files).
-  const cacheId = sha256Hex(stableStringify({ version: MODELS_VERSION, seed, sizes, evalCount, critic: criticParamShapes({ ...sizes.critic, text: { ...sizes.critic.text, vocab: ['<pad>', '<unk>'] } }), features: FEATURE_VERSION })).slice(0, 20);
+  // The evaluation prompts are not in it: changing their number must not retrain the models.
+  const cacheId = sha256Hex(stableStringify({ version: MODELS_VERSION, seed, sizes, critic: criticParamShapes({ ...sizes.critic, text: { ...sizes.critic.text, vocab: ['<pad>', '<unk>'] } }), features: FEATURE_VERSION })).slice(0, 20);
   const prefix = `cache/bootstrap/${cacheId}/`;
   const finishedKey = `${prefix}outputs.json`;
+  // 4 (any time). The evaluation prompts and the ground truth's score on them, cached per count.
+  const evaluationSet = async (): Promise<{ ref: ArtifactRef; metrics: Record<string, number> }> => {
+    const key = `${prefix}eval-${evalCount}/`;
+    const done = await store.head(`${key}ground-truth.json`);
+    const setRef = await store.head(`${key}eval-prompts.json`);
+    if (done && setRef) return { ref: setRef, metrics: await store.getJson<Record<string, number>>(done) };
+    const evalPrompts = samplePrompts({ count: evalCount, seed: `${seed}/eval` });
+    const evalSet: EvalPromptSet = { format: 'dual-ipo/eval-prompts@1', prompts: evalPrompts.map(promptRecord), samplesPerPrompt: sizes.evalSamplesPerPrompt, seed: `${seed}/eval` };
+    const ref = await store.putJson(`${key}eval-prompts.json`, evalSet, { summary: { prompts: evalCount } });
+    const groundTruth = await phase('ground-truth-eval', async () =>
+      evaluateVideos(evalPrompts.flatMap((pr) => Array.from({ length: sizes.evalSamplesPerPrompt }, (_, k) => ({ spec: pr.spec, video: renderVideo(pr.spec, { seed: evalSeeds(seed, pr.id, k) }) })))),
+    );
+    const metrics = finiteMetrics({ groundTruthTotal: groundTruth.total, groundTruthQuality: groundTruth.quality, groundTruthSemantic: groundTruth.semantic });
+    await store.putJson(`${key}ground-truth.json`, metrics);
+    return { ref, metrics };
+  };
   const finished = await store.head(finishedKey);
   if (finished) {
     const cached = await store.getJson<{ outputs: Record<string, ArtifactRef>; metrics: Record<string, number> }>(finished);
     const verified = await Promise.all(Object.values(cached.outputs).map(async (ref) => (await store.head(store.keyOf(ref.uri)))?.sha256 === ref.sha256));
     if (verified.every(Boolean)) {
       ctx.log('bootstrap: reusing a finished bootstrap with the same settings', { cache: prefix });
-      return { outputs: cached.outputs, metrics: { ...cached.metrics, reusedCache: 1 } };
+      const evaluation = await evaluationSet();
+      return { outputs: { ...cached.outputs, evalPrompts: evaluation.ref }, metrics: { ...cached.metrics, ...evaluation.metrics, reusedCache: 1 } };
     }
   }
   const at = async (name: string) => store.head(`${prefix}${name}`);
@@ -202,14 +220,6 @@ export async function bootstrapStage(ctx: StageContext): Promise<StageOutput> {
   });
   await progress(60, 'base generator ready');
 
-  // 4. Evaluation prompts and the ground truth's score on them.
-  const evalPrompts = samplePrompts({ count: evalCount, seed: `${seed}/eval` });
-  const evalSet: EvalPromptSet = { format: 'dual-ipo/eval-prompts@1', prompts: evalPrompts.map(promptRecord), samplesPerPrompt: sizes.evalSamplesPerPrompt, seed: `${seed}/eval` };
-  const evalRef = await store.putJson(`${prefix}eval-prompts.json`, evalSet, { summary: { prompts: evalCount } });
-  const groundTruth = await phase('ground-truth-eval', async () =>
-    evaluateVideos(evalPrompts.flatMap((pr) => Array.from({ length: sizes.evalSamplesPerPrompt }, (_, k) => ({ spec: pr.spec, video: renderVideo(pr.spec, { seed: evalSeeds(seed, pr.id, k) }) })))),
-  );
-
   // 5-6. Human sets and the critic: from the worker, or now (in-process, with generator samples when asked).
   let critic: CriticBranchResult | undefined;
   let criticInWorker = 0;
@@ -238,22 +248,19 @@ export async function bootstrapStage(ctx: StageContext): Promise<StageOutput> {
     humanSeed: critic.humanSeed,
     humanTest: critic.humanTest,
     realVideos,
-    evalPrompts: evalRef,
   };
-  const metrics = finiteMetrics({
+  const modelMetrics = {
     realVideos: prompts.length,
-    groundTruthTotal: groundTruth.total,
-    groundTruthQuality: groundTruth.quality,
-    groundTruthSemantic: groundTruth.semantic,
     pretrainLossFinal: pretrainLoss,
     ...critic.metrics,
     criticInWorker,
     ...timings,
     seconds: (performance.now() - started) / 1000,
-  });
-  await store.putJson(finishedKey, { outputs, metrics });
+  };
+  await store.putJson(finishedKey, { outputs, metrics: finiteMetrics(modelMetrics) });
+  const evaluation = await evaluationSet();
   await progress(100, 'bootstrap finished');
-  return { outputs, metrics };
+  return { outputs: { ...outputs, evalPrompts: evaluation.ref }, metrics: finiteMetrics({ ...modelMetrics, ...evaluation.metrics }) };
 }
 
 function withoutAutoencoder(params: ParamSet): ParamSet {

@@ -60,6 +60,14 @@ describe('builtin backend', () => {
     assert.equal(again.metrics.reusedCache, 1);
     assert.deepEqual(again.outputs, boot.outputs);
     assert.ok(again.seconds < boot.seconds);
+    assert.equal(again.metrics.groundTruthTotal, boot.metrics.groundTruthTotal);
+    // Another number of evaluation prompts: the same models, a new prompt set and its ground truth.
+    const more = await runStageLocally(store, 'bootstrap', { campaignId: 'c3', round: 0, params: { ...BOOT, evalPrompts: BOOT.evalPrompts + 3 } });
+    assert.equal(more.metrics.reusedCache, 1, 'the models are not retrained');
+    assert.deepEqual({ ...more.outputs, evalPrompts: undefined }, { ...boot.outputs, evalPrompts: undefined });
+    const [before, after] = [await store.getJson<{ prompts: unknown[] }>(boot.outputs.evalPrompts!), await store.getJson<{ prompts: unknown[] }>(more.outputs.evalPrompts!)];
+    assert.equal(after.prompts.length, before.prompts.length + 3);
+    assert.ok(Number.isFinite(more.metrics.groundTruthTotal) && more.metrics.groundTruthTotal !== boot.metrics.groundTruthTotal);
   });
 
   test('a round: sample, label, pceFilter, criticTrain, validate, generatorTrain (DPO and KTO), evaluate', async () => {
