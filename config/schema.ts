@@ -164,9 +164,9 @@ export const campaignConfigSchema = z
             /** Reject when Total falls more than this many points below the champion's. */
             tolerance: z.number().min(0).default(0),
             /**
-             * Also require the gain to reach this many paired standard errors (the champion's and the
-             * candidate's per-video Totals on the same prompts and seeds). 0 = the paper's gate; the
-             * error is still recorded.
+             * Also require the gain to reach this many standard errors (the champion and the candidate
+             * score the same prompts and seeds; jackknife over prompts of the Total difference). 0 = the
+             * paper's gate; the error is still recorded.
              */
             minStandardErrors: z.number().min(0).default(0),
             approval: approval.prefault({}),

@@ -15,7 +15,7 @@ export interface Evaluation {
   total: number;
   quality: number;
   semantic: number;
-  /** Its scores.json (per-video Totals): the next candidate's eval gate pairs with it. */
+  /** Its scores.json (per-video parts): the next candidate's eval gate pairs with it. */
   scores?: ArtifactRef;
 }
 

@@ -206,7 +206,7 @@ export async function dualIpoRound(input: RoundInput): Promise<RoundOutcome> {
       reason = `abnormal generator-train loss: ${abnormal.reason}`;
       gates.push({ gate: 'eval', round, accepted: false, reason, figures: { ...trained.metrics } });
     } else {
-      // The champion's per-video Totals give the gain a paired standard error (gates.eval.minStandardErrors).
+      // The champion's scores (per-video parts) give the gain a paired standard error (gates.eval.minStandardErrors).
       const baseline = patched('eval-gate-paired-error') ? champion.evaluation.scores : undefined;
       const evaluated = await stages.run('evaluate', { generator: candidate.ref, evalPrompts: input.datasets.evalPrompts, ...(baseline ? { baseline } : {}) }, {});
       outputs.evaluation = requireOutput(evaluated, 'scores');
@@ -240,7 +240,8 @@ export async function dualIpoRound(input: RoundInput): Promise<RoundOutcome> {
           semantic: evaluation.semantic,
           championTotal: champion.evaluation.total,
           tolerance: config.gates.eval.tolerance,
-          ...(standardError !== undefined ? { gainStandardError: standardError, minStandardErrors } : {}),
+          ...(standardError !== undefined ? { gainStandardError: standardError } : {}),
+          ...(standardError !== undefined || minStandardErrors > 0 ? { minStandardErrors } : {}),
         },
         ...(decision.approval ? { approval: decision.approval } : {}),
       });

@@ -12,7 +12,7 @@
 // the autoencoder and generator training (bootstrap-critic.ts), one branch per core.
 //
 // Every phase writes its result at a fixed key under a cache folder named by the hash of everything
-// that determines it (seed, sizes, evaluation prompts, code version): a new attempt after a crash
+// that determines it (seed, sizes, code version; the evaluation prompts are cached per count below it): a new attempt after a crash
 // skips finished phases and resumes training from the last interim save, and another campaign with
 // the same settings reuses the whole bootstrap.
 import * as tf from '@tensorflow/tfjs';
@@ -220,6 +220,9 @@ export async function bootstrapStage(ctx: StageContext): Promise<StageOutput> {
   });
   await progress(60, 'base generator ready');
 
+  // 4. The evaluation prompts and their ground truth, while the worker may still be busy.
+  const evaluation = await evaluationSet();
+
   // 5-6. Human sets and the critic: from the worker, or now (in-process, with generator samples when asked).
   let critic: CriticBranchResult | undefined;
   let criticInWorker = 0;
@@ -257,8 +260,9 @@ export async function bootstrapStage(ctx: StageContext): Promise<StageOutput> {
     ...timings,
     seconds: (performance.now() - started) / 1000,
   };
-  await store.putJson(finishedKey, { outputs, metrics: finiteMetrics(modelMetrics) });
-  const evaluation = await evaluationSet();
+  // The models' record leaves out the evaluation set: a reuse adds the set of its own count.
+  const { 'seconds_ground-truth-eval': _evalSeconds, ...modelTimings } = modelMetrics as Record<string, number>;
+  await store.putJson(finishedKey, { outputs, metrics: finiteMetrics(modelTimings) });
   await progress(100, 'bootstrap finished');
   return { outputs: { ...outputs, evalPrompts: evaluation.ref }, metrics: finiteMetrics({ ...modelMetrics, ...evaluation.metrics }) };
 }

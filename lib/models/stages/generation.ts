@@ -114,6 +114,10 @@ async function baselineParts(ctx: StageContext, evalSet: EvalPromptSet, videos: 
     ctx.log(`evaluate: baseline ${ref.uri} has no per-video parts (written before they were kept); no standard error`);
     return undefined;
   }
+  if (evalSet.prompts.length < 2) {
+    ctx.log('evaluate: a standard error over prompts needs at least 2 evaluation prompts; none');
+    return undefined;
+  }
   if (base.videoParts.values.length !== videos) throw new ConfigError(`evaluate: input "baseline" (${ref.uri}) scored ${base.videoParts.values.length} videos, this evaluation ${videos} (${evalSet.prompts.length} prompts)`);
   return base.videoParts;
 }

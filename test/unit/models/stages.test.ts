@@ -210,6 +210,10 @@ describe('builtin backend', () => {
     const self = await runStageLocally(store, 'evaluate', { round: 3, inputs: { generator: o.generator!, evalPrompts: o.evalPrompts! } });
     const otherPrompts = await store.putJson('scratch/other-prompts-scores.json', { ...(await store.getJson<object>(self.outputs.scores!)), evalPrompts: 'f'.repeat(64) });
     await assert.rejects(runStageLocally(store, 'evaluate', { round: 4, inputs: { generator: o.generator!, evalPrompts: o.evalPrompts!, baseline: otherPrompts } }), /input "baseline" .* scored other evaluation prompts/);
+    const { videoParts: _parts, ...older } = await store.getJson<Record<string, unknown>>(self.outputs.scores!);
+    const withoutParts = await store.putJson('scratch/scores-without-parts.json', older);
+    const old = await runStageLocally(store, 'evaluate', { round: 6, inputs: { generator: o.generator!, evalPrompts: o.evalPrompts!, baseline: withoutParts } });
+    assert.equal(old.metrics.gainStandardError, undefined, 'scores from before per-video parts: no error bar, no failure');
     const same = await runStageLocally(store, 'evaluate', { round: 5, inputs: { generator: o.generator!, evalPrompts: o.evalPrompts!, baseline: self.outputs.scores! } });
     assert.deepEqual([same.metrics.pairedGain, same.metrics.gainStandardError], [0, 0], 'the same generator on the same prompts and seeds: no gain, no error');
     const tampered: ArtifactRef = { ...o.generator!, sha256: '0'.repeat(64) };
