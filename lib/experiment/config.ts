@@ -15,6 +15,8 @@ const experimentSchema = z
     seeds: z.array(z.number().int()).min(1).default([1, 2, 3]),
     /** Campaigns running at once (each has its own workers' share of the machine). */
     concurrency: z.number().int().min(1).default(1),
+    /** Overrides of the base config shared by every variant (applied before the variant's own). */
+    common: z.record(z.string(), z.unknown()).default({}),
     variants: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,40}$/, 'letters, digits, ".", "_" or "-"'), z.record(z.string(), z.unknown())).refine((v) => Object.keys(v).length > 0, 'at least one variant'),
   })
   .strict();
@@ -56,7 +58,7 @@ export function loadExperiment(path: string): { experiment: Experiment; runs: Pl
   const runs: PlannedRun[] = [];
   for (const [variant, override] of Object.entries(experiment.variants)) {
     for (const seed of experiment.seeds) {
-      const merged = deepMerge(deepMerge(baseRaw, override), {
+      const merged = deepMerge(deepMerge(deepMerge(baseRaw, experiment.common), override), {
         campaign: { id: `${experiment.name}-${variant}-s${seed}`, name: `${experiment.name}-${variant}`, seed },
         artifacts: { root: baseConfig.artifacts.root },
       });

@@ -89,6 +89,16 @@ describe('experiments', () => {
     assert.equal(of('dual-ipo').generation.rankBy, 'critic');
     assert.deepEqual(of('oracle-ranking'), { ...of('no-pce'), campaign: { ...of('no-pce').campaign, id: of('oracle-ranking').campaign.id, name: of('oracle-ranking').campaign.name }, generation: { ...of('no-pce').generation, rankBy: 'evaluator' } }, 'no-pce with the oracle ranking');
     for (const r of runs) assert.equal(r.config.stages.generatorTrain.backend, 'builtin');
+    // `common` reaches every variant: the gate the README's table was measured with.
+    for (const r of runs) assert.deepEqual([r.config.generation.evalPrompts, r.config.gates.eval.minStandardErrors], [128, 0], r.variant);
+  });
+
+  test("common overrides apply to every variant, and a variant's own switch wins", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dual-ipo-exp-common-'));
+    const file = join(dir, 'exp.yaml');
+    await writeFile(file, `experiment:\n  name: e\n  base: ${join(ROOT, 'config/examples/quickstart.yaml')}\n  seeds: [1]\n  common: { generator: { steps: 7 }, gates: { eval: { minStandardErrors: 2 } } }\n  variants:\n    a: {}\n    b: { generator: { steps: 9 } }\n`);
+    const { runs } = loadExperiment(file);
+    assert.deepEqual(runs.map((r) => [r.variant, r.config.generator.steps, r.config.gates.eval.minStandardErrors, r.config.generator.method]), [['a', 7, 2, 'dpo'], ['b', 9, 2, 'dpo']]);
   });
 
   test('audit: the base and every accepted generator scored on shared fresh prompts', async () => {
@@ -107,7 +117,7 @@ describe('experiments', () => {
     assert.deepEqual([audit.prompts, audit.videos], [4, 8]);
     assert.ok(audit.generators.every((g) => Number.isFinite(g.total) && Number.isFinite(g.semantic)));
     assert.notEqual(audit.generators[0]!.total, audit.generators[1]!.total);
-    // The gain's error bar: paired video by video against the base (same prompts and seeds).
+    // The gain's error bar: paired with the base (same prompts and seeds), jackknife over prompts.
     assert.equal(audit.generators[0]!.gainStandardError, undefined, 'the base has no gain');
     const se = audit.generators[1]!.gainStandardError!;
     assert.ok(Number.isFinite(se) && se > 0, `paired standard error ${se}`);
