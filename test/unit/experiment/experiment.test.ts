@@ -5,6 +5,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deepMerge, loadExperiment } from '../../../lib/experiment/config';
+import { loadConfig } from '../../../config/load';
 import { meanStd, summariseVariants, formatMeanStd } from '../../../lib/experiment/summary';
 import { auditCampaign, auditKey, auditPrompts, auditSummary } from '../../../lib/experiment/audit';
 import { experimentTableHtml } from '../../../lib/experiment/report';
@@ -91,6 +92,18 @@ describe('experiments', () => {
     for (const r of runs) assert.equal(r.config.stages.generatorTrain.backend, 'builtin');
     // `common` reaches every variant: the gate the README's table was measured with.
     for (const r of runs) assert.deepEqual([r.config.generation.evalPrompts, r.config.gates.eval.minStandardErrors], [128, 0], r.variant);
+  });
+
+  test('quickstart-seeds: the quickstart campaign unchanged, seeds 1-3', () => {
+    const { runs } = loadExperiment(join(ROOT, 'config/examples/quickstart-seeds.yaml'));
+    assert.deepEqual(runs.map((r) => r.seed), [1, 2, 3]);
+    const quickstart = loadConfig(join(ROOT, 'config/examples/quickstart.yaml'));
+    for (const r of runs) {
+      const { campaign, ...rest } = r.config;
+      const { campaign: qc, ...qrest } = quickstart;
+      assert.deepEqual(rest, qrest);
+      assert.deepEqual({ ...campaign, id: undefined, name: undefined, seed: undefined }, { ...qc, id: undefined, name: undefined, seed: undefined });
+    }
   });
 
   test("common overrides apply to every variant, and a variant's own switch wins", async () => {
