@@ -6,6 +6,12 @@ import { formatMeanStd, meanStd, summariseVariants, type RunResult } from './sum
 
 const esc = (s: unknown) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
+/** One campaign's held-out gain with its standard error (jackknife over prompts), where the audit has one. */
+function heldOutGain(audit: { base: number; final: number; gainStandardError?: number }): string {
+  const gain = audit.final - audit.base;
+  return `${gain >= 0 ? '+' : ''}${gain.toFixed(2)}${audit.gainStandardError === undefined ? '' : ` ± ${audit.gainStandardError.toFixed(2)}`}`;
+}
+
 export function experimentTableHtml(results: RunResult[]): string {
   const summary = summariseVariants(results);
   const maxRounds = Math.max(...results.map((r) => r.acceptedTotals.length));
@@ -19,8 +25,8 @@ export function experimentTableHtml(results: RunResult[]): string {
 <table id="experiment"><tr><th style="text-align:left">variant</th><th>runs</th><th>final Total, gate set</th><th>gain, gate set</th>${audited ? '<th>final Total, held-out</th><th>gain, held-out</th>' : ''}</tr>
 ${summary.map((s) => `<tr><td style="text-align:left">${esc(s.variant)}</td><td>${s.runs}</td><td>${formatMeanStd(s.finalTotal)}</td><td>${formatMeanStd(s.gain)}</td>${audited ? `<td>${ms(s.auditFinal)}</td><td>${ms(s.auditGain)}</td>` : ''}</tr>`).join('\n')}</table>
 ${lineChart(series, { title: 'Mean Total of the base model and each accepted round', xLabel: 'accepted round (0 = base)', yLabel: 'Total' })}
-<table><tr><th style="text-align:left">campaign</th><th>seed</th><th>base</th><th>final</th>${audited ? '<th>base, held-out</th><th>final, held-out</th>' : ''}<th>rounds</th><th>accepted</th><th style="text-align:left">stop</th></tr>
-${results.map((r) => `<tr><td style="text-align:left">${esc(r.campaignId)}</td><td>${r.seed}</td><td>${r.baseTotal.toFixed(2)}</td><td>${r.finalTotal.toFixed(2)}</td>${audited ? `<td>${r.audit ? r.audit.base.toFixed(2) : '-'}</td><td>${r.audit ? r.audit.final.toFixed(2) : '-'}</td>` : ''}<td>${r.rounds}</td><td>${r.acceptedTotals.length - 1}</td><td style="text-align:left">${esc(r.stopReason)}</td></tr>`).join('\n')}</table>`;
+<table><tr><th style="text-align:left">campaign</th><th>seed</th><th>base</th><th>final</th>${audited ? '<th>base, held-out</th><th>final, held-out</th><th>gain, held-out</th>' : ''}<th>rounds</th><th>accepted</th><th style="text-align:left">stop</th></tr>
+${results.map((r) => `<tr><td style="text-align:left">${esc(r.campaignId)}</td><td>${r.seed}</td><td>${r.baseTotal.toFixed(2)}</td><td>${r.finalTotal.toFixed(2)}</td>${audited ? `<td>${r.audit ? r.audit.base.toFixed(2) : '-'}</td><td>${r.audit ? r.audit.final.toFixed(2) : '-'}</td><td>${r.audit ? heldOutGain(r.audit) : '-'}</td>` : ''}<td>${r.rounds}</td><td>${r.acceptedTotals.length - 1}</td><td style="text-align:left">${esc(r.stopReason)}</td></tr>`).join('\n')}</table>`;
 }
 
 export async function writeExperimentReport(name: string, results: RunResult[], outDir: string): Promise<string> {

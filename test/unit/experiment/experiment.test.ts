@@ -66,6 +66,8 @@ describe('experiments', () => {
     const html = experimentTableHtml([run(1, 70, 74, [60, 61]), run(2, 71, 73, [60, 63])]);
     assert.match(html, /gain, held-out/);
     assert.match(html, /2\.00 ± 1\.41/);
+    const withError = experimentTableHtml([{ ...run(1, 70, 74, [60, 61]), audit: { base: 60, final: 61, prompts: 4, videos: 8, gainStandardError: 0.25 } }]);
+    assert.match(withError, /<td>60\.00<\/td><td>61\.00<\/td><td>\+1\.00 ± 0\.25<\/td>/, "each campaign's held-out gain with its standard error");
     const [without] = summariseVariants([run(1, 70, 74)]);
     assert.equal(without!.auditGain, undefined);
     assert.doesNotMatch(experimentTableHtml([run(1, 70, 74)]), /held-out<\/th>/);
