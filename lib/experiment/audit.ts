@@ -4,7 +4,7 @@
 // the base generator and every accepted one on fresh prompts that no gate saw (one set shared by
 // every campaign of the store, fixed noise per prompt), which is the figure to compare runs on.
 // Written to campaigns/<id>/audit.json, which the report shows.
-import { pairedTotalGain, samplePrompts, type VideoParts } from '../world';
+import { samplePrompts } from '../world';
 import type { ArtifactRef, ArtifactStore } from '../artifacts';
 import { manifestKey, readManifest } from '../artifacts/manifest';
 import { promptRecord, type EvalPromptSet } from '../models/datasets';
@@ -65,14 +65,13 @@ export async function auditCampaign(store: ArtifactStore, campaignId: string, op
   }
   const audited: AuditedGenerator[] = [];
   let videos = 0;
-  let baseParts: VideoParts | undefined;
-  for (const [i, g] of generators.entries()) {
-    const out = await runStageLocally(store, 'evaluate', { campaignId, round: g.round, step: 'audit', inputs: { generator: g.ref, evalPrompts } });
+  let baseScores: ArtifactRef | undefined;
+  for (const g of generators) {
+    // Paired with the base generator's scores, the evaluate stage gives the gain its standard error.
+    const out = await runStageLocally(store, 'evaluate', { campaignId, round: g.round, step: 'audit', inputs: { generator: g.ref, evalPrompts, ...(baseScores ? { baseline: baseScores } : {}) } });
     videos = out.metrics['videos']!;
-    // Scores written before the evaluate stage kept per-video parts have none: no error bar then.
-    const { videoParts } = await store.getJson<{ videoParts?: VideoParts }>(out.outputs['scores']!);
-    if (i === 0) baseParts = videoParts;
-    const paired = i > 0 && baseParts && videoParts ? pairedTotalGain(baseParts, videoParts, (v) => Math.floor(v / set.samplesPerPrompt)) : undefined;
+    baseScores ??= out.outputs['scores'];
+    const standardError = out.metrics['gainStandardError'];
     audited.push({
       round: g.round,
       version: g.version,
@@ -80,7 +79,7 @@ export async function auditCampaign(store: ArtifactStore, campaignId: string, op
       total: out.metrics['total']!,
       quality: out.metrics['quality']!,
       semantic: out.metrics['semantic']!,
-      ...(paired ? { gainStandardError: paired.standardError } : {}),
+      ...(standardError !== undefined ? { gainStandardError: standardError } : {}),
     });
   }
   const audit: CampaignAudit = { format: 'dual-ipo/audit@1', campaignId, prompts: set.prompts.length, videos, generators: audited, errors: AUDIT_ERRORS };

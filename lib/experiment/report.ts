@@ -1,6 +1,7 @@
 // The experiment's results table (mean ± std over seeds) as HTML and JSON.
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { num, signed } from '../report/format';
 import { lineChart } from '../report/svg';
 import { formatMeanStd, meanStd, summariseVariants, type RunResult } from './summary';
 
@@ -8,8 +9,7 @@ const esc = (s: unknown) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;
 
 /** One campaign's held-out gain with its standard error (jackknife over prompts), where the audit has one. */
 function heldOutGain(audit: { base: number; final: number; gainStandardError?: number }): string {
-  const gain = audit.final - audit.base;
-  return `${gain >= 0 ? '+' : ''}${gain.toFixed(2)}${audit.gainStandardError === undefined ? '' : ` ± ${audit.gainStandardError.toFixed(2)}`}`;
+  return `${signed(audit.final - audit.base)}${audit.gainStandardError === undefined ? '' : ` ± ${num(audit.gainStandardError)}`}`;
 }
 
 export function experimentTableHtml(results: RunResult[]): string {

@@ -3,12 +3,10 @@
 import type { ArtifactStore } from '../artifacts/store';
 import type { RoundManifest } from '../artifacts/manifest';
 import type { EvaluationResult, ReportData } from './collect';
+import { num, signed } from './format';
 import { lineChart, stackedBars } from './svg';
 
 const esc = (s: unknown) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-const num = (v: number | undefined, digits = 2) => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits));
-/** A change, with its sign: +0.39, -0.31. */
-const signed = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '–' : `${v >= 0 ? '+' : ''}${v.toFixed(2)}`);
 
 /** Where a round's time went, in the categories of the paper's appendix G. */
 export function stageCategory(stage: string): string {

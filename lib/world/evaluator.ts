@@ -453,7 +453,7 @@ export function evaluateVideos(items: readonly EvalItem[], options: EvalOptions 
   const dimensions = Object.fromEntries(VBENCH_DIMENSIONS.map((d) => [d, acc[d].value])) as Record<VBenchDimension, number>;
   const coverage = Object.fromEntries(VBENCH_DIMENSIONS.map((d) => [d, acc[d].n])) as Record<VBenchDimension, number>;
   const missing = VBENCH_DIMENSIONS.filter((d) => !Number.isFinite(dimensions[d]));
-  const totals = items.length ? vbenchScores(fillMissing(dimensions, missing)) : { total: NaN, quality: NaN, semantic: NaN };
+  const totals = items.length ? scoresOf(dimensions) : { total: NaN, quality: NaN, semantic: NaN };
   return { dimensions, ...totals, coverage, missing, ...(options.perVideo ? { perVideo, perVideoWeights, videoTotals: perVideo.map(videoTotal) } : {}) };
 }
 
@@ -482,8 +482,7 @@ export function totalOfParts(parts: VideoParts, skip?: (video: number) => boolea
       weights[d]! += w;
     });
   });
-  const dims = Object.fromEntries(VBENCH_DIMENSIONS.map((d, k) => [d, weights[k] ? sums[k]! / weights[k]! : Number.NaN])) as Record<VBenchDimension, number>;
-  return vbenchScores(fillMissing(dims, VBENCH_DIMENSIONS.filter((d) => !Number.isFinite(dims[d])))).total;
+  return scoresOf(Object.fromEntries(VBENCH_DIMENSIONS.map((d, k) => [d, weights[k] ? sums[k]! / weights[k]! : Number.NaN])) as Record<VBenchDimension, number>).total;
 }
 
 /**
@@ -505,8 +504,12 @@ export function pairedTotalGain(baseline: VideoParts, candidate: VideoParts, pro
 
 /** One video's Total from its own dimension scores (the ones that do not concern it are missing). */
 function videoTotal(mine: Partial<Record<VBenchDimension, number>>): number {
-  const dims = Object.fromEntries(VBENCH_DIMENSIONS.map((d) => [d, mine[d] ?? NaN])) as Record<VBenchDimension, number>;
-  return vbenchScores(fillMissing(dims, VBENCH_DIMENSIONS.filter((d) => mine[d] === undefined))).total;
+  return scoresOf(Object.fromEntries(VBENCH_DIMENSIONS.map((d) => [d, mine[d] ?? NaN])) as Record<VBenchDimension, number>).total;
+}
+
+/** VBench's Total / Quality / Semantic of dimension scores, those that are not finite (no video concerns them) filled in. */
+function scoresOf(dims: Record<VBenchDimension, number>): { total: number; quality: number; semantic: number } {
+  return vbenchScores(fillMissing(dims, VBENCH_DIMENSIONS.filter((d) => !Number.isFinite(dims[d]))));
 }
 
 /**
