@@ -95,10 +95,12 @@ export const campaignConfigSchema = z
         pairing: z.literal('top1-bottom1').default('top1-bottom1'),
         minScoreGap: z.number().min(0).default(0),
         /**
-         * What ranks each prompt's candidates: the critic (the paper), or 'evaluator', the benchmark's
-         * per-video Total: an oracle upper bound on the critic's ranking (builtin backend; not in the paper).
+         * What ranks each prompt's candidates: the critic (the paper), or, as diagnostics (builtin
+         * backend; not in the paper), 'evaluator', the benchmark's per-video Total (an oracle upper
+         * bound on the critic's ranking), or 'human-evidence', the share of the prompt's weighted
+         * attributes the world's careful viewer sees (a critic that reads the panel's checks perfectly).
          */
-        rankBy: z.enum(['critic', 'evaluator']).default('critic'),
+        rankBy: z.enum(['critic', 'evaluator', 'human-evidence']).default('critic'),
         evalPrompts: z.number().int().min(1).default(64),
         /**
          * Ablation of Fig. 3a: build the preference data once (round 1) and train on it every round,

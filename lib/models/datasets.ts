@@ -86,7 +86,7 @@ export interface LabelSet {
  * evaluator's per-video Total, an oracle upper bound on any critic's ranking (not in the paper; it
  * measures how much the generator's preference step can gain from perfect preferences).
  */
-export const RANK_BY = ['critic', 'evaluator'] as const;
+export const RANK_BY = ['critic', 'evaluator', 'human-evidence'] as const;
 export type RankBy = (typeof RANK_BY)[number];
 
 export interface PreferencePairRecord {

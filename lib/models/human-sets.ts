@@ -15,6 +15,7 @@ import {
   panelPointwise,
   perceive,
   samplePrompts,
+  type HumanEvidence,
   type PairRecord,
   type Prompt,
   type Split,
@@ -31,6 +32,8 @@ export interface HumanSetOptions {
   /** Base generator for the generator share (none: renders only). */
   generator?: OnnxGenerator;
   generatorShare: number;
+  /** How the panel turns evidence into scores (lib/world assessment.ts; default 'clipped'). */
+  evidence?: HumanEvidence;
   onProgress?: (done: number, total: number) => Promise<void> | void;
   signal?: AbortSignal;
 }
@@ -39,7 +42,7 @@ export async function buildHumanSet(opts: HumanSetOptions): Promise<{ records: P
   const prompts = samplePrompts({ count: opts.pairs, seed: `${opts.seed}/${opts.split}/prompts` });
   const source = defaultVideoSource({ seed: `${opts.seed}/${opts.split}/videos` });
   // One panel for both sets: the same ten annotators label seed and test data.
-  const panel = makePanel({ seed: `${opts.seed}/panel` });
+  const panel = makePanel({ seed: `${opts.seed}/panel`, ...(opts.evidence ? { evidence: opts.evidence } : {}) });
   const fromGenerator = (p: Prompt) => opts.generator !== undefined && new Random(opts.seed, opts.split, 'source', p.id).next() < opts.generatorShare;
   const generated = new Map<string, Video>();
   const wanted = prompts.filter(fromGenerator);

@@ -8,7 +8,7 @@
 // its noise level gives another label than the evidence supports: a neighbouring grade pointwise
 // (Good <-> Normal <-> Bad), the other video pairwise (or a side, when the truth is a tie). So an
 // annotator's disagreement with the evidence equals its configured noise level.
-import { assess, gradeOf, GRADES, HUMAN_DIMENSIONS, type Assessment, type Grade, type HumanDimension } from './assessment';
+import { assess, gradeOf, GRADES, HUMAN_DIMENSIONS, HUMAN_EVIDENCE, type Assessment, type Grade, type HumanDimension, type HumanEvidence } from './assessment';
 import { perceive, type Perception } from './perception';
 import { pairwiseRationale, pointwiseRationale, type PairLabel, type PairRationale, type Rationale } from './rationale';
 import { deriveSeed, hashString, Rng, type Seed } from './rng';
@@ -19,6 +19,8 @@ export interface Annotator {
   /** Probability of giving a label other than the one the evidence supports. */
   noise: number;
   seed: number;
+  /** How the evidence becomes a score (assessment.ts); absent = 'clipped'. The whole panel reads it alike. */
+  evidence?: HumanEvidence;
 }
 
 export interface PanelOptions {
@@ -27,6 +29,8 @@ export interface PanelOptions {
   seed?: Seed;
   /** Noise levels: one for all, one per annotator, or a range drawn from uniformly (default 0.04-0.16). */
   noise?: number | number[] | { min: number; max: number };
+  /** How the evidence becomes a score (default 'clipped'; assessment.ts). */
+  evidence?: HumanEvidence;
 }
 
 export const DEFAULT_PANEL_SIZE = 10;
@@ -40,10 +44,12 @@ export function makePanel(options: PanelOptions = {}): Annotator[] {
   const seed = options.seed ?? 'panel';
   const rng = new Rng(seed, 'noise');
   const noise = options.noise ?? DEFAULT_NOISE_RANGE;
+  const evidence = options.evidence ?? 'clipped';
+  if (!HUMAN_EVIDENCE.includes(evidence)) throw new Error(`panel evidence must be one of ${HUMAN_EVIDENCE.join(', ')}, got ${JSON.stringify(evidence)}`);
   return Array.from({ length: size }, (_, i) => {
     const level = typeof noise === 'number' ? noise : Array.isArray(noise) ? noise[i] : rng.uniform(noise.min, noise.max);
     if (level === undefined || !(level >= 0 && level <= 1)) throw new Error(`annotator ${i}: noise level must be in [0, 1], got ${level}`);
-    return { id: `annotator-${i + 1}`, noise: level, seed: deriveSeed(seed, 'annotator', i) };
+    return { id: `annotator-${i + 1}`, noise: level, seed: deriveSeed(seed, 'annotator', i), ...(evidence === 'clipped' ? {} : { evidence }) };
   });
 }
 
@@ -151,9 +157,9 @@ export interface ViewedVideo {
   key?: string;
 }
 
-function look(spec: PromptSpec, v: ViewedVideo): { assessment: Assessment; key: string } {
+function look(panel: Annotator[], spec: PromptSpec, v: ViewedVideo): { assessment: Assessment; key: string } {
   const perception = v.perception ?? perceive(v.video);
-  return { assessment: assess(spec, perception), key: v.key ?? videoFingerprint(v.video) };
+  return { assessment: assess(spec, perception, panel[0]?.evidence), key: v.key ?? videoFingerprint(v.video) };
 }
 
 function majorityGrade(votes: Grade[]): { label: Grade; share: number } {
@@ -174,7 +180,7 @@ function majorityPair(votes: PairLabel[]): { label: PairLabel; share: number } {
 }
 
 export function panelPointwise(panel: Annotator[], spec: PromptSpec, video: ViewedVideo): PanelPointwise {
-  const { assessment, key } = look(spec, video);
+  const { assessment, key } = look(panel, spec, video);
   const judgments = panel.map((a) => annotatePointwise(a, spec, assessment, key));
   const labels = {} as Record<HumanDimension, Grade>;
   const agreement = {} as Record<HumanDimension, number>;
@@ -187,8 +193,8 @@ export function panelPointwise(panel: Annotator[], spec: PromptSpec, video: View
 }
 
 export function panelPairwise(panel: Annotator[], spec: PromptSpec, a: ViewedVideo, b: ViewedVideo): PanelPairwise {
-  const va = look(spec, a);
-  const vb = look(spec, b);
+  const va = look(panel, spec, a);
+  const vb = look(panel, spec, b);
   const key = `${va.key}|${vb.key}`;
   const judgments = panel.map((annotator) => annotatePairwise(annotator, spec, va.assessment, vb.assessment, key));
   const labels = {} as Record<HumanDimension, PairLabel>;

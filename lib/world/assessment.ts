@@ -116,12 +116,26 @@ function qualityFlaws(p: Perception): Flaw[] {
 const MOTION_WEIGHT: Partial<Record<Flaw['kind'], number>> = { shake: 0.8, flicker: 0.7, popping: 0.6, erratic: 0.4 };
 const QUALITY_WEIGHT: Partial<Record<Flaw['kind'], number>> = { blur: 0.7, noise: 0.7, deformed: 0.5, 'muddy colour': 0.3, artefacts: 0.4, background: 0.5 };
 
-function penalty(flaws: Flaw[], weights: Partial<Record<Flaw['kind'], number>>): number {
+/**
+ * How a viewer turns what is wrong into a score. 'clipped' (the default, and every figure measured
+ * before 2026-11-27): penalties add up and the score stops at 0, so a video that misses about 60% of
+ * the prompt's weighted attributes, or shows blur plus a deformed, muddy subject, scores 0 however
+ * much more it gets wrong, and two such videos are a tie. 'graded': the same flaws and checks, but
+ * penalties multiply and the semantic score falls with the square of the share shown, so the score
+ * reaches 0 only when nothing is right, and a viewer still prefers the video that shows more of the
+ * prompt, as human raters of weak models do. Both agree where little is wrong (the subject's colour
+ * wrong in a one-subject prompt of weight 10: 0.71 clipped, 0.69 graded).
+ */
+export const HUMAN_EVIDENCE = ['clipped', 'graded'] as const;
+export type HumanEvidence = (typeof HUMAN_EVIDENCE)[number];
+
+function penalty(flaws: Flaw[], weights: Partial<Record<Flaw['kind'], number>>, evidence: HumanEvidence): number {
+  if (evidence === 'graded') return flaws.reduce((s, f) => s * Math.max(0, 1 - f.severity * (weights[f.kind] ?? 0.5)), 1);
   return Math.max(0, 1 - flaws.reduce((s, f) => s + f.severity * (weights[f.kind] ?? 0.5), 0));
 }
 
 /** Checks a video's perception against its prompt spec along the three human dimensions. */
-export function assess(spec: PromptSpec, p: Perception): Assessment {
+export function assess(spec: PromptSpec, p: Perception, evidence: HumanEvidence = 'clipped'): Assessment {
   const checks = semanticChecks(spec, p);
   const motion = motionFlaws(p);
   const quality = qualityFlaws(p);
@@ -129,7 +143,12 @@ export function assess(spec: PromptSpec, p: Perception): Assessment {
   // the weight of what is wrong.
   const total = checks.reduce((s, c) => s + c.weight, 0);
   const failed = checks.filter((c) => !c.ok);
-  const wrong = failed.reduce((s, c) => s + c.weight, 0);
-  const semantic = total ? Math.max(0, 1 - 1.6 * (wrong / total) - 0.05 * failed.length) : 1;
-  return { checks, motionFlaws: motion, qualityFlaws: quality, scores: { semantic: Math.min(semantic, failed.length ? GRADE_THRESHOLDS.good - 0.01 : 1), motion: penalty(motion, MOTION_WEIGHT), faithfulness: penalty(quality, QUALITY_WEIGHT) } };
+  const wrong = total ? failed.reduce((s, c) => s + c.weight, 0) / total : 0;
+  const semantic = evidence === 'graded' ? (1 - wrong) ** 2 * 0.95 ** failed.length : Math.max(0, 1 - 1.6 * wrong - 0.05 * failed.length);
+  return {
+    checks,
+    motionFlaws: motion,
+    qualityFlaws: quality,
+    scores: { semantic: Math.min(semantic, failed.length ? GRADE_THRESHOLDS.good - 0.01 : 1), motion: penalty(motion, MOTION_WEIGHT, evidence), faithfulness: penalty(quality, QUALITY_WEIGHT, evidence) },
+  };
 }

@@ -50,8 +50,8 @@ export type { MotionReading, Path } from './motion-classifier';
 export { measurePerception, matchSubjects, perceivedRelation } from './accuracy';
 export type { PerceptionAccuracy } from './accuracy';
 
-export { assess, gradeOf, HUMAN_DIMENSIONS, HUMAN_DIMENSION_NAMES, GRADES, GRADE_THRESHOLDS } from './assessment';
-export type { Assessment, AttributeCheck, Flaw, Grade, HumanDimension } from './assessment';
+export { assess, gradeOf, HUMAN_DIMENSIONS, HUMAN_DIMENSION_NAMES, HUMAN_EVIDENCE, GRADES, GRADE_THRESHOLDS } from './assessment';
+export type { Assessment, AttributeCheck, Flaw, Grade, HumanDimension, HumanEvidence } from './assessment';
 export { pointwiseRationale, pairwiseRationale } from './rationale';
 export type { Rationale, PairRationale, PairLabel } from './rationale';
 export {

@@ -3,13 +3,17 @@
 // the SRPO reference (the untrained base critic) is rebuilt instead of being stored.
 import type { ArtifactRef, ArtifactStore } from '../../artifacts';
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint, loadCheckpoint, saveCheckpoint } from '../checkpoint';
-import { FEATURE_VERSION } from './features';
+import { featureSize } from './features';
 import { CRITIC_KIND, criticParamShapes, initCritic, type CriticConfig, type CriticModel } from './model';
 
 function checkFeatures(config: CriticConfig, where: string): void {
-  if (config.featureVersion !== FEATURE_VERSION) {
-    throw new CheckpointError(`checkpoint ${where}: config.featureVersion: trained on pixel features v${config.featureVersion}, this code computes v${FEATURE_VERSION}`);
+  let size: number;
+  try {
+    size = featureSize(config.featureVersion);
+  } catch (e) {
+    throw new CheckpointError(`checkpoint ${where}: config.featureVersion: ${(e as Error).message}`);
   }
+  if (config.features !== size) throw new CheckpointError(`checkpoint ${where}: config.features: ${config.features} values, feature version ${config.featureVersion} has ${size}`);
 }
 
 function toModel(ckpt: { config: CriticConfig; meta: Record<string, unknown>; params: CriticModel['params'] }, where: string): CriticModel {

@@ -3,12 +3,12 @@
 // (2.8 KB instead of 196 KB per 16x32x32 video), so a 6,000-pair seed set can be streamed through
 // and kept in memory; labels become class indices.
 import { assertTrainable, type PairRecord, type Split } from '../../world';
-import { videoFeatures } from './features';
+import { FEATURE_VERSION, videoFeatures } from './features';
 import { DIMENSIONS, GRADE_CLASSES, PAIR_CLASSES } from './model';
 import { rationaleTarget, type RationaleTarget } from './rationale';
 
 export interface VideoExample {
-  /** The frozen pixel statistics (videoFeatures). */
+  /** What the frozen tower reads (videoFeatures at the critic's feature version). */
   features: Float32Array;
   /** Panel grade per dimension (index into GRADE_CLASSES), -1 = none. */
   grades: Int8Array;
@@ -26,33 +26,38 @@ export interface CriticExample {
   pair: Int8Array;
 }
 
-function videoExample(record: PairRecord, side: 'a' | 'b'): VideoExample {
+function videoExample(record: PairRecord, side: 'a' | 'b', featureVersion: number, given?: Float32Array): VideoExample {
   const v = record[side];
-  if (!v.video) throw new Error(`criticExamples: record ${record.id} has no pixels for video ${side.toUpperCase()} (build it with keepVideos: true)`);
   const grades = Int8Array.from(DIMENSIONS, (d) => GRADE_CLASSES.indexOf(v.pointwise.labels[d]));
-  return { features: videoFeatures(v.video), grades, rationale: rationaleTarget(record.prompt.spec, v.pointwise.rationale) };
+  if (given) return { features: given, grades, rationale: rationaleTarget(record.prompt.spec, v.pointwise.rationale) };
+  if (!v.video) throw new Error(`criticExamples: record ${record.id} has no pixels for video ${side.toUpperCase()} (build it with keepVideos: true)`);
+  return { features: videoFeatures(v.video, featureVersion), grades, rationale: rationaleTarget(record.prompt.spec, v.pointwise.rationale) };
 }
 
-/** One annotated pair as critic data (pixels -> features, labels -> indices). */
-export function criticExample(record: PairRecord): CriticExample {
+/**
+ * One annotated pair as critic data (pixels -> features of `featureVersion`, labels -> indices).
+ * `features`: the two videos' features when already known (a cache), instead of the pixels'.
+ */
+export function criticExample(record: PairRecord, featureVersion: number = FEATURE_VERSION, features?: { a: Float32Array; b: Float32Array }): CriticExample {
   return {
     id: record.id,
     split: record.split,
     prompt: record.prompt.text,
-    a: videoExample(record, 'a'),
-    b: videoExample(record, 'b'),
+    a: videoExample(record, 'a', featureVersion, features?.a),
+    b: videoExample(record, 'b', featureVersion, features?.b),
     pair: Int8Array.from(DIMENSIONS, (d) => PAIR_CLASSES.indexOf(record.pairwise.labels[d])),
   };
 }
 
 /**
  * Critic data from annotated pairs, streamed: pass humanSeedPairs(...) and the pixels of each
- * record are dropped as soon as its features are computed.
+ * record are dropped as soon as its features are computed (at `featureVersion`, the critic's
+ * config.featureVersion; default the pixel statistics alone).
  */
-export async function criticExamples(records: Iterable<PairRecord> | AsyncIterable<PairRecord>, opts: { onProgress?: (done: number) => void } = {}): Promise<CriticExample[]> {
+export async function criticExamples(records: Iterable<PairRecord> | AsyncIterable<PairRecord>, opts: { onProgress?: (done: number) => void; featureVersion?: number } = {}): Promise<CriticExample[]> {
   const out: CriticExample[] = [];
   for await (const r of records) {
-    out.push(criticExample(r));
+    out.push(criticExample(r, opts.featureVersion));
     opts.onProgress?.(out.length);
   }
   return out;

@@ -5,15 +5,33 @@
 // pixels that change), where each colour sits over time, how much and where pixels
 // change between frames, how the picture as a whole shifts and brightens, and how sharp and how
 // grainy it is. Part 2 (a fixed random projection of these numbers) lives in the graph (model.ts).
+// The 'detector' tower (feature version 2) appends a world-trained detector's readings (detector.ts).
 //
 // It runs in plain JS, once per video: both executors (tfjs for training, onnxruntime for serving)
 // are fed the very same numbers, and training caches them (the tower is frozen, so a video's
 // features never change). Values are scaled by fixed transforms (sqrt of shares, logs of energies)
 // to be O(1); the head's first layer is followed by a LayerNorm, so no statistics are fitted.
 import type { Video } from '../../world';
+import { READINGS_SIZE, videoReadings } from './detector';
 
-/** Bumped whenever the features change: a checkpoint records the version it was trained on. */
+/** The default tower's version (pixel statistics). A checkpoint records the version it was trained on; a
+ *  change to what a version computes needs a new version. */
 export const FEATURE_VERSION = 1;
+
+/**
+ * The frozen towers a critic can have, by the feature version its checkpoint records: 'statistics'
+ * (1) the pixel statistics below alone; 'detector' (2) the same followed by a world-trained
+ * detector's readings (detector.ts). The statistics come first in both, at the same offsets.
+ */
+export const CRITIC_VISIONS = { statistics: 1, detector: 2 } as const;
+export type CriticVision = keyof typeof CRITIC_VISIONS;
+
+/** Length of the feature vector of a version; throws on a version this code does not compute. */
+export function featureSize(version: number): number {
+  if (version === 1) return FEATURE_SIZE;
+  if (version === 2) return FEATURE_SIZE + READINGS_SIZE;
+  throw new Error(`critic features: unknown feature version ${version} (this code computes ${Object.entries(CRITIC_VISIONS).map(([k, v]) => `${v} = ${k}`).join(', ')})`);
+}
 
 const HUES = 12; // hue bins of the colour palette (30 degrees each), x 2 brightness levels
 const GREYS = 4; // grey levels for colourless pixels
@@ -109,13 +127,27 @@ function logBin(v: number): number {
 }
 
 /**
+ * What a critic's frozen tower reads in one video ([T, H, W, 3] in [0, 1]): the pixel statistics,
+ * followed with version 2 by the detector's readings. featureSize(version) values.
+ */
+export function videoFeatures(video: Video, version: number = FEATURE_VERSION): Float32Array {
+  const size = featureSize(version);
+  const statistics = pixelStatistics(video);
+  if (version === 1) return statistics;
+  const out = new Float32Array(size);
+  out.set(statistics);
+  out.set(videoReadings(video), FEATURE_SIZE);
+  return out;
+}
+
+/**
  * The fixed statistics of one video ([T, H, W, 3] in [0, 1], any size with T >= 2): a Float32Array
  * of FEATURE_SIZE values. Deterministic and pure; about 1-2 ms for 16 x 32 x 32.
  */
-export function videoFeatures(video: Video): Float32Array {
+export function pixelStatistics(video: Video): Float32Array {
   const { frames: T, height: H, width: W, data } = video;
-  if (T < 2 || H < 4 || W < 4) throw new Error(`videoFeatures: need at least 2 frames of 4x4 pixels, got ${T}x${H}x${W}`);
-  if (data.length !== T * H * W * 3) throw new Error(`videoFeatures: data has ${data.length} values, expected ${T}x${H}x${W}x3 = ${T * H * W * 3}`);
+  if (T < 2 || H < 4 || W < 4) throw new Error(`pixelStatistics: need at least 2 frames of 4x4 pixels, got ${T}x${H}x${W}`);
+  if (data.length !== T * H * W * 3) throw new Error(`pixelStatistics: data has ${data.length} values, expected ${T}x${H}x${W}x3 = ${T * H * W * 3}`);
   const out = new Float32Array(FEATURE_SIZE);
   const at = (name: string) => FEATURE_LAYOUT.parts[name]![0];
   const P = H * W;

@@ -3,7 +3,9 @@
 // pairwise A/B/tie on semantic consistency, motion smoothness and video faithfulness), multi-path
 // self-consistency voting, warm start on the human seed set, SRPO with the PCE filter, ONNX serving.
 // docs/critic.md describes the design and the measured figures.
-export { videoFeatures, FEATURE_SIZE, FEATURE_VERSION, FEATURE_LAYOUT, PALETTE } from './features';
+export { videoFeatures, pixelStatistics, featureSize, CRITIC_VISIONS, FEATURE_SIZE, FEATURE_VERSION, FEATURE_LAYOUT, PALETTE } from './features';
+export type { CriticVision } from './features';
+export { detectorReadings, READINGS_SIZE } from './detector';
 export {
   RATIONALE_GROUPS,
   RATIONALE_SHAPE,

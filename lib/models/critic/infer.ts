@@ -10,7 +10,7 @@ import { Random } from '../nn/random';
 import { tokenize } from '../text';
 import type { CriticExample } from './data';
 import { videoFeatures } from './features';
-import { DIMENSIONS, GRADE_CLASSES, GRADE_VALUE, PAIR_CLASSES, type CriticModel } from './model';
+import { DIMENSIONS, GRADE_CLASSES, GRADE_VALUE, PAIR_CLASSES, type CriticConfig, type CriticModel } from './model';
 import { CriticTf, type CriticExecutor, type CriticFeed, type CriticOutputs } from './onnx';
 import { RATIONALE_SHAPE, RATIONALE_SIZE, rationaleClasses, summarizeRationale, type RationaleSummary } from './rationale';
 import type { PseudoLabel } from './train';
@@ -39,12 +39,16 @@ export interface InferenceOptions {
   batch?: number;
 }
 
-function featuresOf(x: Float32Array | Video | CriticInput, what: string): Float32Array {
-  if (x instanceof Float32Array) return x;
-  if ('data' in x) return videoFeatures(x);
-  if (x.features) return x.features;
-  if (x.video) return videoFeatures(x.video);
-  throw new Error(`critic: ${what} has neither pixels nor features`);
+function featuresOf(x: Float32Array | Video | CriticInput, what: string, config: CriticConfig): Float32Array {
+  const { featureVersion, features: size } = config;
+  let f: Float32Array | undefined;
+  if (x instanceof Float32Array) f = x;
+  else if ('data' in x) f = videoFeatures(x, featureVersion);
+  else if (x.features) f = x.features;
+  else if (x.video) f = videoFeatures(x.video, featureVersion);
+  if (!f) throw new Error(`critic: ${what} has neither pixels nor features`);
+  if (f.length !== size) throw new Error(`critic: ${what} has ${f.length} features, this critic reads ${size} (feature version ${featureVersion})`);
+  return f;
 }
 
 const executorOf = (critic: CriticModel | CriticExecutor): { exec: CriticExecutor; owned: boolean } =>
@@ -137,7 +141,7 @@ export async function judgeVideos(critic: CriticModel | CriticExecutor, items: r
     for (let start = 0; start < items.length; start += perCall) {
       const chunk = items.slice(start, start + perCall);
       const rows = chunk.flatMap((item, j) => {
-        const features = featuresOf(item, `item ${start + j}`);
+        const features = featuresOf(item, `item ${start + j}`, exec.config);
         return Array.from({ length: paths }, (_, p) => ({ features, prompt: item.prompt, rng: new Random(seed, 'critic-judge', start + j, p) }));
       });
       const result = await exec.run(makeFeed(exec, rows, [], temperature));
@@ -209,8 +213,8 @@ export async function comparePairs(
       const rows: { features: Float32Array; prompt: string; rng: Random }[] = [];
       const links: { a: number; b: number; rng: Random }[] = [];
       chunk.forEach((pair, j) => {
-        const fa = featuresOf(pair.a, `pair ${start + j} video A`);
-        const fb = featuresOf(pair.b, `pair ${start + j} video B`);
+        const fa = featuresOf(pair.a, `pair ${start + j} video A`, exec.config);
+        const fb = featuresOf(pair.b, `pair ${start + j} video B`, exec.config);
         for (let p = 0; p < paths; p++) {
           const rng = new Random(seed, 'critic-compare', start + j, p);
           rows.push({ features: fa, prompt: pair.prompt, rng }, { features: fb, prompt: pair.prompt, rng });
@@ -265,8 +269,8 @@ export async function pseudoLabelPairs(
   const labels: PseudoLabel[] = [];
   judged.forEach((j, i) => {
     const pair = pairs[i]!;
-    const a = featuresOf(pair.a, `pair ${i} video A`);
-    const b = featuresOf(pair.b, `pair ${i} video B`);
+    const a = featuresOf(pair.a, `pair ${i} video A`, critic.config);
+    const b = featuresOf(pair.b, `pair ${i} video B`, critic.config);
     DIMENSIONS.forEach((name, d) => {
       const vote = j.votes[name];
       if (vote.tied || vote.answer === 'tie') return;

@@ -28,7 +28,7 @@ import { dense, norm, type Ops } from '../nn/ops';
 import { initParams, type ParamSet, type ParamShapes } from '../nn/params';
 import { Random } from '../nn/random';
 import { encodeText, textParamShapes, type TextConfig } from '../text';
-import { FEATURE_LAYOUT, FEATURE_SIZE, FEATURE_VERSION, PALETTE } from './features';
+import { FEATURE_LAYOUT, FEATURE_SIZE, FEATURE_VERSION, PALETTE, featureSize } from './features';
 import { COMPARED_GROUPS, MISMATCH_START, RATIONALE_PARTS, RATIONALE_SHAPE, RATIONALE_SIZE, rationaleMask } from './rationale';
 
 export const CRITIC_KIND = 'critic';
@@ -168,15 +168,15 @@ export const isFrozen = (name: string) => name.startsWith('vis.');
  * grade, pair answer and rationale class equally likely): that base critic is the SRPO reference.
  */
 export function initCritic(config: CriticConfig, vocab: readonly string[], seed: number | string): CriticModel {
-  if (config.features !== FEATURE_SIZE || config.featureVersion !== FEATURE_VERSION) {
-    throw new Error(`initCritic: config expects pixel features v${config.featureVersion} (${config.features} values), this code computes v${FEATURE_VERSION} (${FEATURE_SIZE})`);
+  if (config.features !== featureSize(config.featureVersion)) {
+    throw new Error(`initCritic: config.features is ${config.features}, feature version ${config.featureVersion} has ${featureSize(config.featureVersion)} values`);
   }
   if (vocab.length < 3 || vocab[0] !== '<pad>' || vocab[1] !== '<unk>') throw new Error('initCritic: vocab must come from fitVocabulary (starting with <pad>, <unk>)');
   const full: CriticConfig = { ...config, text: { ...config.text, vocab: [...vocab] } };
   const shapes = criticParamShapes(full);
   const params = initParams(shapes, `${seed}/critic`, (name) => /^(rat\.\w+|mm|ver\.out|pair\.f2|pair\.g2|v?b\d+\.fc2)\.w$/.test(name));
   // The vision tower's projection: fixed random features, seeded by the feature version only.
-  const rng = new Random('critic-vision-tower', FEATURE_VERSION, config.projection);
+  const rng = new Random('critic-vision-tower', config.featureVersion, config.projection);
   params['vis.proj.w'] = { shape: [full.features, full.projection], data: rng.normals(full.features * full.projection, Math.sqrt(2 / full.features)) };
   params['vis.proj.b'] = { shape: [full.projection], data: rng.normals(full.projection, 0.1) };
   return { config: full, params, baseSeed: seed };

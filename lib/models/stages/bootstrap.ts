@@ -19,10 +19,10 @@ import * as tf from '@tensorflow/tfjs';
 import type { StageContext, StageOutput } from '../../../activities/types';
 import type { ArtifactRef } from '../../artifacts';
 import { sha256Hex, stableStringify } from '../../artifacts/stable-json';
-import { evaluateVideos, renderVideo, samplePrompts, type Video } from '../../world';
+import { evaluateVideos, HUMAN_EVIDENCE, renderVideo, samplePrompts, type Video } from '../../world';
 import { encodeVideos as encodeLatents, fitAutoencoder, latentSize, type AutoencoderConfig } from '../autoencoder';
 import { decodeCheckpoint, encodeCheckpoint } from '../checkpoint';
-import { criticParamShapes, FEATURE_VERSION } from '../critic';
+import { criticParamShapes, CRITIC_VISIONS, featureSize, FEATURE_VERSION, type CriticVision } from '../critic';
 import { promptRecord, putMatrix, putVideos, type EvalPromptSet, type RealVideoSet } from '../datasets';
 import { DEFAULT_SCHEDULE } from '../diffusion';
 import { initGenerator, pretrainGenerator, type GeneratorConfig } from '../generator';
@@ -49,6 +49,12 @@ export function resolveSizes(p: Params, raw: Record<string, unknown>): Sizes {
     const integer = !['pretrainLearningRate', 'guidance', 'generatorShare', 'criticLearningRate'].includes(key);
     (sizes as unknown as Record<string, number>)[key] = integer ? p.int(key, undefined, key === 'humanSeedPairs' || key === 'humanTestVideos' ? 2 : 1) : p.number(key, undefined, { min: 0 });
   }
+  // The critic's frozen tower (docs/critic.md): pixel statistics alone, or with a detector's readings.
+  const vision = p.oneOf('criticVision', Object.keys(CRITIC_VISIONS) as CriticVision[], 'statistics');
+  const featureVersion = CRITIC_VISIONS[vision];
+  if (featureVersion !== sizes.critic.featureVersion) sizes.critic = { ...sizes.critic, featureVersion, features: featureSize(featureVersion) };
+  // How the panel of the human sets scores what it sees (lib/world assessment.ts); absent keeps old cache keys.
+  if (p.oneOf('humanEvidence', HUMAN_EVIDENCE, 'clipped') === 'graded') sizes.humanEvidence = 'graded';
   if (sizes.humanTestVideos % 2) throw new ConfigError(`bootstrap: param "humanTestVideos" must be even (pairs of videos), got ${sizes.humanTestVideos}`);
   return sizes;
 }

@@ -1,9 +1,10 @@
 // The critic's stages (paper section 3.2, appendix C):
 //
 //   label        every sampled video judged along k reasoning paths on onnxruntime, voted per
-//                dimension (selfConsistencyVote): grades, a score, the rationale (with param
-//                rankBy 'evaluator' the score is the benchmark's per-video Total instead: an
-//                oracle ranking, to measure what perfect preferences would give)
+//                dimension (selfConsistencyVote): grades, a score, the rationale (diagnostics, with
+//                param rankBy: 'evaluator' scores by the benchmark's per-video Total, an oracle of
+//                what perfect preferences would give; 'human-evidence' by the share of the prompt a
+//                careful viewer sees, a critic that reads the panel's checks perfectly)
 //   pceFilter    top-1 / bottom-1 pairs per prompt by that score (buildPreferencePairs), each kept
 //                iff the critic's certainty PCE = sigma(beta (R(y_w|x) - Q)) > 0.5, where R is its
 //                implicit reward (log-ratio to its frozen reference) for "the top video is better";
@@ -21,7 +22,6 @@ import type { ArtifactRef } from '../../artifacts';
 import {
   comparePairs,
   criticAgreement,
-  criticExamples,
   CriticOnnx,
   exportCriticOnnx,
   judgeVideos,
@@ -36,17 +36,25 @@ import {
   type CriticModel,
   type PseudoLabel,
 } from '../critic';
-import { evaluateVideos, type PromptSpec, type Video } from '../../world';
+import { assess, evaluateVideos, perceive, type PromptSpec, type Video } from '../../world';
 import { readTensor } from '../nn/tf-ops';
 import { getManifest, getVideos, RANK_BY, toPairRecords, type HumanSet, type LabelSet, type PreferencePairRecord, type PreferencePointRecord, type PreferenceSet } from '../datasets';
 import { pickAPicCsv, trlPreferenceJsonl, trlUnpairedJsonl, videoLocator } from '../exports';
 import { Random } from '../nn/random';
 import { finiteMetrics, input, mean, paramsOf, prepare, runtimeOptions, throwIfCancelled } from './common';
 import { loadSamples } from './generation';
+import { cachedCriticExamples } from './human-examples';
 
 /** The world's benchmark on one video alone: its Total (0-100) over that video (the oracle ranking, and the pairs' check). */
 function benchmarkTotal(spec: PromptSpec, video: Video): number {
   return evaluateVideos([{ spec, video }]).total;
+}
+
+/** The share of the prompt's weighted attributes a careful viewer sees in the video (the panel's semantic evidence before its grading). */
+function promptShown(spec: PromptSpec, video: Video): number {
+  const { checks } = assess(spec, perceive(video));
+  const all = checks.reduce((s, c) => s + c.weight, 0);
+  return all ? checks.reduce((s, c) => s + (c.ok ? c.weight : 0), 0) / all : 1;
 }
 
 export async function labelStage(ctx: StageContext): Promise<StageOutput> {
@@ -71,7 +79,12 @@ export async function labelStage(ctx: StageContext): Promise<StageOutput> {
     await exec.release();
   }
   const seconds = (performance.now() - started) / 1000;
-  const oracle = rankBy === 'evaluator' ? set.candidates.map((c, i) => benchmarkTotal(set.prompts[c.prompt]!.spec, videos[i]!) / 100) : undefined;
+  const oracle =
+    rankBy === 'evaluator'
+      ? set.candidates.map((c, i) => benchmarkTotal(set.prompts[c.prompt]!.spec, videos[i]!) / 100)
+      : rankBy === 'human-evidence'
+        ? set.candidates.map((c, i) => promptShown(set.prompts[c.prompt]!.spec, videos[i]!))
+        : undefined;
   const labels: LabelSet = {
     format: 'dual-ipo/labels@1',
     samples: samplesRef,
@@ -141,7 +154,7 @@ export async function pceFilterStage(ctx: StageContext): Promise<StageOutput> {
   const features = new Map<string, Float32Array>();
   const featuresOf = (id: string) => {
     let f = features.get(id);
-    if (!f) features.set(id, (f = videoFeatures(videos[index.get(id)!]!)));
+    if (!f) features.set(id, (f = videoFeatures(videos[index.get(id)!]!, critic.config.featureVersion)));
     return f;
   };
   throwIfCancelled(ctx);
@@ -216,10 +229,10 @@ export async function pceFilterStage(ctx: StageContext): Promise<StageOutput> {
   };
 }
 
-/** The held-out or seed human set as critic examples (frozen features of its videos). */
-async function humanExamples(ctx: StageContext, ref: ArtifactRef, name: string) {
+/** The held-out or seed human set as critic examples (frozen features of its videos, cached per feature version). */
+async function humanExamples(ctx: StageContext, ref: ArtifactRef, name: string, featureVersion: number) {
   const set = await getManifest<HumanSet>(ctx.store, ref, 'dual-ipo/human-set@1', name);
-  return criticExamples(toPairRecords(set, await getVideos(ctx.store, set.videos)));
+  return cachedCriticExamples(ctx.store, ref, toPairRecords(set, await getVideos(ctx.store, set.videos)), featureVersion);
 }
 
 export async function criticTrainStage(ctx: StageContext): Promise<StageOutput> {
@@ -228,7 +241,7 @@ export async function criticTrainStage(ctx: StageContext): Promise<StageOutput> 
   const seed = `${p.seed()}/srpo/${ctx.request.round}`;
   const critic = await loadCritic(ctx.store, input(ctx, 'critic'));
   const preferences = await getManifest<PreferenceSet>(ctx.store, input(ctx, 'pseudo'), 'dual-ipo/preferences@1', 'pseudo');
-  const seedExamples = await humanExamples(ctx, input(ctx, 'humanSeed'), 'humanSeed');
+  const seedExamples = await humanExamples(ctx, input(ctx, 'humanSeed'), 'humanSeed', critic.config.featureVersion);
   const { set, videos } = await loadSamples(ctx, preferences.samples);
   const index = new Map(set.candidates.map((c, i) => [c.id, i]));
   const kept = preferences.pairs.filter((r) => r.kept);
@@ -240,7 +253,7 @@ export async function criticTrainStage(ctx: StageContext): Promise<StageOutput> 
   try {
     pseudo = await pseudoLabelPairs(
       exec,
-      kept.map((r) => ({ id: `${r.chosen}|${r.rejected}`, prompt: r.prompt, a: videoFeatures(videos[index.get(r.chosen)!]!), b: videoFeatures(videos[index.get(r.rejected)!]!) })),
+      kept.map((r) => ({ id: `${r.chosen}|${r.rejected}`, prompt: r.prompt, a: videoFeatures(videos[index.get(r.chosen)!]!, critic.config.featureVersion), b: videoFeatures(videos[index.get(r.rejected)!]!, critic.config.featureVersion) })),
       { paths: p.int('paths', 8, 1), seed },
     );
   } finally {
@@ -281,7 +294,7 @@ export async function validateStage(ctx: StageContext): Promise<StageOutput> {
   await prepare(ctx);
   const p = paramsOf(ctx);
   const critic = await loadCritic(ctx.store, input(ctx, 'critic'));
-  const test = await humanExamples(ctx, input(ctx, 'humanTest'), 'humanTest');
+  const test = await humanExamples(ctx, input(ctx, 'humanTest'), 'humanTest', critic.config.featureVersion);
   const exec = await CriticOnnx.create(critic, runtimeOptions(p));
   try {
     const a = await criticAgreement(exec, test, { paths: p.int('paths', 8, 1), seed: `${p.seed()}/validate` });

@@ -7,9 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore, type ArtifactRef, type ArtifactStore } from '../../../lib/artifacts';
 import { builtinStages } from '../../../lib/models/builtin';
-import { getManifest, type LabelSet, type PreferenceSet, type SampleSet } from '../../../lib/models/datasets';
+import { getManifest, type HumanSet, type LabelSet, type PreferenceSet, type SampleSet } from '../../../lib/models/datasets';
 import { loadSamples } from '../../../lib/models/stages/generation';
-import { evaluateVideos, pairedTotalGain, type VideoParts } from '../../../lib/world';
+import { assess, evaluateVideos, pairedTotalGain, perceive, type VideoParts } from '../../../lib/world';
+import { featureSize, loadCritic } from '../../../lib/models/critic';
 import { loadGenerator, weightsDigest } from '../../../lib/models/generator-serving';
 import { runStageLocally } from '../../../lib/models/local-run';
 import { parsePickAPicCsv } from '../../../lib/models/exports';
@@ -158,6 +159,37 @@ describe('builtin backend', () => {
       assert.deepEqual([score.get(pair.chosen), score.get(pair.rejected)], [Math.max(...scores), Math.min(...scores)], 'top-1 / bottom-1 by the Total');
     }
     await assert.rejects(runStageLocally(store, 'label', { campaignId: 'oracle', round: 1, step: 'bad', inputs: { critic: o.critic!, samples: sample.outputs.samples! }, params: { ...judging, rankBy: 'panel' } }), /rankBy/);
+    // rankBy 'human-evidence': the share of the prompt's weighted attributes the world's viewer sees.
+    const byEvidence = await runStageLocally(store, 'label', { campaignId: 'oracle-h', round: 1, inputs: { critic: o.critic!, samples: sample.outputs.samples! }, params: { ...judging, rankBy: 'human-evidence' } });
+    const evidence = await store.getJson<LabelSet>(byEvidence.outputs.labels!);
+    assert.equal(evidence.rankBy, 'human-evidence');
+    evidence.items.forEach((item, i) => {
+      const { checks } = assess(set.prompts[item.prompt]!.spec, perceive(videos[i]!));
+      const all = checks.reduce((sum, c) => sum + c.weight, 0);
+      assert.equal(item.score, checks.filter((c) => c.ok).reduce((sum, c) => sum + c.weight, 0) / all);
+    });
+  });
+
+  test("bootstrap with criticVision 'detector' and humanEvidence 'graded': its own cache, a detector critic, a graded panel, and stages that read both", async () => {
+    const params = { ...BOOT, criticVision: 'detector', humanEvidence: 'graded' };
+    const boot2 = await runStageLocally(store, 'bootstrap', { campaignId: 'c-detector', round: 0, params });
+    assert.equal(boot2.metrics.reusedCache ?? 0, 0, 'another tower and panel are another bootstrap');
+    const critic = await loadCritic(store, boot2.outputs.critic!);
+    assert.deepEqual([critic.config.featureVersion, critic.config.features], [2, featureSize(2)]);
+    // The human sets' features were cached for the critic stages, per set and version.
+    for (const name of ['humanSeed', 'humanTest'] as const) assert.ok(await store.head(`cache/critic-features/${boot2.outputs[name]!.sha256}-v2.mat`), name);
+    // The graded panel scores the same kind of videos, but no longer clips at 0.
+    const [clipped, graded] = [await store.getJson<HumanSet>(boot.outputs.humanSeed!), await store.getJson<HumanSet>(boot2.outputs.humanSeed!)];
+    const videos = (set: HumanSet) => set.records.flatMap((r) => [r.a, r.b]);
+    assert.deepEqual(videos(graded).map((v) => [v.id, v.origin]), videos(clipped).map((v) => [v.id, v.origin]), 'the same videos');
+    const changed = videos(graded).filter((v, i) => v.pointwise.scores.semantic !== videos(clipped)[i]!.pointwise.scores.semantic);
+    assert.ok(changed.length > 0, 'the graded panel scores some video differently');
+    const validated = await runStageLocally(store, 'validate', { campaignId: 'c-detector', round: 1, inputs: { critic: boot2.outputs.critic!, humanTest: boot2.outputs.humanTest! }, params: { seed: 11, paths: 2 } });
+    assert.ok(validated.metrics.agreementPairwise! >= 0 && validated.metrics.agreementPairwise! <= 1);
+    const sample = await runStageLocally(store, 'sample', { campaignId: 'c-detector', round: 1, inputs: { generator: boot2.outputs.generator! }, params: { seed: 11, promptsPerRound: 3, candidatesPerPrompt: 3 } });
+    const labels = await runStageLocally(store, 'label', { campaignId: 'c-detector', round: 1, inputs: { critic: boot2.outputs.critic!, samples: sample.outputs.samples! }, params: { seed: 11, paths: 2 } });
+    assert.equal(labels.metrics.videos, 9);
+    await assert.rejects(runStageLocally(store, 'bootstrap', { campaignId: 'c-bad', round: 0, params: { ...BOOT, criticVision: 'eyes' } }), /criticVision/);
   });
 
   test('generatorTrain with loraRank trains low-rank adapters and ships merged weights', async () => {

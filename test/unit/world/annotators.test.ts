@@ -98,3 +98,46 @@ describe('annotator panel', () => {
     assert.ok(shaky.rationale.motionFlaws.some((f) => /camera shakes/.test(f)), shaky.rationale.text);
   });
 });
+
+describe('graded human evidence', () => {
+  // Videos that get much of the prompt wrong: clean renders of another prompt.
+  const wrong = prompts.slice(0, 20).map((p, k) => ({ spec: p.spec, perception: perceive(renderVideo(prompts[(k + 7) % prompts.length]!.spec, { seed: k })) }));
+
+  test('agrees with the clipped reading on clean renders and where one attribute is wrong, and never reaches Good with a mismatch', () => {
+    for (const item of pool) {
+      const spec = item.spec;
+      const clean = renderVideo(spec, { seed: 'graded' });
+      const p = perceive(clean);
+      const [clipped, graded] = [assess(spec, p, 'clipped'), assess(spec, p, 'graded')];
+      assert.deepEqual(graded.checks, clipped.checks);
+      if (clipped.checks.every((c) => c.ok) && !clipped.motionFlaws.length && !clipped.qualityFlaws.length) assert.deepEqual(graded.scores, clipped.scores);
+      const failed = graded.checks.filter((c) => !c.ok);
+      if (failed.length) assert.ok(graded.scores.semantic < 0.85);
+      if (failed.length === 1) assert.ok(Math.abs(graded.scores.semantic - clipped.scores.semantic) < 0.1, `${graded.scores.semantic} vs ${clipped.scores.semantic}`);
+    }
+  });
+
+  test('keeps ranking videos the clipped reading scores 0: more of the prompt shown scores higher', () => {
+    let zeros = 0;
+    for (const { spec, perception } of wrong) {
+      const [clipped, graded] = [assess(spec, perception), assess(spec, perception, 'graded')];
+      const total = graded.checks.reduce((s, c) => s + c.weight, 0);
+      const shown = graded.checks.filter((c) => c.ok).reduce((s, c) => s + c.weight, 0) / total;
+      if (clipped.scores.semantic === 0) {
+        zeros++;
+        assert.equal(graded.scores.semantic > 0, shown > 0);
+      }
+      assert.ok(graded.scores.semantic <= shown ** 2 + 1e-12);
+      for (const d of HUMAN_DIMENSIONS) assert.ok(graded.scores[d] >= clipped.scores[d] - 0.05, `${d}: graded ${graded.scores[d]} vs clipped ${clipped.scores[d]}`);
+    }
+    assert.ok(zeros >= 5, `${zeros} of ${wrong.length} mismatched renders score 0 when clipped`);
+    // The panel reads its evidence alike for every annotator, and says so in its members.
+    const panel = makePanel({ seed: 1, evidence: 'graded' });
+    assert.ok(panel.every((a) => a.evidence === 'graded'));
+    assert.ok(makePanel({ seed: 1 }).every((a) => a.evidence === undefined));
+    assert.throws(() => makePanel({ evidence: 'lenient' as 'graded' }), /panel evidence must be one of clipped, graded, got "lenient"/);
+    const { spec, perception } = wrong[0]!;
+    const a = panelPointwise(panel, spec, { video: renderVideo(spec, { seed: 0 }), perception });
+    assert.deepEqual(a.scores, assess(spec, perception, 'graded').scores);
+  });
+});

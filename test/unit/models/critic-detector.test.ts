@@ -1,0 +1,108 @@
+// The critic's detector tower (feature version 2): its readings, critics built on it, their
+// checkpoints, and the human sets' feature cache.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openStore } from '../../../lib/artifacts';
+import { initTf } from '../../../lib/models/backend';
+import { fitVocabulary } from '../../../lib/models/text';
+import { buildHumanSeedSet, perceive, renderVideo, samplePrompts, SCENES, SUBJECT_KINDS, COLOURS, type Video } from '../../../lib/world';
+import {
+  CRITIC_VISIONS,
+  CriticOnnx,
+  FEATURE_SIZE,
+  READINGS_SIZE,
+  TINY_CRITIC,
+  decodeCritic,
+  detectorReadings,
+  encodeCritic,
+  featureSize,
+  initCritic,
+  judgeVideos,
+  pixelStatistics,
+  videoFeatures,
+} from '../../../lib/models/critic';
+import { cachedCriticExamples } from '../../../lib/models/stages/human-examples';
+import { putVideos, type HumanSet } from '../../../lib/models/datasets';
+
+const prompts = samplePrompts({ count: 200, seed: 'detector-test' });
+const vocab = fitVocabulary(prompts.map((p) => p.text));
+const DETECTOR = { ...TINY_CRITIC, featureVersion: CRITIC_VISIONS.detector, features: featureSize(CRITIC_VISIONS.detector) };
+
+before(async () => {
+  await initTf(() => {});
+});
+
+describe('critic detector tower', () => {
+  test('version 2 is the pixel statistics followed by the readings of the world-trained detector', () => {
+    const prompt = prompts.find((p) => p.spec.subjects.length === 1)!;
+    const video = renderVideo(prompt.spec, { seed: 'detector-test' });
+    const features = videoFeatures(video, 2);
+    assert.equal(features.length, FEATURE_SIZE + READINGS_SIZE);
+    assert.equal(featureSize(1), FEATURE_SIZE);
+    assert.deepEqual(features.subarray(0, FEATURE_SIZE), pixelStatistics(video));
+    assert.deepEqual(videoFeatures(video, 1), pixelStatistics(video));
+    const readings = features.subarray(FEATURE_SIZE);
+    assert.deepEqual(readings, detectorReadings(perceive(video)));
+    // A clean render: the scene one-hot and the first object's kind and colour name the prompt's.
+    const argmax = (from: number, n: number) => [...readings.subarray(from, from + n)].reduce((best, v, i, all) => (v > all[best]! ? i : best), 0);
+    assert.equal(SCENES[argmax(0, SCENES.length)], prompt.spec.scene);
+    const slot = SCENES.length + 1 + 3 + 4;
+    assert.equal(readings[slot], 1, 'the first object slot is filled');
+    assert.equal(SUBJECT_KINDS[argmax(slot + 1, SUBJECT_KINDS.length)], prompt.spec.subjects[0]!.kind);
+    assert.equal(COLOURS[argmax(slot + 1 + SUBJECT_KINDS.length + 2, COLOURS.length)], prompt.spec.subjects[0]!.color);
+    for (const v of readings) assert.ok(Number.isFinite(v) && Math.abs(v) <= 2, `reading ${v} is O(1)`);
+  });
+
+  test('a detector critic judges videos, round-trips as a checkpoint, and unknown or mismatched versions are refused by name', async () => {
+    const critic = initCritic(DETECTOR, vocab, 1);
+    assert.equal(critic.params['vis.proj.w']!.shape[0], featureSize(2));
+    const videos = prompts.slice(0, 3).map((p, i) => ({ prompt: p.text, video: renderVideo(p.spec, { seed: `d${i}` }) }));
+    const exec = await CriticOnnx.create(critic);
+    try {
+      const judged = await judgeVideos(exec, videos, { paths: 2, seed: 1 });
+      assert.equal(judged.length, 3);
+      // Features of another tower are refused, naming the item and both sizes.
+      await assert.rejects(judgeVideos(exec, [{ prompt: videos[0]!.prompt, features: pixelStatistics(videos[0]!.video) }]), /item 0 has 873 features, this critic reads \d+ \(feature version 2\)/);
+    } finally {
+      await exec.release();
+    }
+    assert.deepEqual(decodeCritic(encodeCritic(critic)).config, critic.config);
+    const future = Buffer.from(encodeCritic(critic)).toString('latin1').replace('"featureVersion":2', '"featureVersion":7');
+    assert.throws(() => decodeCritic(Buffer.from(future, 'latin1'), 'future.ckpt'), /future\.ckpt: config\.featureVersion: .*unknown feature version 7/);
+    assert.throws(() => initCritic({ ...DETECTOR, features: FEATURE_SIZE }, vocab, 1), /config\.features is 873, feature version 2 has \d+ values/);
+  });
+
+  describe('human-set feature cache', () => {
+    let dir: string;
+    before(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'critic-features-'));
+    });
+    after(async () => {
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    test('the second read of a set takes the cached features, which equal the computed ones', async () => {
+      const store = openStore(dir);
+      const built = await buildHumanSeedSet({ pairs: 6, seed: 'detector-cache' });
+      const set: HumanSet = { format: 'dual-ipo/human-set@1', split: 'seed', records: [], videos: await putVideos(store, 'set/videos.dipv', built.records.flatMap((r) => [r.a.video!, r.b.video!]), built.records.flatMap((r) => [`${r.id}/a`, `${r.id}/b`])), stats: built.stats } as unknown as HumanSet;
+      const ref = await store.putJson('set.json', set);
+      const first = await cachedCriticExamples(store, ref, built.records, 2);
+      const cached = await store.list('cache/critic-features/');
+      assert.equal(cached.filter((k) => k.endsWith('-v2.mat')).length, 1);
+      // Records without pixels: only the cache can give their features.
+      const blind = built.records.map((r) => ({ ...r, a: { ...r.a, video: undefined as unknown as Video }, b: { ...r.b, video: undefined as unknown as Video } }));
+      const second = await cachedCriticExamples(store, ref, blind, 2);
+      assert.equal(second.length, first.length);
+      second.forEach((e, i) => {
+        assert.deepEqual(e.a.features, first[i]!.a.features);
+        assert.deepEqual(e.b.features, first[i]!.b.features);
+        assert.deepEqual(e.pair, first[i]!.pair);
+      });
+      // Another version is its own cache entry (the pixels are needed again).
+      await assert.rejects(cachedCriticExamples(store, ref, blind, 1), /has no pixels/);
+    });
+  });
+});
