@@ -85,5 +85,7 @@ export async function buildHumanSet(opts: HumanSetOptions): Promise<{ records: P
       if (l === 'tie') ties++;
     }
   }
-  return { records, stats: { pairs: records.length, videos: 2 * records.length, tieRate: labels ? ties / labels : 0, origins } };
+  // The panel's reading of the evidence is recorded only when it is not the default (older sets stay identical).
+  const evidence = opts.evidence && opts.evidence !== 'clipped' ? { evidence: opts.evidence } : {};
+  return { records, stats: { pairs: records.length, videos: 2 * records.length, tieRate: labels ? ties / labels : 0, origins, ...evidence } };
 }

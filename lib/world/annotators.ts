@@ -157,9 +157,17 @@ export interface ViewedVideo {
   key?: string;
 }
 
+/** How the panel reads evidence: its members must agree (one assessment serves them all). */
+function panelEvidence(panel: Annotator[]): HumanEvidence {
+  const evidence = panel[0]?.evidence ?? 'clipped';
+  const other = panel.find((a) => (a.evidence ?? 'clipped') !== evidence);
+  if (other) throw new Error(`panel: annotator ${other.id} has evidence "${other.evidence ?? 'clipped'}", ${panel[0]!.id} "${evidence}": a panel reads the evidence alike`);
+  return evidence;
+}
+
 function look(panel: Annotator[], spec: PromptSpec, v: ViewedVideo): { assessment: Assessment; key: string } {
   const perception = v.perception ?? perceive(v.video);
-  return { assessment: assess(spec, perception, panel[0]?.evidence), key: v.key ?? videoFingerprint(v.video) };
+  return { assessment: assess(spec, perception, panelEvidence(panel)), key: v.key ?? videoFingerprint(v.video) };
 }
 
 function majorityGrade(votes: Grade[]): { label: Grade; share: number } {

@@ -3,7 +3,7 @@
 // (2.8 KB instead of 196 KB per 16x32x32 video), so a 6,000-pair seed set can be streamed through
 // and kept in memory; labels become class indices.
 import { assertTrainable, type PairRecord, type Split } from '../../world';
-import { FEATURE_VERSION, videoFeatures } from './features';
+import { FEATURE_VERSION, featureSize, videoFeatures } from './features';
 import { DIMENSIONS, GRADE_CLASSES, PAIR_CLASSES } from './model';
 import { rationaleTarget, type RationaleTarget } from './rationale';
 
@@ -29,6 +29,7 @@ export interface CriticExample {
 function videoExample(record: PairRecord, side: 'a' | 'b', featureVersion: number, given?: Float32Array): VideoExample {
   const v = record[side];
   const grades = Int8Array.from(DIMENSIONS, (d) => GRADE_CLASSES.indexOf(v.pointwise.labels[d]));
+  if (given && given.length !== featureSize(featureVersion)) throw new Error(`criticExample: record ${record.id} video ${side.toUpperCase()}: ${given.length} features given, feature version ${featureVersion} has ${featureSize(featureVersion)}`);
   if (given) return { features: given, grades, rationale: rationaleTarget(record.prompt.spec, v.pointwise.rationale) };
   if (!v.video) throw new Error(`criticExamples: record ${record.id} has no pixels for video ${side.toUpperCase()} (build it with keepVideos: true)`);
   return { features: videoFeatures(v.video, featureVersion), grades, rationale: rationaleTarget(record.prompt.spec, v.pointwise.rationale) };

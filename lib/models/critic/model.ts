@@ -168,7 +168,13 @@ export const isFrozen = (name: string) => name.startsWith('vis.');
  * grade, pair answer and rationale class equally likely): that base critic is the SRPO reference.
  */
 export function initCritic(config: CriticConfig, vocab: readonly string[], seed: number | string): CriticModel {
-  if (config.features !== featureSize(config.featureVersion)) {
+  let size: number;
+  try {
+    size = featureSize(config.featureVersion);
+  } catch (e) {
+    throw new Error(`initCritic: config.featureVersion: ${(e as Error).message}`);
+  }
+  if (config.features !== size) {
     throw new Error(`initCritic: config.features is ${config.features}, feature version ${config.featureVersion} has ${featureSize(config.featureVersion)} values`);
   }
   if (vocab.length < 3 || vocab[0] !== '<pad>' || vocab[1] !== '<unk>') throw new Error('initCritic: vocab must come from fitVocabulary (starting with <pad>, <unk>)');

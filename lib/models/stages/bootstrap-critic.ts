@@ -4,12 +4,11 @@
 // training, so the bootstrap runs it in a worker thread beside it: 2 cores, two branches.
 import { Worker } from 'node:worker_threads';
 import type { ArtifactRef, ArtifactStore } from '../../artifacts';
-import { criticAgreement, CriticOnnx, exportCriticOnnx, initCritic, loadCritic, saveCritic, warmStartCritic } from '../critic';
+import { criticAgreement, criticExamples, CriticOnnx, exportCriticOnnx, initCritic, loadCritic, saveCritic, warmStartCritic } from '../critic';
 import { fromPairRecord, getManifest, getVideos, putVideos, toPairRecords, type HumanSet } from '../datasets';
 import type { OnnxGenerator } from '../generator-serving';
 import { buildHumanSet } from '../human-sets';
 import type { Sizes } from '../sizes';
-import { cachedCriticExamples } from './human-examples';
 
 export interface CriticBranchArgs {
   /** Cache folder of this bootstrap (keys end in /). */
@@ -71,9 +70,11 @@ export async function criticBranch(store: ArtifactStore, args: CriticBranchArgs,
   };
   const seedSet = await timed('human-seed', () => humanSet('seed', sizes.humanSeedPairs, 'human-seed', 0, 0.45));
   const testSet = await timed('human-test', () => humanSet('heldout-test', sizes.humanTestVideos / 2, 'human-test', 0.45, 0.55));
-  const version = sizes.critic.featureVersion;
-  const seedExamples = await timed('critic-features', () => cachedCriticExamples(store, seedSet.ref, seedSet.records, version));
-  const testExamples = await cachedCriticExamples(store, testSet.ref, testSet.records, version);
+  // From the pixels as built (the stored sets are uint8; criticTrain and validate read those, and
+  // cache their features, human-examples.ts).
+  const featureVersion = sizes.critic.featureVersion;
+  const seedExamples = await timed('critic-features', () => criticExamples(seedSet.records, { featureVersion }));
+  const testExamples = await criticExamples(testSet.records, { featureVersion });
 
   const existing = await store.head(`${prefix}critic.ckpt`);
   let criticRef: ArtifactRef;

@@ -59,6 +59,15 @@ export function resolveSizes(p: Params, raw: Record<string, unknown>): Sizes {
   return sizes;
 }
 
+/**
+ * The bootstrap cache's folder name: everything the cached models depend on, including the shapes of
+ * the critic's parameters and its tower (another engineer's architecture change must not reuse old
+ * files). Default settings must keep their id, or every user's cache is silently rebuilt (tested).
+ */
+export function bootstrapCacheId(seed: string, sizes: Sizes): string {
+  return sha256Hex(stableStringify({ version: MODELS_VERSION, seed, sizes, critic: criticParamShapes({ ...sizes.critic, text: { ...sizes.critic.text, vocab: ['<pad>', '<unk>'] } }), features: FEATURE_VERSION })).slice(0, 20);
+}
+
 const evalSeeds = (seed: string, promptId: string, k: number) => `${seed}/eval/${promptId}/${k}`;
 
 export async function bootstrapStage(ctx: StageContext): Promise<StageOutput> {
@@ -80,10 +89,8 @@ export async function bootstrapStage(ctx: StageContext): Promise<StageOutput> {
     return out;
   };
 
-  // Everything the cached models depend on, including the shapes of the critic's parameters and the
-  // version of its pixel statistics (another engineer's architecture change must not reuse old files).
-  // The evaluation prompts are not in it: changing their number must not retrain the models.
-  const cacheId = sha256Hex(stableStringify({ version: MODELS_VERSION, seed, sizes, critic: criticParamShapes({ ...sizes.critic, text: { ...sizes.critic.text, vocab: ['<pad>', '<unk>'] } }), features: FEATURE_VERSION })).slice(0, 20);
+  // The evaluation prompts are not in the id: changing their number must not retrain the models.
+  const cacheId = bootstrapCacheId(seed, sizes);
   const prefix = `cache/bootstrap/${cacheId}/`;
   const finishedKey = `${prefix}outputs.json`;
   // 4 (any time). The evaluation prompts and the ground truth's score on them, cached per count.

@@ -1,7 +1,9 @@
 // The human seed and test sets as critic examples, with their features cached in the store: the
-// critic's tower is frozen, so a set's features depend only on its videos (its sha256) and the
-// feature version, and every criticTrain and validate would otherwise recompute them (12,000 videos
-// per seed set; with the detector tower about a minute).
+// critic's tower is frozen, so a set's features depend only on its stored videos (the set's sha256)
+// and the feature version, and every criticTrain and validate would otherwise recompute them (10,000
+// videos in the quickstart's seed set; with the detector tower about a minute). `records` must carry
+// the stored (uint8) pixels, as toPairRecords gives them, so a cached matrix never depends on how it
+// was first filled.
 import type { ArtifactRef, ArtifactStore } from '../../artifacts';
 import { criticExample, featureSize, type CriticExample } from '../critic';
 import { getMatrix, putMatrix } from '../datasets';
@@ -15,8 +17,9 @@ export async function cachedCriticExamples(store: ArtifactStore, set: ArtifactRe
   const key = cacheKey(set, featureVersion);
   const cached = await store.head(key);
   if (cached) {
-    const m = await getMatrix(store, cached);
-    if (m.rows === 2 * records.length && m.cols === cols) {
+    // A damaged or mismatched entry is recomputed and replaced, never trusted.
+    const m = await getMatrix(store, cached).catch(() => undefined);
+    if (m && m.rows === 2 * records.length && m.cols === cols) {
       const row = (i: number) => m.data.slice(i * cols, (i + 1) * cols);
       return records.map((r, i) => criticExample(r, featureVersion, { a: row(2 * i), b: row(2 * i + 1) }));
     }

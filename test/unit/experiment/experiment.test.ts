@@ -108,6 +108,23 @@ describe('experiments', () => {
     }
   });
 
+  test('ranking-diagnostics and critic-vision: the quickstart with only their switches changed', () => {
+    const quickstart = loadConfig(join(ROOT, 'config/examples/quickstart.yaml'));
+    const strip = (c: typeof quickstart) => ({ ...c, campaign: { ...c.campaign, id: undefined, name: undefined, seed: undefined } });
+    const diagnostics = loadExperiment(join(ROOT, 'config/examples/ranking-diagnostics.yaml')).runs;
+    assert.deepEqual([...new Set(diagnostics.map((r) => r.variant))], ['oracle-ranking', 'evidence-ranking']);
+    for (const r of diagnostics) {
+      const want = r.variant === 'oracle-ranking' ? 'evaluator' : 'human-evidence';
+      assert.deepEqual(strip(r.config), strip({ ...quickstart, critic: { ...quickstart.critic, usePce: false }, generation: { ...quickstart.generation, rankBy: want } }));
+    }
+    const vision = loadExperiment(join(ROOT, 'config/examples/critic-vision.yaml')).runs;
+    for (const r of vision) {
+      const extra = r.variant === 'detector' ? { criticVision: 'detector' } : { criticVision: 'detector', humanEvidence: 'graded' };
+      const bootstrap = { ...quickstart.stages.bootstrap, params: { ...quickstart.stages.bootstrap.params, ...extra } };
+      assert.deepEqual(strip(r.config), strip({ ...quickstart, stages: { ...quickstart.stages, bootstrap } }), r.variant);
+    }
+  });
+
   test("common overrides apply to every variant, and a variant's own switch wins", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'dual-ipo-exp-common-'));
     const file = join(dir, 'exp.yaml');

@@ -1,6 +1,7 @@
 // The critic's detector tower (feature version 2): its readings, critics built on it, their
 // checkpoints, and the human sets' feature cache.
 import { after, before, describe, test } from 'node:test';
+import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,7 +9,7 @@ import { join } from 'node:path';
 import { openStore } from '../../../lib/artifacts';
 import { initTf } from '../../../lib/models/backend';
 import { fitVocabulary } from '../../../lib/models/text';
-import { buildHumanSeedSet, perceive, renderVideo, samplePrompts, SCENES, SUBJECT_KINDS, COLOURS, type Video } from '../../../lib/world';
+import { buildHumanSeedSet, perceive, renderCorrupted, renderVideo, samplePrompts, SCENES, SUBJECT_KINDS, COLOURS, type Video } from '../../../lib/world';
 import {
   CRITIC_VISIONS,
   CriticOnnx,
@@ -54,6 +55,15 @@ describe('critic detector tower', () => {
     assert.equal(SUBJECT_KINDS[argmax(slot + 1, SUBJECT_KINDS.length)], prompt.spec.subjects[0]!.kind);
     assert.equal(COLOURS[argmax(slot + 1 + SUBJECT_KINDS.length + 2, COLOURS.length)], prompt.spec.subjects[0]!.color);
     for (const v of readings) assert.ok(Number.isFinite(v) && Math.abs(v) <= 2, `reading ${v} is O(1)`);
+  });
+
+  test('version 2 is pinned: a change to the statistics or to the world perception it reads needs a new feature version', () => {
+    // Checkpoints, bootstrap caches and the human sets' feature cache (cache/critic-features/*-v2.mat)
+    // all assume that version 2 computes what it computed when they were written.
+    const pinned = samplePrompts({ count: 6, seed: 'detector-pin' });
+    const hash = createHash('sha256');
+    pinned.forEach((p, i) => hash.update(Buffer.from(videoFeatures(i % 2 ? renderCorrupted(p.spec, 'blur', { seed: i, severity: 0.6 }).video : renderVideo(p.spec, { seed: i }), 2).buffer)));
+    assert.equal(hash.digest('hex'), '2befeded5875d7ce00e9e7a9f2373854ee358d2519ec18dc2e24e18908e33b7e', 'the features of version 2 changed: add a version (features.ts CRITIC_VISIONS) instead');
   });
 
   test('a detector critic judges videos, round-trips as a checkpoint, and unknown or mismatched versions are refused by name', async () => {

@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore, type ArtifactRef, type ArtifactStore } from '../../../lib/artifacts';
 import { builtinStages } from '../../../lib/models/builtin';
-import { getManifest, type HumanSet, type LabelSet, type PreferenceSet, type SampleSet } from '../../../lib/models/datasets';
+import { getManifest, getMatrix, getVideos, type HumanSet, type LabelSet, type PreferenceSet, type SampleSet } from '../../../lib/models/datasets';
 import { loadSamples } from '../../../lib/models/stages/generation';
 import { assess, evaluateVideos, pairedTotalGain, perceive, type VideoParts } from '../../../lib/world';
-import { featureSize, loadCritic } from '../../../lib/models/critic';
+import { featureSize, loadCritic, videoFeatures } from '../../../lib/models/critic';
 import { loadGenerator, weightsDigest } from '../../../lib/models/generator-serving';
 import { runStageLocally } from '../../../lib/models/local-run';
 import { parsePickAPicCsv } from '../../../lib/models/exports';
@@ -176,16 +176,25 @@ describe('builtin backend', () => {
     assert.equal(boot2.metrics.reusedCache ?? 0, 0, 'another tower and panel are another bootstrap');
     const critic = await loadCritic(store, boot2.outputs.critic!);
     assert.deepEqual([critic.config.featureVersion, critic.config.features], [2, featureSize(2)]);
-    // The human sets' features were cached for the critic stages, per set and version.
-    for (const name of ['humanSeed', 'humanTest'] as const) assert.ok(await store.head(`cache/critic-features/${boot2.outputs[name]!.sha256}-v2.mat`), name);
     // The graded panel scores the same kind of videos, but no longer clips at 0.
     const [clipped, graded] = [await store.getJson<HumanSet>(boot.outputs.humanSeed!), await store.getJson<HumanSet>(boot2.outputs.humanSeed!)];
     const videos = (set: HumanSet) => set.records.flatMap((r) => [r.a, r.b]);
     assert.deepEqual(videos(graded).map((v) => [v.id, v.origin]), videos(clipped).map((v) => [v.id, v.origin]), 'the same videos');
     const changed = videos(graded).filter((v, i) => v.pointwise.scores.semantic !== videos(clipped)[i]!.pointwise.scores.semantic);
     assert.ok(changed.length > 0, 'the graded panel scores some video differently');
+    assert.deepEqual([graded.stats.evidence, clipped.stats.evidence], ['graded', undefined], 'a graded set says so; a default one is unchanged');
     const validated = await runStageLocally(store, 'validate', { campaignId: 'c-detector', round: 1, inputs: { critic: boot2.outputs.critic!, humanTest: boot2.outputs.humanTest! }, params: { seed: 11, paths: 2 } });
     assert.ok(validated.metrics.agreementPairwise! >= 0 && validated.metrics.agreementPairwise! <= 1);
+    // validate cached the test set's features, computed from the stored videos, for the next rounds.
+    const cached = await store.head(`cache/critic-features/${boot2.outputs.humanTest!.sha256}-v2.mat`);
+    assert.ok(cached);
+    const matrix = await getMatrix(store, cached);
+    const test2 = await store.getJson<HumanSet>(boot2.outputs.humanTest!);
+    const stored = await getVideos(store, test2.videos);
+    assert.equal(matrix.rows, stored.videos.length);
+    stored.videos.forEach((v, i) => assert.deepEqual(matrix.data.slice(i * matrix.cols, (i + 1) * matrix.cols), videoFeatures(v, 2), stored.ids[i]));
+    const again = await runStageLocally(store, 'validate', { campaignId: 'c-detector', round: 2, inputs: { critic: boot2.outputs.critic!, humanTest: boot2.outputs.humanTest! }, params: { seed: 11, paths: 2 } });
+    assert.equal(again.metrics.agreementPairwise, validated.metrics.agreementPairwise, 'the cached features judge alike');
     const sample = await runStageLocally(store, 'sample', { campaignId: 'c-detector', round: 1, inputs: { generator: boot2.outputs.generator! }, params: { seed: 11, promptsPerRound: 3, candidatesPerPrompt: 3 } });
     const labels = await runStageLocally(store, 'label', { campaignId: 'c-detector', round: 1, inputs: { critic: boot2.outputs.critic!, samples: sample.outputs.samples! }, params: { seed: 11, paths: 2 } });
     assert.equal(labels.metrics.videos, 9);

@@ -131,11 +131,25 @@ describe('graded human evidence', () => {
       for (const d of HUMAN_DIMENSIONS) assert.ok(graded.scores[d] >= clipped.scores[d] - 0.05, `${d}: graded ${graded.scores[d]} vs clipped ${clipped.scores[d]}`);
     }
     assert.ok(zeros >= 5, `${zeros} of ${wrong.length} mismatched renders score 0 when clipped`);
+    // Between videos with as many failed checks, the one that shows more of its prompt scores higher.
+    const read = wrong.map(({ spec, perception }) => {
+      const a = assess(spec, perception, 'graded');
+      const total = a.checks.reduce((s, c) => s + c.weight, 0);
+      return { failed: a.checks.filter((c) => !c.ok).length, shown: a.checks.filter((c) => c.ok).reduce((s, c) => s + c.weight, 0) / total, semantic: a.scores.semantic };
+    });
+    let compared = 0;
+    for (const x of read) for (const y of read) if (x.failed === y.failed && x.shown > y.shown + 1e-9 && x.semantic < 0.84) {
+      compared++;
+      assert.ok(x.semantic > y.semantic, `shown ${x.shown} vs ${y.shown}: semantic ${x.semantic} vs ${y.semantic}`);
+    }
+    assert.ok(compared > 0);
     // The panel reads its evidence alike for every annotator, and says so in its members.
     const panel = makePanel({ seed: 1, evidence: 'graded' });
     assert.ok(panel.every((a) => a.evidence === 'graded'));
     assert.ok(makePanel({ seed: 1 }).every((a) => a.evidence === undefined));
     assert.throws(() => makePanel({ evidence: 'lenient' as 'graded' }), /panel evidence must be one of clipped, graded, got "lenient"/);
+    const mixed = [...makePanel({ size: 2, seed: 1 }), ...makePanel({ size: 1, seed: 2, evidence: 'graded' })];
+    assert.throws(() => panelPointwise(mixed, wrong[0]!.spec, { video: renderVideo(wrong[0]!.spec, { seed: 0 }) }), /annotator annotator-1 has evidence "graded", annotator-1 "clipped": a panel reads the evidence alike/);
     const { spec, perception } = wrong[0]!;
     const a = panelPointwise(panel, spec, { video: renderVideo(spec, { seed: 0 }), perception });
     assert.deepEqual(a.scores, assess(spec, perception, 'graded').scores);

@@ -1,0 +1,23 @@
+// The bootstrap cache's id: default settings keep the id their caches were written under, and each
+// switch that changes the models gets its own.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { bootstrapCacheId, resolveSizes } from '../../../lib/models/stages/bootstrap';
+import { paramsOf } from '../../../lib/models/stages/common';
+import type { StageContext } from '../../../activities/types';
+
+const sizesOf = (params: Record<string, unknown>) => resolveSizes(paramsOf({ request: { params } } as unknown as StageContext), params);
+
+describe('bootstrap cache id', () => {
+  test('the quickstart of seed 1 keeps the id of the caches written before the critic towers and graded evidence existed', () => {
+    // cache/bootstrap/264fb6fe0d498f3a6516: the quickstart of 2026-11-27, seed 1 (quickstart-02a8dfaf).
+    assert.equal(bootstrapCacheId('1', sizesOf({ size: 'quickstart' })), '264fb6fe0d498f3a6516');
+    assert.equal(bootstrapCacheId('1', sizesOf({ size: 'quickstart', criticVision: 'statistics', humanEvidence: 'clipped' })), '264fb6fe0d498f3a6516', 'the defaults named explicitly');
+  });
+
+  test('the critic tower and the panel evidence each change the id alone', () => {
+    const ids = [{}, { criticVision: 'detector' }, { humanEvidence: 'graded' }, { criticVision: 'detector', humanEvidence: 'graded' }].map((extra) => bootstrapCacheId('1', sizesOf({ size: 'quickstart', ...extra })));
+    assert.equal(new Set(ids).size, 4, ids.join(' '));
+    assert.throws(() => sizesOf({ size: 'quickstart', humanEvidence: 'lenient' }), /humanEvidence/);
+  });
+});
