@@ -16,7 +16,7 @@ import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { initTf } from '../lib/models/backend';
 import { autoencoderParamShapes, fitAutoencoder, latentSize } from '../lib/models/autoencoder';
-import { CriticOnnx, DEFAULT_CRITIC, initCritic, judgeVideos, videoFeatures } from '../lib/models/critic';
+import { CRITIC_VISIONS, CriticOnnx, DEFAULT_CRITIC, initCritic, judgeVideos, videoFeatures } from '../lib/models/critic';
 import { DEFAULT_SCHEDULE } from '../lib/models/diffusion';
 import { denoiserMacs, initGenerator, pretrainGenerator, samplerMacs, type GeneratorConfig } from '../lib/models/generator';
 import { alignGenerator } from '../lib/models/generator-align';
@@ -165,6 +165,8 @@ export async function benchModels(opts: { quick?: boolean } = {}): Promise<Recor
   out.labelling_kernel_video_paths_per_s = kernelRows / (kernelMs / 1000);
   out.labelling_kernel_share_of_peak = (out.labelling_kernel_video_paths_per_s * 2 * criticMacsPerRow(critic.params)) / 1e9 / out.peak_onnx_matmul_gflops;
   out.pixel_statistics_videos_per_s = await rate(() => videoFeatures(videos[0]!.video), seconds / 2);
+  // The detector tower (criticVision: detector) adds the world's perception to every video's features.
+  out.detector_features_videos_per_s = await rate(() => videoFeatures(videos[1]!.video, CRITIC_VISIONS.detector), seconds / 2);
   await exec.release();
   log(`labelling: ${out.labelling_video_paths_per_s.toFixed(0)} video-paths/s end to end, ${out.labelling_network_video_paths_per_s.toFixed(0)} for the network with its feed and voting (${(100 * out.labelling_network_share_of_peak).toFixed(0)}% of peak), ${out.labelling_kernel_video_paths_per_s.toFixed(0)} in the onnxruntime session call (${(100 * out.labelling_kernel_share_of_peak).toFixed(0)}% of peak)`);
 
