@@ -71,7 +71,7 @@ export async function criticBranch(store: ArtifactStore, args: CriticBranchArgs,
   const seedSet = await timed('human-seed', () => humanSet('seed', sizes.humanSeedPairs, 'human-seed', 0, 0.45));
   const testSet = await timed('human-test', () => humanSet('heldout-test', sizes.humanTestVideos / 2, 'human-test', 0.45, 0.55));
   // From the pixels as built (the stored sets are uint8; criticTrain and validate read those, and
-  // cache their features, human-examples.ts).
+  // cache their features, critic-features.ts).
   const featureVersion = sizes.critic.featureVersion;
   const seedExamples = await timed('critic-features', () => criticExamples(seedSet.records, { featureVersion }));
   const testExamples = await criticExamples(testSet.records, { featureVersion });

@@ -31,7 +31,6 @@ import {
   referenceCritic,
   saveCritic,
   srpoTrainCritic,
-  videoFeatures,
   DIMENSIONS,
   type CriticModel,
   type PseudoLabel,
@@ -43,7 +42,7 @@ import { pickAPicCsv, trlPreferenceJsonl, trlUnpairedJsonl, videoLocator } from 
 import { Random } from '../nn/random';
 import { finiteMetrics, input, mean, paramsOf, prepare, runtimeOptions, throwIfCancelled } from './common';
 import { loadSamples } from './generation';
-import { cachedCriticExamples } from './human-examples';
+import { cachedCriticExamples, cachedVideoFeatures } from './critic-features';
 
 /** The world's benchmark on one video alone: its Total (0-100) over that video (the oracle ranking, and the pairs' check). */
 function benchmarkTotal(spec: PromptSpec, video: Video): number {
@@ -67,12 +66,13 @@ export async function labelStage(ctx: StageContext): Promise<StageOutput> {
   const critic = await loadCritic(ctx.store, criticRef);
   const { set, videos } = await loadSamples(ctx, samplesRef);
   const started = performance.now();
+  const features = await cachedVideoFeatures(ctx.store, samplesRef, videos.length, () => videos, critic.config.featureVersion);
   const exec = await CriticOnnx.create(critic, runtimeOptions(p));
   let judged;
   try {
     judged = await judgeVideos(
       exec,
-      set.candidates.map((c, i) => ({ prompt: set.prompts[c.prompt]!.text, video: videos[i]! })),
+      set.candidates.map((c, i) => ({ prompt: set.prompts[c.prompt]!.text, features: features[i]! })),
       { paths, seed: `${p.seed()}/label/${ctx.request.round}/${ctx.request.step ?? 'round'}`, batch: p.int('batch', 1024, 1) },
     );
   } finally {
@@ -151,12 +151,8 @@ export async function pceFilterStage(ctx: StageContext): Promise<StageOutput> {
   const groups: PromptCandidates[] = set.prompts.map((pr, i) => ({ prompt: pr.id, candidates: byPrompt[i]! }));
   const pairs = buildPreferencePairs(groups, { minGap });
   const promptOf = new Map(set.prompts.map((pr) => [pr.id, pr]));
-  const features = new Map<string, Float32Array>();
-  const featuresOf = (id: string) => {
-    let f = features.get(id);
-    if (!f) features.set(id, (f = videoFeatures(videos[index.get(id)!]!, critic.config.featureVersion)));
-    return f;
-  };
+  const features = await cachedVideoFeatures(ctx.store, labels.samples, videos.length, () => videos, critic.config.featureVersion);
+  const featuresOf = (id: string) => features[index.get(id)!]!;
   throwIfCancelled(ctx);
   const exec = await CriticOnnx.create(critic, runtimeOptions(p));
   let rewards;
@@ -243,6 +239,7 @@ export async function criticTrainStage(ctx: StageContext): Promise<StageOutput> 
   const preferences = await getManifest<PreferenceSet>(ctx.store, input(ctx, 'pseudo'), 'dual-ipo/preferences@1', 'pseudo');
   const seedExamples = await humanExamples(ctx, input(ctx, 'humanSeed'), 'humanSeed', critic.config.featureVersion);
   const { set, videos } = await loadSamples(ctx, preferences.samples);
+  const features = await cachedVideoFeatures(ctx.store, preferences.samples, videos.length, () => videos, critic.config.featureVersion);
   const index = new Map(set.candidates.map((c, i) => [c.id, i]));
   const kept = preferences.pairs.filter((r) => r.kept);
   throwIfCancelled(ctx);
@@ -253,7 +250,7 @@ export async function criticTrainStage(ctx: StageContext): Promise<StageOutput> 
   try {
     pseudo = await pseudoLabelPairs(
       exec,
-      kept.map((r) => ({ id: `${r.chosen}|${r.rejected}`, prompt: r.prompt, a: videoFeatures(videos[index.get(r.chosen)!]!, critic.config.featureVersion), b: videoFeatures(videos[index.get(r.rejected)!]!, critic.config.featureVersion) })),
+      kept.map((r) => ({ id: `${r.chosen}|${r.rejected}`, prompt: r.prompt, a: features[index.get(r.chosen)!]!, b: features[index.get(r.rejected)!]! })),
       { paths: p.int('paths', 8, 1), seed },
     );
   } finally {
