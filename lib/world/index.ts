@@ -43,7 +43,7 @@ export { SHAPES, rasterize } from './sprites';
 export { renderCorrupted, shake, flicker, blur, addNoise, CORRUPTIONS, CORRUPTION_EFFECTS } from './corruptions';
 export type { Corruption, CorruptionOptions, CorruptedVideo } from './corruptions';
 
-export { perceive, gaussianBlur } from './perception';
+export { perceive, gaussianBlur, PERCEPTION_VERSION } from './perception';
 export type { Perception, PerceivedObject, Detection } from './perception';
 export { classifyMotion } from './motion-classifier';
 export type { MotionReading, Path } from './motion-classifier';

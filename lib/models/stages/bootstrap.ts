@@ -19,7 +19,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { StageContext, StageOutput } from '../../../activities/types';
 import type { ArtifactRef } from '../../artifacts';
 import { sha256Hex, stableStringify } from '../../artifacts/stable-json';
-import { evaluateVideos, HUMAN_EVIDENCE, renderVideo, samplePrompts, type Video } from '../../world';
+import { evaluateVideos, HUMAN_EVIDENCE, PERCEPTION_VERSION, renderVideo, samplePrompts, type Video } from '../../world';
 import { encodeVideos as encodeLatents, fitAutoencoder, latentSize, type AutoencoderConfig } from '../autoencoder';
 import { decodeCheckpoint, encodeCheckpoint } from '../checkpoint';
 import { criticParamShapes, CRITIC_VISIONS, featureSize, FEATURE_VERSION, type CriticVision } from '../critic';
@@ -62,10 +62,12 @@ export function resolveSizes(p: Params, raw: Record<string, unknown>): Sizes {
 /**
  * The bootstrap cache's folder name: everything the cached models depend on, including the shapes of
  * the critic's parameters and its tower (another engineer's architecture change must not reuse old
- * files). Default settings must keep their id, or every user's cache is silently rebuilt (tested).
+ * files), and the version of the world's perception (the human sets' labels depend on it). Default
+ * settings keep their id unless one of those versions changes, or every user's cache is silently
+ * rebuilt (tested).
  */
 export function bootstrapCacheId(seed: string, sizes: Sizes): string {
-  return sha256Hex(stableStringify({ version: MODELS_VERSION, seed, sizes, critic: criticParamShapes({ ...sizes.critic, text: { ...sizes.critic.text, vocab: ['<pad>', '<unk>'] } }), features: FEATURE_VERSION })).slice(0, 20);
+  return sha256Hex(stableStringify({ version: MODELS_VERSION, perception: PERCEPTION_VERSION, seed, sizes, critic: criticParamShapes({ ...sizes.critic, text: { ...sizes.critic.text, vocab: ['<pad>', '<unk>'] } }), features: FEATURE_VERSION })).slice(0, 20);
 }
 
 const evalSeeds = (seed: string, promptId: string, k: number) => `${seed}/eval/${promptId}/${k}`;

@@ -7,9 +7,10 @@
 import type { ArtifactRef, ArtifactStore } from '../../artifacts';
 import { criticExample, featureSize, videoFeatures, type CriticExample } from '../critic';
 import { getMatrix, putMatrix } from '../datasets';
-import type { PairRecord, Video } from '../../world';
+import { PERCEPTION_VERSION, type PairRecord, type Video } from '../../world';
 
-const cacheKey = (of: ArtifactRef, featureVersion: number) => `cache/critic-features/${of.sha256}-v${featureVersion}.mat`;
+// Version 1 reads pixels only; later versions add perception's readings, which change with it.
+const cacheKey = (of: ArtifactRef, featureVersion: number) => `cache/critic-features/${of.sha256}-v${featureVersion}${featureVersion >= 2 ? `-p${PERCEPTION_VERSION}` : ''}.mat`;
 
 /**
  * The features of the `count` videos stored under manifest `of`, in order. `videos` is called only

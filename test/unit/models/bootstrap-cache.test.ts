@@ -9,10 +9,10 @@ import type { StageContext } from '../../../activities/types';
 const sizesOf = (params: Record<string, unknown>) => resolveSizes(paramsOf({ request: { params } } as unknown as StageContext), params);
 
 describe('bootstrap cache id', () => {
-  test('the quickstart of seed 1 keeps the id of the caches written before the critic towers and graded evidence existed', () => {
-    // cache/bootstrap/264fb6fe0d498f3a6516: the quickstart of 2026-11-27, seed 1 (quickstart-02a8dfaf).
-    assert.equal(bootstrapCacheId('1', sizesOf({ size: 'quickstart' })), '264fb6fe0d498f3a6516');
-    assert.equal(bootstrapCacheId('1', sizesOf({ size: 'quickstart', criticVision: 'statistics', humanEvidence: 'clipped' })), '264fb6fe0d498f3a6516', 'the defaults named explicitly');
+  test('the quickstart of seed 1 keeps its id: a switch left at its default does not change it', () => {
+    // Perception version 2 (2026-11-27, the still camera); under version 1 the id was 264fb6fe0d498f3a6516.
+    assert.equal(bootstrapCacheId('1', sizesOf({ size: 'quickstart' })), 'cf38310afcb913e90f68');
+    assert.equal(bootstrapCacheId('1', sizesOf({ size: 'quickstart', criticVision: 'statistics', humanEvidence: 'clipped' })), 'cf38310afcb913e90f68', 'the defaults named explicitly');
   });
 
   test('the critic tower and the panel evidence each change the id alone', () => {

@@ -2,6 +2,8 @@ import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import { measurePerception } from '../../../lib/world/accuracy';
 import { perceive } from '../../../lib/world/perception';
+import { renderCorrupted } from '../../../lib/world/corruptions';
+import { samplePrompts } from '../../../lib/world/prompts';
 import { renderVideo } from '../../../lib/world/render';
 import { Rng } from '../../../lib/world/rng';
 import type { Video } from '../../../lib/world/spec';
@@ -34,4 +36,26 @@ test('never throws on garbage pixels and returns degraded readings', () => {
     assert.ok(Number.isFinite(p.sceneScore) && Number.isFinite(p.quality.noise) && Number.isFinite(p.temporal.flicker));
   }
   assert.throws(() => perceive({ frames: 2, height: 32, width: 32, data: new Float32Array(5) }), /expected 2x32x32x3/);
+});
+
+test('a still camera over a warped background stays still; a shaking one still shakes', () => {
+  // A weak generator's background: the plate warped the same way in every frame, plus noise that
+  // changes every 4 frames. No offset fits it well, and registration used to pick the marginally best
+  // one per frame: up to 4 px of camera shake in a video whose frames do not move.
+  const prompts = samplePrompts({ count: 40, seed: 'still-camera' });
+  let still = 0;
+  let shaking = 0;
+  prompts.forEach((p, i) => {
+    const v = renderVideo(p.spec, { seed: i });
+    const n = v.height * v.width * 3;
+    const rng = new Rng('warp', String(i));
+    const field = Float32Array.from({ length: n }, () => (rng.next() - 0.5) * 0.5);
+    const blocks = Array.from({ length: v.frames / 4 }, () => Float32Array.from({ length: n }, () => (rng.next() - 0.5) * 0.1));
+    const data = v.data.map((x, k) => Math.min(1, Math.max(0, x + field[k % n]! + blocks[Math.floor(k / n / 4)]![k % n]!)));
+    const warped = perceive({ ...v, data });
+    if (warped.temporal.shake === 0 && warped.temporal.shift.every(([x, y]) => x === warped.temporal.shift[0]![0] && y === warped.temporal.shift[0]![1])) still++;
+    if (perceive(renderCorrupted(p.spec, 'jitter', { seed: i, severity: 0.5 }).video).temporal.shake > 0.3) shaking++;
+  });
+  assert.equal(still, 40, `${still} of 40 warped still videos read without camera motion`);
+  assert.ok(shaking >= 36, `${shaking} of 40 shaken renders read as shaking`);
 });
