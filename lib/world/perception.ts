@@ -431,6 +431,7 @@ function register(data: Float32Array, frames: number, size: number): Registratio
     let sx = 0;
     let sy = 0;
     const d0 = edges.length >= 8 ? score(f, 0, 0) : 0;
+    let d = d0;
     let clear = d0 < 1e-3;
     if (!clear) {
       // A clear minimum at no shift: each one-pixel step makes things clearly worse.
@@ -438,7 +439,6 @@ function register(data: Float32Array, frames: number, size: number): Registratio
       for (let k = 0; k < 4 && clear; k++) clear = score(f, NEIGHBOURS[k]![0], NEIGHBOURS[k]![1]) > 1.5 * d0;
     }
     if (!clear) {
-      let d = d0;
       for (let ny = -2; ny <= 2; ny++) {
         for (let nx = -2; nx <= 2; nx++) {
           if (nx === 0 && ny === 0) continue;
@@ -467,19 +467,19 @@ function register(data: Float32Array, frames: number, size: number): Registratio
         if (!moved) break;
       }
     }
-    weak.push((sx !== 0 || sy !== 0) && score(f, sx, sy) >= SHIFT_EVIDENCE * d0);
+    weak.push((sx !== 0 || sy !== 0) && d >= SHIFT_EVIDENCE * d0);
     shift.push([sx, sy]);
   }
 
   // In a camera that does not shake, an offset has to explain its frame clearly better than none. A
   // warped, blurry plate (a weak generator's background) fits every offset about equally badly, and
-  // taking the marginally best one made still frames jump by up to 4 px: camera shake that no
+  // taking the marginally best one made still frames jump by up to 4 px (of a 32 px frame): camera shake that no
   // optical-flow model would see (consecutive frames do not move), read as a flaw by the viewers and
   // as motion by the evaluator. In a shaking camera most offsets are clear (in 95% of shaken frames
   // the offset's distance is under 0.64 of no offset's; on a generator's still frames it is above 0.7
   // in 99%), and its few unclear frames keep their best offset.
-  const clear = shift.filter(([sx, sy], t) => (sx !== 0 || sy !== 0) && !weak[t]).length;
-  if (clear < Math.max(2, frames / 4)) weak.forEach((w, t) => w && (shift[t] = [0, 0]));
+  const clearFrames = shift.filter(([sx, sy], t) => (sx !== 0 || sy !== 0) && !weak[t]).length;
+  if (clearFrames < Math.max(2, frames / 4)) weak.forEach((w, t) => w && (shift[t] = [0, 0]));
 
   // Gain again, now that the camera offsets are known.
   for (let t = 0; t < frames; t++) gain[t] = readGain(frame(t), base, size, bright, shift[t]!);
@@ -1050,12 +1050,13 @@ function readTrack(tr: Track, frames: number, size: number, blurPx: number, shif
 
 // ---------------------------------------------------------------------------------------------
 
-/** Reads a video. Never throws on odd pixel values; a video of the wrong layout is an Error. */
 /**
  * Bumped when perception reads the same pixels differently, so caches of what it read (human sets'
  * labels, detector features) are rebuilt. 2 (2026-11-27): a still camera stays still (registration).
  */
 export const PERCEPTION_VERSION = 2;
+
+/** Reads a video. Never throws on odd pixel values; a video of the wrong layout is an Error. */
 
 export function perceive(video: Video): Perception {
   const { frames, height, width } = video;

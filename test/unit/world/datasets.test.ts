@@ -21,7 +21,7 @@ test('builds a small human seed set with pairwise and pointwise labels and ratio
   }
   // The default source mixes clean renders with defects, so most pairs have a preference.
   assert.ok(Object.keys(set.stats.origins).length >= 4, JSON.stringify(set.stats.origins));
-  // About half of all pair-dimensions of renders are ties (0.52 over 600 pairs): a defect shows on one or two dimensions.
+  // About half of all pair-dimensions of renders are ties (0.53 over 600 pairs, 0.61 on these 24): a defect shows on one or two dimensions.
   assert.ok(set.stats.tieRate < 2 / 3, `tie rate ${set.stats.tieRate}`);
   assert.ok(set.stats.grades.Good! > 0 && set.stats.grades.Bad! + set.stats.grades.Normal! > 0);
   const again = await buildHumanSeedSet({ pairs: 24, seed: 'seed-set', keepVideos: false });

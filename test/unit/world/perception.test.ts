@@ -39,7 +39,7 @@ test('never throws on garbage pixels and returns degraded readings', () => {
 });
 
 test('a still camera over a warped background stays still; a shaking one still shakes', () => {
-  // A weak generator's background: the plate warped the same way in every frame, plus noise that
+  // A weak generator's background: the plate perturbed the same way in every frame, plus noise that
   // changes every 4 frames. No offset fits it well, and registration used to pick the marginally best
   // one per frame: up to 4 px of camera shake in a video whose frames do not move.
   const prompts = samplePrompts({ count: 40, seed: 'still-camera' });
