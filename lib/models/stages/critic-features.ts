@@ -10,7 +10,7 @@ import { getMatrix, putMatrix } from '../datasets';
 import { PERCEPTION_VERSION, type PairRecord, type Video } from '../../world';
 
 // Version 1 reads pixels only; later versions add perception's readings, which change with it.
-const cacheKey = (of: ArtifactRef, featureVersion: number) => `cache/critic-features/${of.sha256}-v${featureVersion}${featureVersion >= 2 ? `-p${PERCEPTION_VERSION}` : ''}.mat`;
+export const criticFeaturesCacheKey = (of: ArtifactRef, featureVersion: number) => `cache/critic-features/${of.sha256}-v${featureVersion}${featureVersion >= 2 ? `-p${PERCEPTION_VERSION}` : ''}.mat`;
 
 /**
  * The features of the `count` videos stored under manifest `of`, in order. `videos` is called only
@@ -18,7 +18,7 @@ const cacheKey = (of: ArtifactRef, featureVersion: number) => `cache/critic-feat
  */
 export async function cachedVideoFeatures(store: ArtifactStore, of: ArtifactRef, count: number, videos: () => readonly Video[], featureVersion: number): Promise<Float32Array[]> {
   const cols = featureSize(featureVersion);
-  const key = cacheKey(of, featureVersion);
+  const key = criticFeaturesCacheKey(of, featureVersion);
   const cached = await store.head(key);
   const m = cached ? await getMatrix(store, cached).catch(() => undefined) : undefined;
   if (m && m.rows === count && m.cols === cols) return Array.from({ length: count }, (_, i) => m.data.slice(i * cols, (i + 1) * cols));

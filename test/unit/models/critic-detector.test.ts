@@ -25,7 +25,7 @@ import {
   pixelStatistics,
   videoFeatures,
 } from '../../../lib/models/critic';
-import { cachedCriticExamples } from '../../../lib/models/stages/critic-features';
+import { cachedCriticExamples, criticFeaturesCacheKey } from '../../../lib/models/stages/critic-features';
 import { putVideos, type HumanSet } from '../../../lib/models/datasets';
 
 const prompts = samplePrompts({ count: 200, seed: 'detector-test' });
@@ -101,7 +101,9 @@ describe('critic detector tower', () => {
       const ref = await store.putJson('set.json', set);
       const first = await cachedCriticExamples(store, ref, built.records, 2);
       const cached = await store.list('cache/critic-features/');
-      assert.equal(cached.filter((k) => k.endsWith('-v2.mat')).length, 1);
+      assert.deepEqual(cached.filter((k) => k.endsWith('.mat')), [criticFeaturesCacheKey(ref, 2)]);
+      assert.match(criticFeaturesCacheKey(ref, 2), /-v2-p\d+\.mat$/, 'features that read perception are keyed by its version too');
+      assert.match(criticFeaturesCacheKey(ref, 1), /-v1\.mat$/, 'pixel statistics alone are not');
       // Records without pixels: only the cache can give their features.
       const blind = built.records.map((r) => ({ ...r, a: { ...r.a, video: undefined as unknown as Video }, b: { ...r.b, video: undefined as unknown as Video } }));
       const second = await cachedCriticExamples(store, ref, blind, 2);

@@ -13,6 +13,7 @@ import { assess, evaluateVideos, pairedTotalGain, perceive, type VideoParts } fr
 import { featureSize, loadCritic, videoFeatures } from '../../../lib/models/critic';
 import { loadGenerator, weightsDigest } from '../../../lib/models/generator-serving';
 import { runStageLocally } from '../../../lib/models/local-run';
+import { criticFeaturesCacheKey } from '../../../lib/models/stages/critic-features';
 import { parsePickAPicCsv } from '../../../lib/models/exports';
 import { STAGE_NAMES } from '../../../activities/types';
 
@@ -186,7 +187,7 @@ describe('builtin backend', () => {
     const validated = await runStageLocally(store, 'validate', { campaignId: 'c-detector', round: 1, inputs: { critic: boot2.outputs.critic!, humanTest: boot2.outputs.humanTest! }, params: { seed: 11, paths: 2 } });
     assert.ok(validated.metrics.agreementPairwise! >= 0 && validated.metrics.agreementPairwise! <= 1);
     // validate cached the test set's features, computed from the stored videos, for the next rounds.
-    const cached = await store.head(`cache/critic-features/${boot2.outputs.humanTest!.sha256}-v2.mat`);
+    const cached = await store.head(criticFeaturesCacheKey(boot2.outputs.humanTest!, 2));
     assert.ok(cached);
     const matrix = await getMatrix(store, cached);
     const test2 = await store.getJson<HumanSet>(boot2.outputs.humanTest!);
