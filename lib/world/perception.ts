@@ -425,6 +425,7 @@ function register(data: Float32Array, frames: number, size: number): Registratio
   const maxShift = Math.max(2, Math.round((4 * size) / 32));
   const shift: [number, number][] = [];
   const weak: boolean[] = [];
+  let clearFrames = 0;
   for (let t = 0; t < frames; t++) {
     const f = frame(t);
     g = gain[t]!;
@@ -467,18 +468,19 @@ function register(data: Float32Array, frames: number, size: number): Registratio
         if (!moved) break;
       }
     }
-    weak.push((sx !== 0 || sy !== 0) && d >= SHIFT_EVIDENCE * d0);
+    const offset = sx !== 0 || sy !== 0;
+    weak.push(offset && d >= SHIFT_EVIDENCE * d0);
+    if (offset && !weak[t]) clearFrames++;
     shift.push([sx, sy]);
   }
 
   // In a camera that does not shake, an offset has to explain its frame clearly better than none. A
   // warped, blurry plate (a weak generator's background) fits every offset about equally badly, and
-  // taking the marginally best one made still frames jump by up to 4 px (of a 32 px frame): camera shake that no
-  // optical-flow model would see (consecutive frames do not move), read as a flaw by the viewers and
-  // as motion by the evaluator. In a shaking camera most offsets are clear (in 95% of shaken frames
-  // the offset's distance is under 0.64 of no offset's; on a generator's still frames it is above 0.7
-  // in 99%), and its few unclear frames keep their best offset.
-  const clearFrames = shift.filter(([sx, sy], t) => (sx !== 0 || sy !== 0) && !weak[t]).length;
+  // taking the marginally best one made still frames jump by up to 4 px of a 32 px frame: camera
+  // shake that no optical-flow model would see (consecutive frames do not move), read as a flaw by
+  // the viewers and as motion by the evaluator. In a shaking camera most offsets are clear (in 95%
+  // of shaken frames the offset's distance is under 0.64 of no offset's; on a generator's still
+  // frames it is above 0.7 in 99%), and its few unclear frames keep their best offset.
   if (clearFrames < Math.max(2, frames / 4)) weak.forEach((w, t) => w && (shift[t] = [0, 0]));
 
   // Gain again, now that the camera offsets are known.
@@ -1057,7 +1059,6 @@ function readTrack(tr: Track, frames: number, size: number, blurPx: number, shif
 export const PERCEPTION_VERSION = 2;
 
 /** Reads a video. Never throws on odd pixel values; a video of the wrong layout is an Error. */
-
 export function perceive(video: Video): Perception {
   const { frames, height, width } = video;
   if (height !== width) throw new Error(`perceive: frames must be square, got ${height}x${width}`);
