@@ -97,10 +97,11 @@ export const campaignConfigSchema = z
         /**
          * What ranks each prompt's candidates: the critic (the paper), or, as diagnostics (builtin
          * backend; not in the paper), 'evaluator', the benchmark's per-video Total (an oracle upper
-         * bound on the critic's ranking), or 'human-evidence', the share of the prompt's weighted
-         * attributes the world's careful viewer sees (a critic that reads the panel's checks perfectly).
+         * bound on the critic's ranking), 'human-evidence', the share of the prompt's weighted
+         * attributes the world's careful viewer sees (a critic that reads the panel's checks perfectly),
+         * or 'random', a uniform draw per candidate (the control: pairs that carry no preference).
          */
-        rankBy: z.enum(['critic', 'evaluator', 'human-evidence']).default('critic'),
+        rankBy: z.enum(['critic', 'evaluator', 'human-evidence', 'random']).default('critic'),
         evalPrompts: z.number().int().min(1).default(64),
         /**
          * Ablation of Fig. 3a: build the preference data once (round 1) and train on it every round,

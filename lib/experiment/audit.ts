@@ -9,9 +9,9 @@ import type { ArtifactRef, ArtifactStore } from '../artifacts';
 import { manifestKey, readManifest } from '../artifacts/manifest';
 import { promptRecord, type EvalPromptSet } from '../models/datasets';
 import { runStageLocally } from '../models/local-run';
-import { AUDIT_ERRORS, auditKey, type AuditedGenerator, type AuditResult, type CampaignAudit } from './audit-record';
+import { AUDIT_ERRORS, AUDIT_PROMPTS, auditKey, type AuditedGenerator, type AuditResult, type CampaignAudit } from './audit-record';
 
-export { auditKey, type AuditedGenerator, type AuditResult, type CampaignAudit };
+export { AUDIT_PROMPTS, auditKey, type AuditedGenerator, type AuditResult, type CampaignAudit };
 
 export interface AuditOptions {
   prompts?: number;
@@ -20,7 +20,7 @@ export interface AuditOptions {
 
 /** The audit prompt set (written once per size; later calls reuse it). */
 export async function auditPrompts(store: ArtifactStore, opts: AuditOptions = {}): Promise<ArtifactRef> {
-  const count = opts.prompts ?? 256;
+  const count = opts.prompts ?? AUDIT_PROMPTS;
   const samplesPerPrompt = opts.samplesPerPrompt ?? 2;
   const key = `audit/prompts-${count}x${samplesPerPrompt}.json`;
   const existing = await store.head(key);

@@ -1,11 +1,12 @@
 // An experiment: one base campaign config, named variants (config overrides: the paper's ablations)
 // and seeds. Every variant x seed is its own durable campaign; rerunning the experiment resumes.
 import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, loadConfig, parseConfig } from '../../config/load';
 import type { CampaignConfig } from '../../config/schema';
+import { AUDIT_PROMPTS } from './audit-record';
 
 const experimentSchema = z
   .object({
@@ -15,6 +16,8 @@ const experimentSchema = z
     seeds: z.array(z.number().int()).min(1).default([1, 2, 3]),
     /** Campaigns running at once (each has its own workers' share of the machine). */
     concurrency: z.number().int().min(1).default(1),
+    /** Held-out prompts each finished builtin campaign is audited on (2 videos each; audit.ts). */
+    auditPrompts: z.number().int().min(2).default(AUDIT_PROMPTS),
     /** Overrides of the base config shared by every variant (applied before the variant's own). */
     common: z.record(z.string(), z.unknown()).default({}),
     variants: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,40}$/, 'letters, digits, ".", "_" or "-"'), z.record(z.string(), z.unknown())).refine((v) => Object.keys(v).length > 0, 'at least one variant'),
@@ -40,6 +43,9 @@ export function deepMerge(base: Record<string, unknown>, override: Record<string
   return out;
 }
 
+/** A store root as written in the experiment file: a URI (s3://) or a path relative to the file. */
+const storeRoot = (dir: string, root: string) => (root.includes('://') || isAbsolute(root) ? root : resolve(dir, root));
+
 export function loadExperiment(path: string): { experiment: Experiment; runs: PlannedRun[] } {
   let raw: unknown;
   try {
@@ -58,9 +64,12 @@ export function loadExperiment(path: string): { experiment: Experiment; runs: Pl
   const runs: PlannedRun[] = [];
   for (const [variant, override] of Object.entries(experiment.variants)) {
     for (const seed of experiment.seeds) {
-      const merged = deepMerge(deepMerge(deepMerge(baseRaw, experiment.common), override), {
+      const overrides = deepMerge(experiment.common, override);
+      // The store is the base config's unless the experiment names another (relative to the experiment file).
+      const root = isObject(overrides['artifacts']) && typeof overrides['artifacts']['root'] === 'string' ? storeRoot(dirname(resolve(path)), overrides['artifacts']['root']) : baseConfig.artifacts.root;
+      const merged = deepMerge(deepMerge(baseRaw, overrides), {
         campaign: { id: `${experiment.name}-${variant}-s${seed}`, name: `${experiment.name}-${variant}`, seed },
-        artifacts: { root: baseConfig.artifacts.root },
+        artifacts: { root },
       });
       runs.push({ variant, seed, config: parseConfig(merged, `${path} (variant ${variant})`, dirname(basePath)) });
     }

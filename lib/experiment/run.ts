@@ -60,7 +60,7 @@ export async function runExperiment(experiment: Experiment, runs: PlannedRun[], 
         const result = await runCampaignToResult(client, run);
         log(`done  ${result.campaignId}: Total ${result.baseTotal.toFixed(2)} -> ${result.finalTotal.toFixed(2)} after ${result.rounds} round(s) (${result.stopReason})`);
         if (run.config.stages.evaluate.backend === 'builtin') {
-          const audit = await auditCampaign(openStore(run.config.artifacts.root, run.config.artifacts.s3), result.campaignId);
+          const audit = await auditCampaign(openStore(run.config.artifacts.root, run.config.artifacts.s3), result.campaignId, { prompts: experiment.auditPrompts });
           if (audit) {
             result.audit = auditSummary(audit);
             log(`audit ${result.campaignId}: held-out Total ${audit.generators.map((g) => `${g.version} ${g.total.toFixed(2)}`).join(' -> ')} (${audit.videos} videos of ${audit.prompts} prompts no gate saw)`);

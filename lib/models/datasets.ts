@@ -61,7 +61,7 @@ export interface SampleSet {
 export interface LabelItem {
   id: string;
   prompt: number;
-  /** The ranking score: the critic's expected grade (0..1) from the k-path vote, or with rankBy 'evaluator' the benchmark's per-video Total / 100, with 'human-evidence' the share of the prompt shown (0..1). */
+  /** The ranking score: the critic's expected grade (0..1) from the k-path vote, or with rankBy 'evaluator' the benchmark's per-video Total / 100, with 'human-evidence' the share of the prompt shown (0..1), with 'random' a uniform draw per candidate. */
   score: number;
   scores: Record<HumanDimension, number>;
   grades: Record<HumanDimension, Grade>;
@@ -84,11 +84,12 @@ export interface LabelSet {
 /**
  * What ranks a prompt's candidates into top-1 / bottom-1 pairs: the critic (the paper), or, as
  * diagnostics not in the paper, the evaluator's per-video Total (an oracle upper bound on any
- * critic's ranking: how much the generator's preference step can gain from perfect preferences) or
+ * critic's ranking: how much the generator's preference step can gain from perfect preferences),
  * the share of the prompt's weighted attributes the world's careful viewer sees (a critic that reads
- * the human panel's checks perfectly).
+ * the human panel's checks perfectly), or a random draw per candidate (the control: what the
+ * preference step gains from pairs that carry no preference at all).
  */
-export const RANK_BY = ['critic', 'evaluator', 'human-evidence'] as const;
+export const RANK_BY = ['critic', 'evaluator', 'human-evidence', 'random'] as const;
 export type RankBy = (typeof RANK_BY)[number];
 
 export interface PreferencePairRecord {

@@ -4,7 +4,8 @@
 //                dimension (selfConsistencyVote): grades, a score, the rationale (diagnostics, with
 //                param rankBy: 'evaluator' scores by the benchmark's per-video Total, an oracle of
 //                what perfect preferences would give; 'human-evidence' by the share of the prompt a
-//                careful viewer sees, a critic that reads the panel's checks perfectly)
+//                careful viewer sees, a critic that reads the panel's checks perfectly; 'random' a
+//                uniform draw per candidate, the control: pairs that carry no preference)
 //   pceFilter    top-1 / bottom-1 pairs per prompt by that score (buildPreferencePairs), each kept
 //                iff the critic's certainty PCE = sigma(beta (R(y_w|x) - Q)) > 0.5, where R is its
 //                implicit reward (log-ratio to its frozen reference) for "the top video is better";
@@ -84,7 +85,9 @@ export async function labelStage(ctx: StageContext): Promise<StageOutput> {
       ? set.candidates.map((c, i) => benchmarkTotal(set.prompts[c.prompt]!.spec, videos[i]!) / 100)
       : rankBy === 'human-evidence'
         ? set.candidates.map((c, i) => promptShown(set.prompts[c.prompt]!.spec, videos[i]!))
-        : undefined;
+        : rankBy === 'random'
+          ? set.candidates.map((c) => new Random(p.seed(), 'random-rank', ctx.request.round, ctx.request.step ?? 'round', c.id).next())
+          : undefined;
   const labels: LabelSet = {
     format: 'dual-ipo/labels@1',
     samples: samplesRef,

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { deepMerge, loadExperiment } from '../../../lib/experiment/config';
 import { loadConfig } from '../../../config/load';
 import { meanStd, summariseVariants, formatMeanStd } from '../../../lib/experiment/summary';
-import { auditCampaign, auditKey, auditPrompts, auditSummary } from '../../../lib/experiment/audit';
+import { AUDIT_PROMPTS, auditCampaign, auditKey, auditPrompts, auditSummary } from '../../../lib/experiment/audit';
 import { experimentTableHtml } from '../../../lib/experiment/report';
 import { openStore } from '../../../lib/artifacts';
 import { manifestKey } from '../../../lib/artifacts/manifest';
@@ -112,9 +112,10 @@ describe('experiments', () => {
     const quickstart = loadConfig(join(ROOT, 'config/examples/quickstart.yaml'));
     const strip = (c: typeof quickstart) => ({ ...c, campaign: { ...c.campaign, id: undefined, name: undefined, seed: undefined } });
     const diagnostics = loadExperiment(join(ROOT, 'config/examples/ranking-diagnostics.yaml')).runs;
-    assert.deepEqual([...new Set(diagnostics.map((r) => r.variant))], ['oracle-ranking', 'evidence-ranking']);
+    const rankBy: Record<string, 'evaluator' | 'human-evidence' | 'random'> = { 'oracle-ranking': 'evaluator', 'evidence-ranking': 'human-evidence', 'random-ranking': 'random' };
+    assert.deepEqual([...new Set(diagnostics.map((r) => r.variant))], Object.keys(rankBy));
     for (const r of diagnostics) {
-      const want = r.variant === 'oracle-ranking' ? 'evaluator' : 'human-evidence';
+      const want = rankBy[r.variant]!;
       assert.deepEqual(strip(r.config), strip({ ...quickstart, critic: { ...quickstart.critic, usePce: false }, generation: { ...quickstart.generation, rankBy: want } }));
     }
     const vision = loadExperiment(join(ROOT, 'config/examples/critic-vision.yaml')).runs;
@@ -123,6 +124,21 @@ describe('experiments', () => {
       const bootstrap = { ...quickstart.stages.bootstrap, params: { ...quickstart.stages.bootstrap.params, ...extra } };
       assert.deepEqual(strip(r.config), strip({ ...quickstart, stages: { ...quickstart.stages, bootstrap } }), r.variant);
     }
+  });
+
+  test('the store is the base config\'s, unless the experiment names another (relative to the experiment file)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dual-ipo-exp-store-'));
+    const base = loadConfig(join(ROOT, 'config/examples/quickstart.yaml'));
+    const write = async (name: string, extra: string) => {
+      await writeFile(join(dir, name), `experiment:\n  name: e\n  base: ${join(ROOT, 'config/examples/quickstart.yaml')}\n  seeds: [1]\n${extra}  variants:\n    a: {}\n`);
+      return loadExperiment(join(dir, name)).runs[0]!.config.artifacts.root;
+    };
+    assert.equal(await write('plain.yaml', ''), base.artifacts.root);
+    assert.equal(await write('relative.yaml', '  common: { artifacts: { root: store } }\n'), join(dir, 'store'));
+    assert.equal(await write('absolute.yaml', '  common: { artifacts: { root: /srv/artifacts } }\n'), '/srv/artifacts');
+    assert.equal(loadExperiment(join(dir, 'plain.yaml')).experiment.auditPrompts, AUDIT_PROMPTS);
+    await writeFile(join(dir, 'small.yaml'), `experiment:\n  name: e\n  base: ${join(ROOT, 'config/examples/quickstart.yaml')}\n  auditPrompts: 64\n  variants:\n    a: {}\n`);
+    assert.equal(loadExperiment(join(dir, 'small.yaml')).experiment.auditPrompts, 64);
   });
 
   test("common overrides apply to every variant, and a variant's own switch wins", async () => {

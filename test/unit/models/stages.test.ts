@@ -135,7 +135,7 @@ describe('builtin backend', () => {
     }
   });
 
-  test("label with rankBy 'evaluator' ranks by the benchmark's per-video Total; the critic's judgments stay", async () => {
+  test("label with rankBy 'evaluator' ranks by the benchmark's per-video Total (the critic's judgments stay), 'human-evidence' by the share of the prompt shown, 'random' by a seeded draw", async () => {
     const o = boot.outputs;
     const sample = await runStageLocally(store, 'sample', { campaignId: 'oracle', round: 1, inputs: { generator: o.generator! }, params: { seed: 11, promptsPerRound: 3, candidatesPerPrompt: 3 } });
     const judging = { seed: 11, paths: 2 };
@@ -169,6 +169,16 @@ describe('builtin backend', () => {
       const all = checks.reduce((sum, c) => sum + c.weight, 0);
       assert.equal(item.score, checks.filter((c) => c.ok).reduce((sum, c) => sum + c.weight, 0) / all);
     });
+    // rankBy 'random', the control: a draw per candidate, fixed by the seed and the round, unrelated to the videos.
+    const byRandom = async (campaignId: string, seed: number, round = 1) =>
+      store.getJson<LabelSet>((await runStageLocally(store, 'label', { campaignId, round, inputs: { critic: o.critic!, samples: sample.outputs.samples! }, params: { ...judging, seed, rankBy: 'random' } })).outputs.labels!);
+    const random = await byRandom('random-a', 11);
+    assert.equal(random.rankBy, 'random');
+    assert.ok(random.items.every((it) => it.score >= 0 && it.score < 1));
+    assert.equal(new Set(random.items.map((it) => it.score)).size, random.items.length);
+    assert.deepEqual((await byRandom('random-b', 11)).items.map((it) => it.score), random.items.map((it) => it.score), 'the same seed and round draw the same');
+    assert.notDeepEqual((await byRandom('random-c', 12)).items.map((it) => it.score), random.items.map((it) => it.score), 'another seed draws others');
+    assert.notDeepEqual((await byRandom('random-d', 11, 2)).items.map((it) => it.score), random.items.map((it) => it.score), 'another round draws others');
   });
 
   test("bootstrap with criticVision 'detector' and humanEvidence 'graded': its own cache, a detector critic, a graded panel, and stages that read both", async () => {
