@@ -21,7 +21,7 @@ export const QUICKSTART_HELP = `Usage: dual-ipo quickstart [--rounds N] [--seed 
 Runs a Dual-IPO campaign end to end on this machine: starts (or reuses) the embedded Temporal
 server and in-process workers, builds the reference world's datasets and the base models when
 absent (cached as artifacts), then runs the rounds with the critic refinement, both gates and the
-stopping rule live, scores the base and every accepted generator on 1,024 held-out prompts no gate saw
+stopping rule live, scores the base and every accepted generator on 1,024 held-out prompts no gate saw (4 with --tiny)
 (the audit, with the final gain's standard error), and writes the report. Interrupt it with Ctrl-C and run it again to resume.
 
 Options:

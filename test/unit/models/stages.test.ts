@@ -169,7 +169,7 @@ describe('builtin backend', () => {
       const all = checks.reduce((sum, c) => sum + c.weight, 0);
       assert.equal(item.score, checks.filter((c) => c.ok).reduce((sum, c) => sum + c.weight, 0) / all);
     });
-    // rankBy 'random', the control: a draw per candidate, fixed by the seed and the round, unrelated to the videos.
+    // rankBy 'random', the control: a draw per candidate, fixed by the seed, round and step, unrelated to the videos.
     const byRandom = async (campaignId: string, seed: number, round = 1) =>
       store.getJson<LabelSet>((await runStageLocally(store, 'label', { campaignId, round, inputs: { critic: o.critic!, samples: sample.outputs.samples! }, params: { ...judging, seed, rankBy: 'random' } })).outputs.labels!);
     const random = await byRandom('random-a', 11);
