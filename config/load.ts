@@ -20,12 +20,14 @@ function describeIssues(source: string, issues: z.core.$ZodIssue[]): string {
     .join('\n');
 }
 
+/** An artifact store root as written in a file: a URI (s3://...) or absolute path as is, else relative to baseDir. */
+export const resolveStoreRoot = (root: string, baseDir: string): string => (root.includes('://') || isAbsolute(root) ? root : resolve(baseDir, root));
+
 export function parseConfig(raw: unknown, source = 'config', baseDir = process.cwd()): CampaignConfig {
   const result = campaignConfigSchema.safeParse(raw ?? {});
   if (!result.success) throw new ConfigError(`invalid campaign config\n${describeIssues(source, result.error.issues)}`);
   const config = result.data as CampaignConfig;
-  const root = config.artifacts.root;
-  if (!root.includes('://') && !isAbsolute(root)) config.artifacts.root = resolve(baseDir, root);
+  config.artifacts.root = resolveStoreRoot(config.artifacts.root, baseDir);
   if (!config.campaign.id) config.campaign.id = `${config.campaign.name.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 40)}-${configDigest(config).slice(0, 8)}`;
   return config;
 }

@@ -1,10 +1,10 @@
 // An experiment: one base campaign config, named variants (config overrides: the paper's ablations)
 // and seeds. Every variant x seed is its own durable campaign; rerunning the experiment resumes.
 import { readFileSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { ConfigError, loadConfig, parseConfig } from '../../config/load';
+import { ConfigError, loadConfig, parseConfig, resolveStoreRoot } from '../../config/load';
 import type { CampaignConfig } from '../../config/schema';
 import { AUDIT_PROMPTS } from './audit-record';
 
@@ -43,9 +43,6 @@ export function deepMerge(base: Record<string, unknown>, override: Record<string
   return out;
 }
 
-/** A store root as written in the experiment file: a URI (s3://) or a path relative to the file. */
-const storeRoot = (dir: string, root: string) => (root.includes('://') || isAbsolute(root) ? root : resolve(dir, root));
-
 export function loadExperiment(path: string): { experiment: Experiment; runs: PlannedRun[] } {
   let raw: unknown;
   try {
@@ -66,7 +63,7 @@ export function loadExperiment(path: string): { experiment: Experiment; runs: Pl
     for (const seed of experiment.seeds) {
       const overrides = deepMerge(experiment.common, override);
       // The store is the base config's unless the experiment names another (relative to the experiment file).
-      const root = isObject(overrides['artifacts']) && typeof overrides['artifacts']['root'] === 'string' ? storeRoot(dirname(resolve(path)), overrides['artifacts']['root']) : baseConfig.artifacts.root;
+      const root = isObject(overrides['artifacts']) && typeof overrides['artifacts']['root'] === 'string' ? resolveStoreRoot(overrides['artifacts']['root'], dirname(resolve(path))) : baseConfig.artifacts.root;
       const merged = deepMerge(deepMerge(baseRaw, overrides), {
         campaign: { id: `${experiment.name}-${variant}-s${seed}`, name: `${experiment.name}-${variant}`, seed },
         artifacts: { root },
