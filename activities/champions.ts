@@ -5,8 +5,8 @@ import { createHash } from 'node:crypto';
 import type { ArtifactStore } from '../lib/artifacts/store';
 import type { ArtifactRef } from '../lib/artifacts/types';
 import { writeManifest, type RoundManifest } from '../lib/artifacts/manifest';
-import { storeFor } from './stage-runner';
-import type { StoreLocation } from './types';
+import { storeFor } from '../lib/stages/runner';
+import type { StoreLocation } from '../lib/stages/contract';
 
 export interface Versioned {
   version: string;

@@ -1,10 +1,10 @@
-// The activities a worker registers. Stage activities share one runner; the activity type name is
-// the stage name, so the Web UI and histories read as the paper's pipeline.
-import { commandStage } from './backends/command';
-import { builtinStage } from './backends/builtin';
-import { runStage, type StageRunnerDeps } from './stage-runner';
+// The activities a worker registers: the Temporal adapter of the stage layer (lib/stages). Stage
+// activities share one runner; the activity type name is the stage name, so the Web UI and
+// histories read as the paper's pipeline.
+import { stageBackends } from '../lib/stages/backends';
+import type { StageName, StageRequest, StageResult } from '../lib/stages/contract';
+import { runStageActivity } from './stage-activity';
 import { promoteChampion, rollbackChampion, writeCampaignRecord, writeRoundManifest } from './champions';
-import type { StageName, StageRequest, StageResult } from './types';
 
 export interface ActivityOptions {
   jobsDir?: string;
@@ -12,14 +12,8 @@ export interface ActivityOptions {
 }
 
 export function createActivities(options: ActivityOptions = {}) {
-  const command = commandStage({ jobsDir: options.jobsDir });
-  const deps: StageRunnerDeps = {
-    scratchRoot: options.scratchRoot,
-    async resolveImpl(request) {
-      return request.backend === 'command' ? command : builtinStage(request.stage);
-    },
-  };
-  const stage = (name: StageName) => (request: StageRequest): Promise<StageResult> => runStage({ ...request, stage: name }, deps);
+  const resolveImpl = stageBackends({ jobsDir: options.jobsDir });
+  const stage = (name: StageName) => (request: StageRequest): Promise<StageResult> => runStageActivity({ ...request, stage: name }, { scratchRoot: options.scratchRoot, resolveImpl });
   return {
     bootstrap: stage('bootstrap'),
     sample: stage('sample'),

@@ -10,7 +10,7 @@ import { NativeConnection } from '@temporalio/worker';
 import proto from '@temporalio/proto';
 import { parseConfig } from '../config/load';
 import type { CampaignConfig } from '../config/schema';
-import { startOrAttach } from '../lib/cli/campaign-client';
+import { startOrAttach } from '../lib/campaign/client';
 import { createWorkers, runWorkers } from '../workers/worker';
 import { roundWorkflowId, refinementWorkflowId } from '../workflows/definitions';
 import { ensureDevServer, stopDevServer } from '../lib/temporal/dev-server';

@@ -1,6 +1,8 @@
 // The campaign config: one schema, defaults from the paper (section 4.1, appendices C and D).
 // Workflows receive the parsed, fully defaulted object; it must stay small and JSON-serialisable.
 import { z } from 'zod';
+import { builtinKnobs, paper } from '../lib/stages/params';
+import { STAGE_NAMES, type StageName } from '../lib/stages/contract';
 
 const duration = z
   .string()
@@ -20,7 +22,7 @@ const approval = z
   })
   .strict();
 
-const stage = z
+const stageFor = (name: StageName) => z
   .object({
     backend: z.enum(['builtin', 'command']).default('builtin'),
     /** argv of the external job for the 'command' backend (docs/command-backend.md). */
@@ -29,37 +31,41 @@ const stage = z
     startToCloseTimeout: duration.default('24h'),
     heartbeatTimeout: duration.default('2m'),
     maxAttempts: z.number().int().min(1).max(100).default(5),
-    /** Stage-specific parameters handed to the backend as they are. */
+    /**
+     * The stage's own knobs. A builtin stage's are checked against its schema (lib/stages/params.ts)
+     * and defaulted there, when the stage runs; a command job gets them as they are.
+     */
     params: z.record(z.string(), z.unknown()).default({}),
   })
   .strict()
   .refine((s) => s.backend !== 'command' || s.command !== undefined, {
     message: 'backend "command" needs a "command" (argv array, e.g. ["node", "examples/jobs/stage-job.mjs"])',
     path: ['command'],
+  })
+  .superRefine((s, ctx) => {
+    if (s.backend !== 'builtin') return;
+    const checked = z.object(builtinKnobs[name]).strict().safeParse(s.params);
+    if (checked.success) return;
+    const known = Object.keys(builtinKnobs[name]).join(', ');
+    for (const issue of checked.error.issues) {
+      const message = issue.code === 'unrecognized_keys' ? `the builtin ${name} stage has no knob ${issue.keys.map((k) => `"${k}"`).join(', ')} (its knobs: ${known}; the paper's settings go in the generation, critic and generator sections)` : issue.message;
+      ctx.addIssue({ code: 'custom', path: ['params', ...issue.path], message });
+    }
   });
 
-export const STAGE_CONFIG_NAMES = [
-  'bootstrap',
-  'sample',
-  'label',
-  'pceFilter',
-  'criticTrain',
-  'validate',
-  'generatorTrain',
-  'evaluate',
-] as const;
+export const STAGE_CONFIG_NAMES = STAGE_NAMES;
 
-const stageDefault = () => stage.prefault({} as z.input<typeof stage>);
+const stageDefault = (name: StageName) => stageFor(name).prefault({} as z.input<ReturnType<typeof stageFor>>);
 const stages = z
   .object({
-    bootstrap: stageDefault(),
-    sample: stageDefault(),
-    label: stageDefault(),
-    pceFilter: stageDefault(),
-    criticTrain: stageDefault(),
-    validate: stageDefault(),
-    generatorTrain: stageDefault(),
-    evaluate: stageDefault(),
+    bootstrap: stageDefault('bootstrap'),
+    sample: stageDefault('sample'),
+    label: stageDefault('label'),
+    pceFilter: stageDefault('pceFilter'),
+    criticTrain: stageDefault('criticTrain'),
+    validate: stageDefault('validate'),
+    generatorTrain: stageDefault('generatorTrain'),
+    evaluate: stageDefault('evaluate'),
   })
   .strict();
 
@@ -88,21 +94,12 @@ export const campaignConfigSchema = z
       .prefault({}),
     generation: z
       .object({
-        promptsPerRound: z.number().int().min(1).default(64),
-        /** Section 4.1: 8 candidates per caption. */
-        candidatesPerPrompt: z.number().int().min(2).default(8),
-        /** Section 4.1: top-1 and bottom-1 by critic ranking form the pair. */
-        pairing: z.literal('top1-bottom1').default('top1-bottom1'),
-        minScoreGap: z.number().min(0).default(0),
-        /**
-         * What ranks each prompt's candidates: the critic (the paper), or, as diagnostics (builtin
-         * backend; not in the paper), 'evaluator', the benchmark's per-video Total (an oracle upper
-         * bound on the critic's ranking), 'human-evidence', the share of the prompt's weighted
-         * attributes the world's careful viewer sees (a critic that reads the panel's checks perfectly),
-         * or 'random', a uniform draw per candidate (the control: pairs that carry no preference).
-         */
-        rankBy: z.enum(['critic', 'evaluator', 'human-evidence', 'random']).default('critic'),
-        evalPrompts: z.number().int().min(1).default(64),
+        promptsPerRound: paper.generation.promptsPerRound,
+        candidatesPerPrompt: paper.generation.candidatesPerPrompt,
+        pairing: paper.generation.pairing,
+        minScoreGap: paper.generation.minScoreGap,
+        rankBy: paper.generation.rankBy,
+        evalPrompts: paper.generation.evalPrompts,
         /**
          * Ablation of Fig. 3a: build the preference data once (round 1) and train on it every round,
          * with no new samples and no critic update (requires campaign.criticRefinement: never).
@@ -112,38 +109,12 @@ export const campaignConfigSchema = z
       .strict()
       .prefault({}),
     critic: z
-      .object({
-        /** Self-consistency: reasoning paths per judgment. */
-        paths: z.number().int().min(1).default(8),
-        /** Section 3.2: keep pseudo-labels with PCE > 0.5. */
-        pceThreshold: z.number().gt(0).lt(1).default(0.5),
-        usePce: z.boolean().default(true),
-        /** 'srpo' = eq. 5 (PCE-weighted DPO); 'dpo' = plain DPO (Table 6 ablation). */
-        loss: z.enum(['srpo', 'dpo']).default('srpo'),
-        beta: z.number().positive().default(0.1),
-        /** Section 4.1: 20K pseudo-labels per SRPO iteration (scaled down by the builtin world). */
-        pseudoLabelsPerIteration: z.number().int().min(1).default(20_000),
-        /** Appendix C: seed human data mixed with the filtered pseudo-labels. */
-        humanSeedMix: z.number().min(0).default(1),
-        epochs: z.number().int().min(1).default(5),
-        learningRate: z.number().positive().default(2e-5),
-      })
+      .object(paper.critic)
       .strict()
       .prefault({}),
     generator: z
       .object({
-        /** 'real-sft': the "only real data SFT" ablation (paper Table 7): lambdaReal x the real-data NLL alone. */
-        method: z.enum(['dpo', 'kto', 'real-sft']).default('dpo'),
-        /** Diffusion-DPO beta as in the reference implementations (eq. 6). */
-        betaDpo: z.number().positive().default(5000),
-        /** Diffusion-KTO beta as in the reference implementation (eq. 8). */
-        betaKto: z.number().positive().default(1000),
-        /** Eq. 7 lambda_1: diffusion NLL on preferred samples. */
-        lambdaPreferred: z.number().min(0).default(0),
-        /** Eq. 7 lambda_2 / eq. 10 lambda: diffusion NLL on real videos. */
-        lambdaReal: z.number().min(0).default(0.5),
-        learningRate: z.number().positive().default(2e-6),
-        steps: z.number().int().min(1).default(200),
+        ...paper.generator,
         /** Abnormal-loss rule (section 3.3): any NaN/Inf always counts. */
         divergence: z
           .object({
@@ -212,7 +183,7 @@ export const campaignConfigSchema = z
 
 export type CampaignConfigInput = z.input<typeof campaignConfigSchema>;
 export type StageConfigName = (typeof STAGE_CONFIG_NAMES)[number];
-export type StageConfig = z.output<typeof stage>;
+export type StageConfig = z.output<ReturnType<typeof stageFor>>;
 export type ApprovalConfig = z.output<typeof approval>;
 type ParsedConfig = z.output<typeof campaignConfigSchema>;
 export type CampaignConfig = Omit<ParsedConfig, 'stages'> & { stages: Record<StageConfigName, StageConfig> };

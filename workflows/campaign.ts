@@ -129,13 +129,9 @@ export async function dualIpoCampaign(input: CampaignInput): Promise<CampaignRes
         upsertSearchAttributes([{ key: StageKey, value: label }]);
       },
     });
-    const boot = await stages.run('bootstrap', {}, {
-      promptsPerRound: config.generation.promptsPerRound,
-      candidatesPerPrompt: config.generation.candidatesPerPrompt,
-      evalPrompts: config.generation.evalPrompts,
-    });
+    const boot = await stages.run('bootstrap', {});
     const refs = Object.fromEntries(BOOTSTRAP_OUTPUTS.map((name) => [name, requireOutput(boot, name)]));
-    const base = await stages.run('evaluate', { generator: refs.generator, evalPrompts: refs.evalPrompts }, {});
+    const base = await stages.run('evaluate', { generator: refs.generator, evalPrompts: refs.evalPrompts });
     const evaluation = { total: requireMetric(base, 'total'), quality: requireMetric(base, 'quality'), semantic: requireMetric(base, 'semantic'), scores: requireOutput(base, 'scores') };
     state.champion = { generator: { version: 'g0', ref: refs.generator }, critic: { version: 'c0', ref: refs.critic }, evaluation };
     state.datasets = { humanSeed: refs.humanSeed, humanTest: refs.humanTest, realVideos: refs.realVideos, evalPrompts: refs.evalPrompts };

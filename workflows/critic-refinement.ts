@@ -42,35 +42,16 @@ export async function srpoCriticRefinement(input: CriticRefinementInput): Promis
     },
   });
   const book = bookkeeping(config);
-  const criticParams = {
-    paths: config.critic.paths,
-    beta: config.critic.beta,
-    pceThreshold: config.critic.pceThreshold,
-    usePce: config.critic.usePce,
-    pairing: config.generation.pairing,
-    minScoreGap: config.generation.minScoreGap,
-  };
 
   let filtered = input.filtered;
   if (!filtered) {
     if (!input.samples) throw ApplicationFailure.nonRetryable('critic refinement needs either filtered pseudo-labels or samples to label', 'InvalidInput');
-    const labels = await stages.run('label', { critic: input.critic.ref, samples: input.samples }, criticParams, 'pseudo');
-    const pce = await stages.run('pceFilter', { labels: requireOutput(labels, 'labels'), critic: input.critic.ref }, criticParams, 'pseudo');
+    const labels = await stages.run('label', { critic: input.critic.ref, samples: input.samples }, 'pseudo');
+    const pce = await stages.run('pceFilter', { labels: requireOutput(labels, 'labels'), critic: input.critic.ref }, 'pseudo');
     filtered = requireOutput(pce, 'preferences');
   }
 
-  const trained = await stages.run(
-    'criticTrain',
-    { critic: input.critic.ref, pseudo: filtered, humanSeed: input.datasets.humanSeed },
-    {
-      ...criticParams,
-      loss: config.critic.loss,
-      epochs: config.critic.epochs,
-      learningRate: config.critic.learningRate,
-      humanSeedMix: config.critic.humanSeedMix,
-      pseudoLabelsPerIteration: config.critic.pseudoLabelsPerIteration,
-    },
-  );
+  const trained = await stages.run('criticTrain', { critic: input.critic.ref, pseudo: filtered, humanSeed: input.datasets.humanSeed });
   const candidate: Versioned = { version: `c${round}`, ref: requireOutput(trained, 'critic') };
 
   // From here on the candidate exists; whatever happens (gate failure, error, cancellation) the
@@ -84,7 +65,7 @@ export async function srpoCriticRefinement(input: CriticRefinementInput): Promis
   };
 
   try {
-    const validation = await stages.run('validate', { critic: candidate.ref, humanTest: input.datasets.humanTest }, {});
+    const validation = await stages.run('validate', { critic: candidate.ref, humanTest: input.datasets.humanTest });
     const agreement = requireMetric(validation, 'agreementPairwise');
     const verdict = criticGate({ agreement, threshold: config.gates.critic.threshold });
     stage = 'critic:gate';

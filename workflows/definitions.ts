@@ -2,7 +2,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ArtifactRef } from '../lib/artifacts/types';
 import type { CampaignConfig } from '../config/schema';
-import type { StageResult, StoreLocation } from '../activities/types';
+import type { StageResult, StoreLocation } from '../lib/stages/contract';
 
 export type { ArtifactRef, CampaignConfig, StageResult, StoreLocation };
 

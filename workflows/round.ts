@@ -20,6 +20,7 @@ import { abnormalTraining } from './loss-check';
 import { srpoCriticRefinement } from './critic-refinement';
 import { gateApprovals } from './gate-approval';
 import { bookkeeping, requireMetric, requireOutput, stageRunner } from './stages';
+import { abnormalLossGate, allTimings, evalGateRecord, gateReason, RELABEL_STEPS, roundManifest, roundPlan, stageSeconds } from './round-records';
 import {
   pauseSignal,
   refinementWorkflowId,
@@ -33,6 +34,7 @@ import {
   type RollbackRecord,
   type RoundInput,
   type RoundOutcome,
+  type StageTiming,
   type Versioned,
 } from './definitions';
 import { CampaignIdKey, GateOutcomeKey, RoundKey, StageKey } from './search-attributes';
@@ -40,7 +42,7 @@ import { CampaignIdKey, GateOutcomeKey, RoundKey, StageKey } from './search-attr
 export async function dualIpoRound(input: RoundInput): Promise<RoundOutcome> {
   const { config, campaignId, round, champion } = input;
   const refine = input.refineCritic && config.campaign.criticRefinement !== 'never';
-  let stagesTotal = (refine ? 7 : 6) - (input.staticPreferences ? 3 : 0);
+  let stagesTotal = roundPlan({ refine, staticPreferences: input.staticPreferences !== undefined }).length;
   const startedAt = new Date().toISOString();
   let stage = 'starting';
   let stagesDone = 0;
@@ -79,36 +81,20 @@ export async function dualIpoRound(input: RoundInput): Promise<RoundOutcome> {
   let refinement: CriticRefinementOutcome | undefined;
   let candidate: Versioned | undefined;
   let evaluation: Evaluation | undefined;
+  const refinementTimings = (): StageTiming[] => refinement?.stages ?? [];
 
   const writeManifest = (status: 'accepted' | 'rejected' | 'failed' | 'stopped', generatorAfter: Versioned, reason: string) =>
     CancellationScope.nonCancellable(() =>
       book.writeRoundManifest({
         store: input.store,
-        manifest: {
-          schema: 'dual-ipo/round-manifest@1',
-          campaignId,
-          round,
+        manifest: roundManifest(
+          input,
+          { critic, refined: refinement !== undefined, ...(refinement ? { criticAccepted: refinement.accepted } : {}), outputs, gates, rollbacks, timings: allTimings(stages.timings, refinementTimings()), ...(evaluation ? { evaluation } : {}), startedAt },
           status,
+          generatorAfter,
           reason,
-          configHash: input.configHash,
-          codeVersion: '',
-          critic: {
-            before: champion.critic.version,
-            after: critic.version,
-            refined: refinement !== undefined,
-            ...(refinement ? { accepted: refinement.accepted } : {}),
-          },
-          generator: { before: champion.generator.version, after: generatorAfter.version, accepted: status === 'accepted' },
-          inputs: { generator: champion.generator.ref, critic: champion.critic.ref, ...input.datasets },
-          outputs,
-          gates,
-          rollbacks,
-          stages: [...stages.timings, ...(refinement?.stages ?? [])].sort((a, b) => (a.startedAt < b.startedAt ? -1 : 1)),
-          evaluation: evaluation ?? null,
-          championEvaluation: champion.evaluation,
-          startedAt,
-          finishedAt: new Date().toISOString(),
-        },
+          new Date().toISOString(),
+        ),
       }),
     );
 
@@ -121,32 +107,17 @@ export async function dualIpoRound(input: RoundInput): Promise<RoundOutcome> {
   };
 
   try {
-    const labelParams = {
-      paths: config.critic.paths,
-      beta: config.critic.beta,
-      pceThreshold: config.critic.pceThreshold,
-      usePce: config.critic.usePce,
-      pairing: config.generation.pairing,
-      minScoreGap: config.generation.minScoreGap,
-      method: config.generator.method,
-      // Only when set, so the label stage's params of existing campaigns are unchanged.
-      ...(config.generation.rankBy && config.generation.rankBy !== 'critic' ? { rankBy: config.generation.rankBy } : {}),
-    };
+    // 1. Preference data (paper 3.3): sample, label with the champion critic, PCE-filter. Fig. 3a's
+    // static baseline trains on the same data every round, nothing new sampled.
     if (input.staticPreferences) {
-      // Fig. 3a's static baseline: the same preference data every round, nothing new sampled.
       outputs.preferences = input.staticPreferences;
     } else {
-      const sampled = await stages.run('sample', { generator: champion.generator.ref }, {
-        promptsPerRound: config.generation.promptsPerRound,
-        candidatesPerPrompt: config.generation.candidatesPerPrompt,
-      });
-      outputs.samples = requireOutput(sampled, 'samples');
-      const labelled = await stages.run('label', { critic: champion.critic.ref, samples: outputs.samples }, labelParams);
-      outputs.labels = requireOutput(labelled, 'labels');
-      const filtered = await stages.run('pceFilter', { labels: outputs.labels, critic: champion.critic.ref }, labelParams);
-      outputs.preferences = requireOutput(filtered, 'preferences');
+      outputs.samples = requireOutput(await stages.run('sample', { generator: champion.generator.ref }), 'samples');
+      outputs.labels = requireOutput(await stages.run('label', { critic: champion.critic.ref, samples: outputs.samples }), 'labels');
+      outputs.preferences = requireOutput(await stages.run('pceFilter', { labels: outputs.labels, critic: champion.critic.ref }), 'preferences');
     }
 
+    // 2. SRPO critic refinement when due, behind the human-agreement gate (child workflow).
     if (refine) {
       await enterStage('critic-refinement');
       refinementRunning = true;
@@ -174,9 +145,9 @@ export async function dualIpoRound(input: RoundInput): Promise<RoundOutcome> {
         // Paper 3.3: the updated critic re-scores the round's videos and rebuilds the preference
         // data the generator trains on. Rounds recorded before this change trained on the old labels.
         if (patched('relabel-after-critic-update')) {
-          stagesTotal += 2;
-          const relabelled = await stages.run('label', { critic: critic.ref, samples: outputs.samples }, labelParams, 'relabel');
-          const refiltered = await stages.run('pceFilter', { labels: requireOutput(relabelled, 'labels'), critic: critic.ref }, labelParams, 'relabel');
+          stagesTotal += RELABEL_STEPS.length;
+          const relabelled = await stages.run('label', { critic: critic.ref, samples: outputs.samples }, 'relabel');
+          const refiltered = await stages.run('pceFilter', { labels: requireOutput(relabelled, 'labels'), critic: critic.ref }, 'relabel');
           outputs.labelsBeforeCriticUpdate = outputs.labels;
           outputs.preferencesBeforeCriticUpdate = outputs.preferences;
           outputs.labels = requireOutput(relabelled, 'labels');
@@ -185,30 +156,25 @@ export async function dualIpoRound(input: RoundInput): Promise<RoundOutcome> {
       }
     }
 
-    const trained = await stages.run('generatorTrain', { generator: champion.generator.ref, preferences: outputs.preferences, realVideos: input.datasets.realVideos }, {
-      method: config.generator.method,
-      betaDpo: config.generator.betaDpo,
-      betaKto: config.generator.betaKto,
-      lambdaPreferred: config.generator.lambdaPreferred,
-      lambdaReal: config.generator.lambdaReal,
-      learningRate: config.generator.learningRate,
-      steps: config.generator.steps,
-    });
+    // 3. Diffusion-DPO / -KTO from the champion generator on the kept preferences.
+    const trained = await stages.run('generatorTrain', { generator: champion.generator.ref, preferences: outputs.preferences, realVideos: input.datasets.realVideos });
     candidate = { version: `g${round}`, ref: requireOutput(trained, 'generator') };
     outputs.generatorCandidate = candidate.ref;
     if (trained.outputs.losses) outputs.losses = trained.outputs.losses;
 
+    // 4. The eval gate: an abnormal loss rejects at once; otherwise evaluate and compare with the champion.
     const abnormal = abnormalTraining(trained.metrics, config.generator.divergence);
     let accepted: boolean;
     let reason: string;
     if (abnormal.abnormal) {
+      const gate = abnormalLossGate(round, abnormal.reason, trained.metrics);
       accepted = false;
-      reason = `abnormal generator-train loss: ${abnormal.reason}`;
-      gates.push({ gate: 'eval', round, accepted: false, reason, figures: { ...trained.metrics } });
+      reason = gate.reason;
+      gates.push(gate);
     } else {
       // The champion's scores (per-video parts) give the gain a paired standard error (gates.eval.minStandardErrors).
       const baseline = patched('eval-gate-paired-error') ? champion.evaluation.scores : undefined;
-      const evaluated = await stages.run('evaluate', { generator: candidate.ref, evalPrompts: input.datasets.evalPrompts, ...(baseline ? { baseline } : {}) }, {});
+      const evaluated = await stages.run('evaluate', { generator: candidate.ref, evalPrompts: input.datasets.evalPrompts, ...(baseline ? { baseline } : {}) });
       outputs.evaluation = requireOutput(evaluated, 'scores');
       evaluation = {
         total: requireMetric(evaluated, 'total'),
@@ -218,35 +184,16 @@ export async function dualIpoRound(input: RoundInput): Promise<RoundOutcome> {
       };
       const standardError = baseline ? evaluated.metrics['gainStandardError'] : undefined;
       const minStandardErrors = config.gates.eval.minStandardErrors ?? 0;
-      const verdict = evalGate({
-        total: evaluation.total,
-        championTotal: champion.evaluation.total,
-        tolerance: config.gates.eval.tolerance,
-        ...(standardError !== undefined ? { standardError } : {}),
-        minStandardErrors,
-      });
+      const tolerance = config.gates.eval.tolerance;
+      const verdict = evalGate({ total: evaluation.total, championTotal: champion.evaluation.total, tolerance, ...(standardError !== undefined ? { standardError } : {}), minStandardErrors });
       await enterStage('eval-gate');
       const decision = await approvals.decide('eval', verdict.accepted, config.gates.eval.approval);
       accepted = decision.accepted;
-      reason = decision.approval && !decision.approval.timedOut ? `${verdict.reason}; ${decision.approval.decision} by ${decision.approval.by}: ${decision.approval.reason}` : verdict.reason;
-      gates.push({
-        gate: 'eval',
-        round,
-        accepted,
-        reason,
-        figures: {
-          total: evaluation.total,
-          quality: evaluation.quality,
-          semantic: evaluation.semantic,
-          championTotal: champion.evaluation.total,
-          tolerance: config.gates.eval.tolerance,
-          ...(standardError !== undefined ? { gainStandardError: standardError } : {}),
-          ...(standardError !== undefined || minStandardErrors > 0 ? { minStandardErrors } : {}),
-        },
-        ...(decision.approval ? { approval: decision.approval } : {}),
-      });
+      reason = gateReason(verdict.reason, decision.approval);
+      gates.push(evalGateRecord({ round, accepted, reason, evaluation, champion: champion.evaluation, tolerance, ...(standardError !== undefined ? { standardError } : {}), minStandardErrors, ...(decision.approval ? { approval: decision.approval } : {}) }));
     }
 
+    // 5. Promote the candidate, or roll the generator back to the champion (compensation).
     let generator: Versioned;
     if (accepted) {
       generator = candidate;
@@ -259,11 +206,6 @@ export async function dualIpoRound(input: RoundInput): Promise<RoundOutcome> {
     stagesDone = stagesTotal;
     stage = 'done';
     const manifest = await writeManifest(accepted ? 'accepted' : 'rejected', generator, reason);
-    const stageSeconds: Record<string, number> = {};
-    for (const t of [...stages.timings, ...(refinement?.stages ?? [])]) {
-      const key = t.stage === 'critic-refinement' ? t.stage : t.step ? `${t.stage}-${t.step}` : t.stage;
-      stageSeconds[key] = (stageSeconds[key] ?? 0) + t.seconds;
-    }
     return {
       round,
       status: accepted ? 'accepted' : 'rejected',
@@ -276,7 +218,7 @@ export async function dualIpoRound(input: RoundInput): Promise<RoundOutcome> {
       rollbacks,
       reason,
       manifest,
-      stageSeconds,
+      stageSeconds: stageSeconds(stages.timings, refinementTimings()),
     };
   } catch (err) {
     const cancelled = isCancellation(err);

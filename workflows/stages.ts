@@ -1,8 +1,10 @@
 // How workflows call stage activities: per-stage task queue, timeouts and retries from the config,
-// pause points between stages, and the stage position reported for status queries.
+// the stage's parameters from the config (config/stage-params.ts), pause points between stages, and
+// the stage position reported for status queries.
 import { ActivityCancellationType, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { StageName, StageRequest } from '../activities/types';
+import type { StageName, StageRequest } from '../lib/stages/contract';
+import { stageParams } from '../config/stage-params';
 import type { ArtifactRef, CampaignConfig, StageResult, StageTiming, StoreLocation } from './definitions';
 
 type StageActivity = (request: StageRequest) => Promise<StageResult>;
@@ -35,7 +37,7 @@ export function bookkeeping(config: CampaignConfig) {
 }
 
 export interface StageRunner {
-  run(stage: StageName, inputs: Record<string, ArtifactRef>, params?: Record<string, unknown>, step?: string): Promise<StageResult>;
+  run(stage: StageName, inputs: Record<string, ArtifactRef>, step?: string): Promise<StageResult>;
   timings: StageTiming[];
 }
 
@@ -49,7 +51,7 @@ export function stageRunner(opts: {
   const timings: StageTiming[] = [];
   return {
     timings,
-    async run(stage, inputs, params = {}, step) {
+    async run(stage, inputs, step) {
       await opts.beforeStage(step ? `${stage}-${step}` : stage);
       const cfg = opts.config.stages[stage];
       const request: StageRequest = {
@@ -61,7 +63,7 @@ export function stageRunner(opts: {
         ...(cfg.command ? { command: cfg.command } : {}),
         inputs,
         store: opts.store,
-        params: { seed: opts.config.campaign.seed, round: opts.round, ...params, ...cfg.params },
+        params: stageParams(opts.config, stage, opts.round),
       };
       const result = await stageActivity(opts.config, stage)(request);
       timings.push({

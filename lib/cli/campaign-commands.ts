@@ -3,7 +3,7 @@ import { connectClient, resolveTarget } from '../temporal/connection';
 import { openStore } from '../artifacts';
 import { readManifest, type RoundManifest } from '../artifacts/manifest';
 import { parse, requirePositional, requireString, UsageError } from './args';
-import { describeFailure, readStatus, type FullStatus } from './campaign-client';
+import { describeFailure, readStatus, type FullStatus } from '../campaign/client';
 import {
   approveUpdate,
   pauseSignal,

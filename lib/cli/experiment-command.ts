@@ -5,7 +5,7 @@ import { runExperiment } from '../experiment/run';
 import { writeExperimentReport } from '../experiment/report';
 import { formatMeanStd, summariseVariants } from '../experiment/summary';
 import { parse, requireString } from './args';
-import { installWorkerLog } from './worker-log';
+import { installWorkerLog } from '../campaign/worker-log';
 
 export const EXPERIMENT_HELP = `Usage: dual-ipo experiment --config FILE [--out DIR] [--dry-run]
 

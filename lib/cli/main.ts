@@ -12,13 +12,13 @@ const COMMANDS: Record<string, Command> = {
   resume: { summary: 'resume a paused campaign', load: async () => (await import('./campaign-commands')).resumeCommand },
   stop: { summary: 'stop a campaign after the current round (--now: cancel with compensation)', load: async () => (await import('./campaign-commands')).stopCommand },
   approve: { summary: 'answer a manual approval at the critic or eval gate', load: async () => (await import('./campaign-commands')).approveCommand },
-  server: { summary: 'start (or reuse) the local Temporal dev server with its Web UI', load: async () => (await import('../temporal/cli')).serverCommand },
+  server: { summary: 'start (or reuse) the local Temporal dev server with its Web UI', load: async () => (await import('./server-command')).serverCommand },
   worker: { summary: 'run workers for the given task queues', load: async () => (await import('./worker-command')).workerCommand },
   report: { summary: 'write the self-contained HTML report of a campaign', load: async () => (await import('./report-command')).reportCommand },
   experiment: { summary: 'run the paper\'s ablations: variants x seeds of a campaign, with a results table', load: async () => (await import('./experiment-command')).experimentCommand },
-  doctor: { summary: 'check the tfjs backend, onnxruntime, the Temporal binaries and the artifact store', load: async () => (await import('../models/doctor')).doctorCommand },
-  prompts: { summary: 'print prompts of the reference world as JSON lines (and their distribution)', load: async () => (await import('../world/cli')).promptsCommand },
-  evaluate: { summary: 'score videos with the VBench-style evaluator of the reference world', load: async () => (await import('../world/cli')).evaluateCommand },
+  doctor: { summary: 'check the tfjs backend, onnxruntime, the Temporal binaries and the artifact store', load: async () => (await import('./doctor-command')).doctorCommand },
+  prompts: { summary: 'print prompts of the reference world as JSON lines (and their distribution)', load: async () => (await import('./world-commands')).promptsCommand },
+  evaluate: { summary: 'score videos with the VBench-style evaluator of the reference world', load: async () => (await import('./world-commands')).evaluateCommand },
 };
 
 export const MAIN_HELP = `Usage: dual-ipo <command> [options]
@@ -31,11 +31,6 @@ ${Object.entries(COMMANDS)
   .join('\n')}
 
 Run \`dual-ipo <command> --help\` for a command's options.`;
-
-/** Extra commands contributed by other parts of the package (the reference world, models, reports). */
-export function registerCommand(name: string, command: Command): void {
-  COMMANDS[name] = command;
-}
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

@@ -4,7 +4,7 @@ import { openStore } from '../artifacts';
 import { connectClient, resolveTarget } from '../temporal/connection';
 import { writeReport } from '../report/write';
 import { parse, requirePositional, UsageError } from './args';
-import { readStatus } from './campaign-client';
+import { readStatus } from '../campaign/client';
 
 export const REPORT_HELP = `Usage: dual-ipo report ID [--out DIR] [--store ROOT]
 

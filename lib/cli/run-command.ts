@@ -1,17 +1,12 @@
 // `dual-ipo run --config FILE`: validate the config, make sure Temporal is there, start (or
 // re-attach to) the campaign, run the workers in this process unless told not to, and show progress.
-import { hostname } from 'node:os';
 import { loadConfig } from '../../config/load';
 import type { CampaignConfig } from '../../config/schema';
-import { STAGE_NAMES } from '../../activities/types';
-import { builtinAvailable } from '../../activities/backends/builtin';
-import { createWorkers } from '../../workers/worker';
-import { connectClient, connectWorker, ensureTemporal } from '../temporal/connection';
-import { parse, requireString, UsageError } from './args';
-import { readStatus, startOrAttach, describeFailure, type FullStatus } from './campaign-client';
+import { openHost } from '../campaign/host';
+import { readStatus, startOrAttach, describeFailure, type FullStatus } from '../campaign/client';
+import { installWorkerLog } from '../campaign/worker-log';
+import { parse, requireString } from './args';
 import { progressView, type ProgressView } from './progress';
-import { installWorkerLog } from './worker-log';
-import { spawnStageWorker } from './stage-worker-process';
 import type { CampaignResult } from '../../workflows/definitions';
 
 export const RUN_HELP = `Usage: dual-ipo run --config FILE [--no-worker] [--detach]
@@ -25,25 +20,6 @@ Options:
   --no-worker     do not run workers in this process (use \`dual-ipo worker\` elsewhere)
   --detach        start the campaign and return at once; follow it with \`dual-ipo status ID\`
   -h, --help      show this help`;
-
-/** Stages using the builtin backend must have an implementation: a clear error, never a stub. */
-export async function checkBackends(config: CampaignConfig): Promise<void> {
-  const missing: string[] = [];
-  for (const stage of STAGE_NAMES) {
-    if (config.stages[stage].backend === 'builtin' && !(await builtinAvailable(stage))) missing.push(stage);
-  }
-  if (missing.length > 0) {
-    throw new UsageError(
-      `the builtin backend does not implement ${missing.map((s) => `"${s}"`).join(', ')} in this version.\n` +
-        `Set stages.<stage>.backend: command with a command for them (docs/command-backend.md; ` +
-        `config/examples/command-example.yaml runs the example jobs).`,
-    );
-  }
-}
-
-export function configQueues(config: CampaignConfig): string[] {
-  return [...new Set([config.temporal.taskQueue, ...STAGE_NAMES.map((s) => config.stages[s].taskQueue)])];
-}
 
 export function renderStatus(view: ProgressView, status: FullStatus): void {
   const s = status.status;
@@ -82,40 +58,23 @@ export interface FollowOptions {
 /** Shared by `run` and `quickstart`. Resolves with the campaign result. */
 export async function startAndFollow(options: FollowOptions): Promise<CampaignResult | undefined> {
   const { config } = options;
-  await checkBackends(config);
-  const target = await ensureTemporal();
-  const client = await connectClient(target);
+  const runWorkers = options.runWorkers && !options.detach;
+  // The worker runtime's log must be installed before any worker connects.
+  const workerLog = runWorkers ? installWorkerLog('run') : undefined;
+  const host = await openHost({ configs: [config], runWorkers, name: 'run' });
+  const { client, target } = host;
   const view = progressView(options.out);
   const campaignId = config.campaign.id!;
   const { handle, started } = await startOrAttach(client, config);
   view.line(`${started ? 'started' : 'resumed'} campaign ${campaignId} on ${target.address} (namespace ${target.namespace})`);
   if (target.uiUrl) view.line(`Temporal Web UI: ${target.uiUrl}/namespaces/${target.namespace}/workflows/${encodeURIComponent(campaignId)}`);
   if (options.detach) return undefined;
+  if (workerLog) view.line(`worker log: ${workerLog}`);
+  if (host.stageWorker) view.line(`stage worker: pid ${host.stageWorker.child.pid}, log ${host.stageWorker.logFile}`);
 
-  let workersDone: Promise<void> | undefined;
-  if (options.runWorkers) view.line(`worker log: ${installWorkerLog('run')}`);
-  const orchestration = config.temporal.taskQueue;
-  const stageQueues = configQueues(config).filter((q) => q !== orchestration);
-  const workers = options.runWorkers
-    ? await createWorkers({
-        connection: await connectWorker(target),
-        namespace: target.namespace,
-        orchestrationQueue: orchestration,
-        queues: [{ name: orchestration, concurrency: 1 }],
-        identity: `dual-ipo-run@${hostname()}:${process.pid}`,
-      })
-    : [];
-  const stageWorker = options.runWorkers && stageQueues.length > 0 ? spawnStageWorker(stageQueues, orchestration, 'run-stages', target) : undefined;
-  if (stageWorker) view.line(`stage worker (${stageQueues.join(', ')}): pid ${stageWorker.child.pid}, log ${stageWorker.logFile}`);
-  if (workers.length > 0) workersDone = Promise.all(workers.map((w) => w.run())).then(() => undefined);
-
-  const stopWorkers = async () => {
-    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
-    await Promise.all([workersDone, stageWorker?.stop()]);
-  };
   const onInterrupt = () => {
     view.line(`interrupted: the campaign keeps its state on the server; run the same command again to resume ${campaignId}`);
-    void stopWorkers().then(() => process.exit(130));
+    void host.stop().then(() => process.exit(130));
   };
   process.once('SIGINT', onInterrupt);
   process.once('SIGTERM', onInterrupt);
@@ -136,7 +95,7 @@ export async function startAndFollow(options: FollowOptions): Promise<CampaignRe
     clearInterval(ticker);
     process.off('SIGINT', onInterrupt);
     process.off('SIGTERM', onInterrupt);
-    await stopWorkers();
+    await host.stop();
   }
 }
 

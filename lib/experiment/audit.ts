@@ -8,8 +8,8 @@ import { samplePrompts } from '../world';
 import type { ArtifactRef, ArtifactStore } from '../artifacts';
 import { manifestKey, readManifest } from '../artifacts/manifest';
 import { promptRecord, type EvalPromptSet } from '../models/datasets';
-import { runStageLocally } from '../models/local-run';
-import { AUDIT_ERRORS, AUDIT_PROMPTS, auditKey, type AuditedGenerator, type AuditResult, type CampaignAudit } from './audit-record';
+import { runStageLocally } from '../stages/local';
+import { AUDIT_ERRORS, AUDIT_PROMPTS, auditKey, type AuditedGenerator, type AuditResult, type CampaignAudit } from '../report/audit-record';
 
 export { AUDIT_PROMPTS, auditKey, type AuditedGenerator, type AuditResult, type CampaignAudit };
 

@@ -6,7 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, loadConfig, parseConfig, resolveStoreRoot } from '../../config/load';
 import type { CampaignConfig } from '../../config/schema';
-import { AUDIT_PROMPTS } from './audit-record';
+import { AUDIT_PROMPTS } from '../report/audit-record';
 
 const experimentSchema = z
   .object({

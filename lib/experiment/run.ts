@@ -1,12 +1,8 @@
 // Runs an experiment's campaigns (variants x seeds) on one set of in-process workers and collects
 // their results. Each run is an ordinary durable campaign: interrupting and rerunning resumes them.
-import { hostname } from 'node:os';
 import type { Client } from '@temporalio/client';
-import { createWorkers } from '../../workers/worker';
-import { connectClient, connectWorker, ensureTemporal } from '../temporal/connection';
-import { startOrAttach, describeFailure } from '../cli/campaign-client';
-import { spawnStageWorker } from '../cli/stage-worker-process';
-import { checkBackends, configQueues } from '../cli/run-command';
+import { startOrAttach, describeFailure } from '../campaign/client';
+import { openHost } from '../campaign/host';
 import type { CampaignResult } from '../../workflows/definitions';
 import type { Experiment, PlannedRun } from './config';
 import type { RunResult } from './summary';
@@ -34,22 +30,8 @@ export async function runCampaignToResult(client: Client, run: PlannedRun): Prom
 }
 
 export async function runExperiment(experiment: Experiment, runs: PlannedRun[], log: (line: string) => void): Promise<RunResult[]> {
-  for (const run of runs) await checkBackends(run.config);
-  const target = await ensureTemporal();
-  const client = await connectClient(target);
-  const orchestration = runs[0]!.config.temporal.taskQueue;
-  const queues = [...new Set(runs.flatMap((r) => configQueues(r.config)))];
-  const workers = await createWorkers({
-    connection: await connectWorker(target),
-    namespace: target.namespace,
-    orchestrationQueue: orchestration,
-    queues: [{ name: orchestration, concurrency: 1 }],
-    identity: `dual-ipo-experiment@${hostname()}:${process.pid}`,
-  });
-  // Stage work in its own process, so training never stalls the workflows (see stage-worker-process.ts).
-  const stageQueues = queues.filter((q) => q !== orchestration).map((q) => `${q}:${experiment.concurrency}`);
-  const stageWorker = stageQueues.length > 0 ? spawnStageWorker(stageQueues, orchestration, 'experiment-stages', target) : undefined;
-  const running = Promise.all(workers.map((w) => w.run()));
+  const host = await openHost({ configs: runs.map((r) => r.config), runWorkers: true, stageConcurrency: experiment.concurrency, name: 'experiment' });
+  const { client } = host;
   const results: RunResult[] = [];
   try {
     let next = 0;
@@ -71,8 +53,7 @@ export async function runExperiment(experiment: Experiment, runs: PlannedRun[], 
     };
     await Promise.all(Array.from({ length: Math.min(experiment.concurrency, runs.length) }, lane));
   } finally {
-    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
-    await Promise.all([running.catch(() => undefined), stageWorker?.stop()]);
+    await host.stop();
   }
   const order = (r: RunResult) => runs.findIndex((p) => p.variant === r.variant && p.seed === r.seed);
   return results.sort((a, b) => order(a) - order(b));

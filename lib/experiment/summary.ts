@@ -1,5 +1,5 @@
 // Pure summaries of experiment runs: mean and sample standard deviation per variant.
-import type { AuditResult } from './audit-record';
+import type { AuditResult } from '../report/audit-record';
 
 export interface RunResult {
   variant: string;

@@ -23,6 +23,7 @@ async function tryNode(pkg: string): Promise<string | undefined> {
   // The native packages bring their own copy of tfjs-core and register the 'tensorflow' backend on it;
   // when that copy is ours (npm dedupes 4.22), setBackend switches us over.
   const specifier = pkg;
+  // eslint-disable-next-line layers/imports -- an optional npm package that may be absent, not a repository module
   await import(specifier);
   if (tf.findBackendFactory('tensorflow') && (await tf.setBackend('tensorflow'))) return 'tensorflow';
   throw new Error('loaded, but its backend did not register with this copy of @tensorflow/tfjs');

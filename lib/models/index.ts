@@ -1,5 +1,5 @@
 // The reference models (docs/models.md): a latent video diffusion generator and a video-language
-// critic, trained with tfjs and served on onnxruntime-node, and the builtin stages that run them.
+// critic, trained with tfjs and served on onnxruntime-node. The stages that run them: lib/stages.
 export { initTf, describeBackend } from './backend';
 export type { BackendChoice } from './backend';
 export { CheckpointError, encodeCheckpoint, decodeCheckpoint, saveCheckpoint, loadCheckpoint } from './checkpoint';
@@ -30,7 +30,4 @@ export type { TextConfig } from './text';
 export { trlPreferenceJsonl, trlUnpairedJsonl, pickAPicCsv, parsePickAPicCsv, videoLocator } from './exports';
 export { QUICKSTART, TINY, SIZE_PRESETS } from './sizes';
 export type { Sizes } from './sizes';
-export { builtinStages } from './builtin';
-export { runStageLocally } from './local-run';
-export { runDoctor, doctorCommand } from './doctor';
 export * as critic from './critic';

@@ -2,7 +2,7 @@
 // 2 CPU cores (bootstrap in about 4-5 minutes, a round in 1-2; measured figures in docs/models.md);
 // 'tiny' is the same pipeline at toy size, for tests and CI. Every field can be overridden by a
 // bootstrap stage param of the same name (stages.bootstrap.params in the campaign config).
-import { DEFAULT_CRITIC, TINY_CRITIC, type CriticConfig } from './critic';
+import { DEFAULT_CRITIC, TINY_CRITIC, type CriticConfig } from './critic/model';
 
 export interface Sizes {
   /** Real (ground-truth) videos: the autoencoder's and the base model's training set. */

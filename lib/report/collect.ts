@@ -1,7 +1,7 @@
 // Everything a campaign report shows, read from the artifact store alone: the round manifests, the
 // evaluation results of every round (round 0 is the base model), the campaign record, and the
 // sample videos the evaluate stage published. No Temporal needed: an audit works after the fact.
-import { auditKey, type CampaignAudit } from '../experiment/audit-record';
+import { auditKey, type CampaignAudit } from './audit-record';
 import type { ArtifactStore } from '../artifacts/store';
 import type { ArtifactRef } from '../artifacts/types';
 import { readManifest, type RoundManifest } from '../artifacts/manifest';

@@ -1,12 +1,8 @@
-// Where the project keeps its local state (DUAL_IPO_DATA_DIR) and the tools that setup.sh installs.
-import { join, resolve } from 'node:path';
+// The embedded dev server's files under the project's data folder (lib/paths.ts).
+import { join } from 'node:path';
+import { dataDir } from '../paths';
 
-export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
-export const TOOLS_DIR = join(REPO_ROOT, '.tools');
-
-export function dataDir(env: NodeJS.ProcessEnv = process.env): string {
-  return resolve(env.DUAL_IPO_DATA_DIR || join(REPO_ROOT, '.data'));
-}
+export { dataDir, REPO_ROOT, TOOLS_DIR } from '../paths';
 
 /** The embedded dev server's files: SQLite database, log, pid file and the lock taken while starting. */
 export function devServerFiles(dir: string = dataDir()) {

@@ -9,7 +9,7 @@ import { join, relative } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { parseConfig } from '../../config/load';
 import type { CampaignConfig } from '../../config/schema';
-import { startOrAttach, readStatus } from '../../lib/cli/campaign-client';
+import { startOrAttach, readStatus } from '../../lib/campaign/client';
 import type { CampaignResult } from '../../workflows/definitions';
 import { createLocalEnv } from '../helpers/temporal';
 

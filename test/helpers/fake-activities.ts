@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { Activities } from '../../activities';
 import type { ArtifactRef } from '../../lib/artifacts/types';
-import type { StageRequest, StageResult } from '../../activities/types';
+import type { StageRequest, StageResult } from '../../lib/stages/contract';
 
 export interface Script {
   /** Evaluation Total per round (index 0 = base model). */

@@ -11,7 +11,7 @@ import { AUDIT_PROMPTS, auditCampaign, auditKey, auditPrompts, auditSummary } fr
 import { experimentTableHtml } from '../../../lib/experiment/report';
 import { openStore } from '../../../lib/artifacts';
 import { manifestKey } from '../../../lib/artifacts/manifest';
-import { runStageLocally } from '../../../lib/models/local-run';
+import { runStageLocally } from '../../../lib/stages/local';
 import { initTf } from '../../../lib/models/backend';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');

@@ -25,7 +25,7 @@ import {
   pixelStatistics,
   videoFeatures,
 } from '../../../lib/models/critic';
-import { cachedCriticExamples, criticFeaturesCacheKey } from '../../../lib/models/stages/critic-features';
+import { cachedCriticExamples, criticFeaturesCacheKey } from '../../../lib/stages/builtin/critic-features';
 import { putVideos, type HumanSet } from '../../../lib/models/datasets';
 
 const prompts = samplePrompts({ count: 200, seed: 'detector-test' });

@@ -12,7 +12,7 @@ import gifenc from 'gifenc';
 import { openStore, type ArtifactStore } from '../../../lib/artifacts';
 import { writeManifest, type RoundManifest } from '../../../lib/artifacts/manifest';
 import { writeReport } from '../../../lib/report/write';
-import { auditKey, type CampaignAudit } from '../../../lib/experiment/audit-record';
+import { auditKey, type CampaignAudit } from '../../../lib/report/audit-record';
 import { roundCosts } from '../../../lib/report/html';
 
 let work: string;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { defineSearchAttributeKey } from '@temporalio/common';
 import { findTemporalCli } from '../../../lib/temporal/binary';
-import { serverCommand } from '../../../lib/temporal/cli';
+import { serverCommand } from '../../../lib/cli/server-command';
 import { ensureTemporal } from '../../../lib/temporal/connection';
 import { ensureDevServer, isHealthy, stopDevServer } from '../../../lib/temporal/dev-server';
 import { devServerFiles } from '../../../lib/temporal/paths';

@@ -1,0 +1,24 @@
+// What a stage is given: the paper's settings it uses from the config's sections, then the stage's own
+// knobs (`stages.<stage>.params`). The one place a workflow turns a config into stage parameters; the
+// defaults live in lib/stages/params.ts. Pure and deterministic: workflows import it.
+import type { StageName } from '../lib/stages/contract';
+import type { CampaignConfig } from './schema';
+
+/** The parameters of `stage` in round `round` (0: the bootstrap and the base model's evaluation). */
+export function stageParams(config: CampaignConfig, stage: StageName, round: number): Record<string, unknown> {
+  const { generation: g, critic: c, generator: t } = config;
+  const judging = { paths: c.paths, beta: c.beta, pceThreshold: c.pceThreshold, usePce: c.usePce, pairing: g.pairing, minScoreGap: g.minScoreGap };
+  // Only when set, so the params of campaigns recorded before the diagnostic rankings are unchanged.
+  const ranking = { method: t.method, ...(g.rankBy !== 'critic' ? { rankBy: g.rankBy } : {}) };
+  const fromConfig: Record<StageName, Record<string, unknown>> = {
+    bootstrap: { promptsPerRound: g.promptsPerRound, candidatesPerPrompt: g.candidatesPerPrompt, evalPrompts: g.evalPrompts },
+    sample: { promptsPerRound: g.promptsPerRound, candidatesPerPrompt: g.candidatesPerPrompt },
+    label: { ...judging, ...ranking },
+    pceFilter: { ...judging, ...ranking },
+    criticTrain: { ...judging, loss: c.loss, epochs: c.epochs, learningRate: c.learningRate, humanSeedMix: c.humanSeedMix, pseudoLabelsPerIteration: c.pseudoLabelsPerIteration },
+    validate: {},
+    generatorTrain: { method: t.method, betaDpo: t.betaDpo, betaKto: t.betaKto, lambdaPreferred: t.lambdaPreferred, lambdaReal: t.lambdaReal, learningRate: t.learningRate, steps: t.steps },
+    evaluate: {},
+  };
+  return { seed: config.campaign.seed, round, ...fromConfig[stage], ...config.stages[stage].params };
+}

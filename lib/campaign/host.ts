@@ -1,0 +1,70 @@
+// The campaign host: what `run`, `quickstart` and `experiment` share. It makes sure Temporal is
+// there, connects a client, and runs the workers for the campaigns' queues: the workflows in this
+// process, the stage queues in a child process (stage-worker-process.ts), both stopped together.
+import { hostname } from 'node:os';
+import type { Client } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import { STAGE_NAMES } from '../stages/contract';
+import type { CampaignConfig } from '../../config/schema';
+import { createWorkers } from '../../workers/worker';
+import { connectClient, connectWorker, ensureTemporal } from '../temporal/connection';
+import type { TemporalTarget } from '../temporal/target';
+import { spawnStageWorker, type StageWorkerProcess } from './stage-worker-process';
+
+/** The task queues a campaign's workflows and stages use. */
+export function configQueues(config: CampaignConfig): string[] {
+  return [...new Set([config.temporal.taskQueue, ...STAGE_NAMES.map((s) => config.stages[s].taskQueue)])];
+}
+
+export interface CampaignHost {
+  client: Client;
+  target: TemporalTarget;
+  /** The stage worker child process, when one runs. */
+  stageWorker?: StageWorkerProcess;
+  /** Stops the workers (in-process and child) and waits for them. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export interface HostOptions {
+  /** The campaigns to serve: their queues decide the workers. */
+  configs: CampaignConfig[];
+  /** false: connect only (workers run elsewhere, `dual-ipo worker`). */
+  runWorkers: boolean;
+  /** Concurrent activities per stage queue in the child worker (default 1). */
+  stageConcurrency?: number;
+  /** Names the worker identity and the child's log file. */
+  name: string;
+}
+
+export async function openHost(options: HostOptions): Promise<CampaignHost> {
+  const target = await ensureTemporal();
+  const client = await connectClient(target);
+  if (!options.runWorkers) return { client, target, stop: async () => {} };
+  const orchestration = options.configs[0]!.temporal.taskQueue;
+  const queues = [...new Set(options.configs.flatMap(configQueues))];
+  const workers: Worker[] = await createWorkers({
+    connection: await connectWorker(target),
+    namespace: target.namespace,
+    orchestrationQueue: orchestration,
+    queues: [{ name: orchestration, concurrency: 1 }],
+    identity: `dual-ipo-${options.name}@${hostname()}:${process.pid}`,
+  });
+  // Stage work in its own process, so training never stalls the workflows (see stage-worker-process.ts).
+  const concurrency = options.stageConcurrency ?? 1;
+  const stageQueues = queues.filter((q) => q !== orchestration).map((q) => (concurrency > 1 ? `${q}:${concurrency}` : q));
+  const stageWorker = stageQueues.length > 0 ? spawnStageWorker(stageQueues, orchestration, `${options.name}-stages`, target) : undefined;
+  const running = Promise.all(workers.map((w) => w.run())).then(() => undefined);
+  let stopped: Promise<void> | undefined;
+  return {
+    client,
+    target,
+    ...(stageWorker ? { stageWorker } : {}),
+    stop() {
+      stopped ??= (async () => {
+        for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+        await Promise.all([running.catch(() => undefined), stageWorker?.stop()]);
+      })();
+      return stopped;
+    },
+  };
+}

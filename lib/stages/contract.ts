@@ -1,0 +1,65 @@
+// The stage contract: what the workflows ask of a stage (request), what every backend is given
+// (context) and returns (output), and what the runner records (result). Parameters: params.ts.
+import type { ArtifactRef } from '../artifacts/types';
+import type { ArtifactStore } from '../artifacts/store';
+
+export type { ArtifactRef };
+
+export const STAGE_NAMES = ['bootstrap', 'sample', 'label', 'pceFilter', 'criticTrain', 'validate', 'generatorTrain', 'evaluate'] as const;
+export type StageName = (typeof STAGE_NAMES)[number];
+export type BackendName = 'builtin' | 'command';
+
+export interface StoreLocation {
+  root: string;
+  s3?: { region?: string; endpoint?: string; forcePathStyle?: boolean };
+}
+
+export interface StageRequest {
+  campaignId: string;
+  /** 1-based round; 0 is the bootstrap (world datasets, base models). */
+  round: number;
+  stage: StageName;
+  /** Tells apart two calls of one stage in a round, e.g. 'pseudo' for the critic's own labelling. */
+  step?: string;
+  backend: BackendName;
+  /** argv of the external program, for backend 'command'. */
+  command?: string[];
+  inputs: Record<string, ArtifactRef>;
+  /** Where outputs go: the campaign's artifact store (file:///… or s3://bucket/prefix). */
+  store: StoreLocation;
+  /** Small stage parameters from the config; never bulk data. */
+  params: Record<string, unknown>;
+}
+
+export interface StageResult {
+  stage: StageName;
+  step?: string;
+  outputKeyPrefix: string;
+  outputs: Record<string, ArtifactRef>;
+  metrics: Record<string, number>;
+  startedAt: string;
+  seconds: number;
+  /** True when a finished, verified output was found and returned instead of redoing the work. */
+  reused: boolean;
+}
+
+export interface StageContext {
+  request: StageRequest;
+  store: ArtifactStore;
+  outputKey(name: string): string;
+  /** Resume state left by an earlier attempt of this same stage (heartbeat details, else the store). */
+  checkpoint: unknown | undefined;
+  /** Heartbeats progress; a checkpoint given here is also persisted to the store (throttled). */
+  progress(done: number, total: number, checkpoint?: unknown, message?: string): Promise<void>;
+  signal: AbortSignal;
+  /** Local temp folder for this stage attempt, removed after success. */
+  scratchDir: string;
+  log(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface StageOutput {
+  outputs: Record<string, ArtifactRef>;
+  metrics: Record<string, number>;
+}
+
+export type StageImpl = (ctx: StageContext) => Promise<StageOutput>;
