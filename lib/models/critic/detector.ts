@@ -3,7 +3,7 @@
 // shape, colour, size, motion and how cleanly it is drawn; the camera's shake and flicker; blur,
 // noise and stray blobs. It is the analogue of a VLM whose vision encoder was pretrained on
 // captioned video of this world, and it is the world's own perception module
-// (lib/world/perception.ts): the annotator panel and the evaluator read the same one, so a critic
+// (lib/world/perception/): the annotator panel and the evaluator read the same one, so a critic
 // with this tower sees what they see. That is an optimistic assumption (a real VLM's encoder and
 // VBench's detectors are different networks with different errors), and why 'statistics' (pixel
 // statistics only) stays available; docs/critic.md measures both.

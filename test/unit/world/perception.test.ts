@@ -1,8 +1,9 @@
 import { strict as assert } from 'node:assert';
+import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { measurePerception } from '../../../lib/world/accuracy';
-import { perceive } from '../../../lib/world/perception';
-import { renderCorrupted } from '../../../lib/world/corruptions';
+import { perceive, PERCEPTION_VERSION } from '../../../lib/world/perception';
+import { CORRUPTIONS, renderCorrupted } from '../../../lib/world/corruptions';
 import { samplePrompts } from '../../../lib/world/prompts';
 import { renderVideo } from '../../../lib/world/render';
 import { Rng } from '../../../lib/world/rng';
@@ -58,4 +59,18 @@ test('a still camera over a warped background stays still; a shaking one still s
   });
   assert.equal(still, 40, `${still} of 40 warped still videos read without camera motion`);
   assert.ok(shaking >= 36, `${shaking} of 40 shaken renders read as shaking`);
+});
+
+test('what perception reads is pinned: a change to it needs a new PERCEPTION_VERSION', () => {
+  // Human sets' labels and detector features are cached by PERCEPTION_VERSION, so a change to what it
+  // reads must come with a new version (and a new hash here), never with an edited hash alone.
+  const prompts = samplePrompts({ count: 18, seed: 'perception-pin' });
+  const hash = createHash('sha256');
+  prompts.forEach((p, i) => {
+    const options = { seed: i, severity: ((i * 37) % 100) / 100, size: i % 6 === 5 ? 48 : 32 };
+    const kind = i % (CORRUPTIONS.length + 2);
+    const video = kind < CORRUPTIONS.length ? renderCorrupted(p.spec, CORRUPTIONS[kind]!, options).video : renderVideo(p.spec, options);
+    hash.update(JSON.stringify(perceive(video)));
+  });
+  assert.equal(`${PERCEPTION_VERSION}:${hash.digest('hex')}`, '2:b185ae8d40a34cc9ad9294ca1529ed4c61397187c4a47dccc4efc3d5a5761804', 'what perceive reads changed: bump PERCEPTION_VERSION (perception/index.ts) and pin the new hash');
 });
