@@ -1,0 +1,17 @@
+// How long a worker drains on SIGTERM, in one place that the deployment manifests are tested against
+// (test/deploy/manifests.test.ts). workers/worker.ts still spells its shutdownGraceTime as a literal;
+// the test checks the two agree until the worker reads this constant (the --drain setting).
+
+/** Seconds a stopping worker lets running activities finish before it cancels them (shutdownGraceTime). */
+export const DRAIN_SECONDS = 10;
+
+/**
+ * Seconds after the drain for cancelled activities to react (a command-backend job gets SIGTERM and
+ * may upload a checkpoint), the workers to close and node to exit, before Kubernetes sends SIGKILL.
+ */
+export const EXIT_MARGIN_SECONDS = 20;
+
+/** The pod's terminationGracePeriodSeconds for a worker that drains for `drainSeconds`. */
+export function terminationGraceSeconds(drainSeconds: number = DRAIN_SECONDS): number {
+  return drainSeconds + EXIT_MARGIN_SECONDS;
+}
