@@ -6,8 +6,9 @@
 export const DRAIN_SECONDS = 10;
 
 /**
- * Seconds after the drain for cancelled activities to react (a command-backend job gets SIGTERM and
- * may upload a checkpoint), the workers to close and node to exit, before Kubernetes sends SIGKILL.
+ * Seconds after the drain before Kubernetes sends SIGKILL: a cancelled command-backend job gets SIGTERM
+ * and up to 10 s before its SIGKILL (killGraceMs in activities/backends/command.ts), then the workers
+ * close and node exits.
  */
 export const EXIT_MARGIN_SECONDS = 20;
 
