@@ -166,3 +166,12 @@ else
   say "done:"
   printf 'setup:   - %s\n' "${did[@]}"
 fi
+
+# --- 4. deploy kit test tools ----------------------------------------------------------------------
+# hadolint, kubernetes-validate and moto's S3 server into a venv (.tools/deploy), for test/deploy/ and
+# the store contract's second S3 implementation. Its own script: it can run alone, and it skips
+# itself when the venv already holds its pins. A failure fails setup: CI needs these tools.
+if ! bash "$ROOT/scripts/setup-deploy-tools.sh"; then
+  echo "setup: ERROR: the deploy kit's tools did not install (scripts/setup-deploy-tools.sh)" >&2
+  exit 1
+fi

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { ArtifactRef } from './types';
 import { ArtifactNotFoundError, type ArtifactStore } from './store';
 import { sha256Hex, stableStringify } from './stable-json';
+import { codeVersionFromEnv } from '../code-version';
 
 export { sha256Hex, stableStringify };
 
@@ -64,6 +65,8 @@ export function configHash(config: unknown): string {
 
 const cachedVersions = new Map<string, string>();
 export function codeVersion(repoDir = join(import.meta.dirname, '..', '..')): string {
+  const fromEnv = codeVersionFromEnv();
+  if (fromEnv) return fromEnv;
   const cached = cachedVersions.get(repoDir);
   if (cached) return cached;
   let version = 'unknown';

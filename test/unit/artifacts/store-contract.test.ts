@@ -1,5 +1,6 @@
-// One contract, two implementations: the local filesystem store and the S3 store (against s3rver, a
-// real S3-compatible HTTP server started on a free port). Both must behave the same for callers.
+// One contract, two implementations: the local filesystem store and the S3 store, the latter against
+// two S3 servers started on free loopback ports: s3rver (npm) and moto's server (PyPI, installed by
+// scripts/setup-deploy-tools.sh). All must behave the same for callers.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -12,8 +13,11 @@ import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { findDeployTool, INSTALL_COMMAND } from '../../helpers/deploy-tools';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   ArtifactIntegrityError,
   ArtifactNotFoundError,
@@ -499,3 +503,102 @@ describe('S3ArtifactStore against s3rver', () => {
     assert.equal(await new S3ArtifactStore(`s3://${BUCKET}`, s3Options).cleanupTemp(0), 0);
   });
 });
+
+// ---------------------------------------------------------------------------------------------------
+// S3 through moto's server: a second, independent S3 implementation (Python) of the same protocol
+
+/** A loopback port that was free a moment ago (moto_server takes a port number, not 0). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+const motoServer = findDeployTool('moto_server');
+if (!motoServer) {
+  // CI runs setup, so there a missing moto_server is a failed install, not a reason to skip.
+  const message = `moto_server is not installed; install it with ${INSTALL_COMMAND}`;
+  test('S3ArtifactStore against moto_server', (t) => (process.env.CI ? assert.fail(message) : t.skip(message)));
+} else {
+  describe('S3ArtifactStore against moto_server', () => {
+    let child: ReturnType<typeof spawn> | undefined;
+    let output = '';
+    const s3Options: S3Options = {
+      forcePathStyle: true,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'moto', secretAccessKey: 'moto' },
+      partSize: 5 * MiB,
+    };
+    const rawClient = () => {
+      const { endpoint, forcePathStyle, region, credentials } = s3Options;
+      return new S3Client({ endpoint, forcePathStyle, region, credentials });
+    };
+
+    before(async () => {
+      const port = await freePort();
+      child = spawn(motoServer, ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const exited = new Promise<never>((_, reject) => child!.once('exit', (code) => reject(new Error(`moto_server exited with code ${code}:\n${output}`))));
+      exited.catch(() => {}); // observed through the race below only while starting
+      s3Options.endpoint = `http://127.0.0.1:${port}`;
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const up = await Promise.race([fetch(`${s3Options.endpoint}/`).then((r) => r.ok, () => false), exited]);
+        if (up) break;
+        if (Date.now() > deadline) throw new Error(`moto_server did not answer on ${s3Options.endpoint} within 30 s:\n${output}`);
+        await sleep(200);
+      }
+      const client = rawClient();
+      await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
+      client.destroy();
+    });
+    after(async () => {
+      if (child && child.exitCode === null && child.signalCode === null) {
+        const gone = new Promise((resolve) => child!.once('exit', resolve));
+        child.kill('SIGTERM');
+        await Promise.race([gone, sleep(5000).then(() => child!.kill('SIGKILL'))]);
+      }
+    });
+
+    const tamperer = (store: ArtifactStore, prefix: string) => async (key: string, bytes: Uint8Array) => {
+      const ref = await store.head(key);
+      const client = rawClient();
+      await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${prefix}${key}`, Body: bytes, Metadata: { sha256: ref!.sha256 } }));
+      client.destroy();
+    };
+
+    contract('S3 on moto (prefixed root)', () => {
+      const store = openStore(`s3://${BUCKET}/campaign-store/`, s3Options);
+      return {
+        store,
+        tamper: tamperer(store, 'campaign-store/'),
+        outsideUris: [`s3://${BUCKET}/other/a`, `s3://other-bucket/campaign-store/a`, `s3://${BUCKET}/campaign-storex/a`, 'file:///tmp/a', `s3://${BUCKET}/campaign-store/x.sha256`],
+      };
+    });
+
+    contract('S3 on moto (bucket root)', () => {
+      const store = new S3ArtifactStore(`s3://${BUCKET}`, s3Options);
+      return { store, tamper: tamperer(store, ''), outsideUris: ['s3://other-bucket/a', `s3://${BUCKET}x/a`, 'file:///tmp/a'] };
+    });
+
+    test('list pages through more than 1000 keys (moto\'s own continuation tokens)', async () => {
+      const store = new S3ArtifactStore(`s3://${BUCKET}/many`, s3Options);
+      const keys = Array.from({ length: 1005 }, (_, i) => `k/${String(i).padStart(5, '0')}`);
+      for (let i = 0; i < keys.length; i += 50) await Promise.all(keys.slice(i, i + 50).map((key) => store.put(key, key)));
+      assert.deepEqual(await store.list('k/'), keys);
+      assert.deepEqual(await store.list('k/0100'), keys.slice(1000));
+    });
+
+    test('objects without our sha256 metadata are not finished artifacts', async () => {
+      const client = rawClient();
+      await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'foreign/plain.txt', Body: 'not ours' }));
+      client.destroy();
+      const store = new S3ArtifactStore(`s3://${BUCKET}`, s3Options);
+      assert.equal(await store.head('foreign/plain.txt'), undefined);
+      assert.equal(await store.exists('foreign/plain.txt'), false);
+    });
+  });
+}
