@@ -124,6 +124,7 @@ export class S3ArtifactStore implements ArtifactStore {
     return { uri: this.uriFor(key), sha256, size, ...(opts?.summary ? { summary: opts.summary } : {}) };
   }
 
+  /** No re-hash, unlike the local store: an S3 object is replaced whole, bytes and metadata at once. */
   async head(key: string): Promise<ArtifactRef | undefined> {
     try {
       const out = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));

@@ -25,7 +25,12 @@ export interface ArtifactStore {
   get(ref: ArtifactRef): Promise<Uint8Array>;
   getJson<T>(ref: ArtifactRef): Promise<T>;
   getToFile(ref: ArtifactRef, localPath: string): Promise<void>;
-  /** The reference of a finished object, or undefined. */
+  /**
+   * The reference of a finished, intact object, or undefined: callers take a defined answer as
+   * "this output exists, need not be produced again". The local store re-hashes a data file that
+   * changed after it was published (same-size in-place writes included). S3 objects cannot be edited
+   * in place: any write replaces the object and its sha256 metadata together, so S3 trusts the metadata.
+   */
   head(key: string): Promise<ArtifactRef | undefined>;
   exists(key: string): Promise<boolean>;
   /** Keys of finished objects under a prefix. */
