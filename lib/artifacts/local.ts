@@ -5,14 +5,15 @@
 // trusts the recorded sha256 only while the stamp is unchanged and re-hashes the file otherwise, so
 // an output overwritten in place (same size, new bytes) stops counting as finished and is redone.
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, type BigIntStats } from 'node:fs';
+import { createReadStream, existsSync, realpathSync, type BigIntStats } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import type { ArtifactRef } from './types';
 import {
   ArtifactIntegrityError,
   ArtifactNotFoundError,
+  ArtifactStoreError,
   InvalidArtifactKeyError,
   SIDECAR_SUFFIX,
   TEMP_MARKER,
@@ -21,6 +22,7 @@ import {
   type PutOptions,
 } from './store';
 import { stableStringify } from './stable-json';
+import { nameStoreInErrors } from './store-errors';
 
 /** What identifies one version of a data file without reading it; any write to the file changes ctime. */
 interface Stamp {
@@ -143,6 +145,39 @@ function checkPrefix(prefix: string): void {
   }
 }
 
+/**
+ * Kernel pseudo-file systems are not storage: a recursive mkdir under /proc never returns, and what
+ * does get written is gone at reboot. /dev/shm is a real tmpfs and stays allowed.
+ */
+const PSEUDO_ROOTS = ['/proc', '/sys', '/dev'];
+const ALLOWED_UNDER_PSEUDO = ['/dev/shm'];
+const under = (path: string, folder: string) => path === folder || path.startsWith(`${folder}/`);
+
+/** `dir` with symlinks resolved as far as it exists (the rest does not exist yet, so holds no links). */
+function realTarget(dir: string): string {
+  let existing = dir;
+  const rest: string[] = [];
+  while (!existsSync(existing) && dirname(existing) !== existing) {
+    rest.unshift(basename(existing));
+    existing = dirname(existing);
+  }
+  try {
+    return join(realpathSync(existing), ...rest);
+  } catch {
+    return dir;
+  }
+}
+
+function refusePseudoFileSystem(dir: string, root: string): void {
+  for (const path of new Set([dir, realTarget(dir)])) {
+    if (ALLOWED_UNDER_PSEUDO.some((ok) => under(path, ok))) continue;
+    const pseudo = PSEUDO_ROOTS.find((folder) => under(path, folder));
+    if (pseudo) {
+      throw new ArtifactStoreError(root, 'open', undefined, new Error(`${path} is under ${pseudo}, a kernel pseudo-file system, not storage; choose a folder on a disk`), { nonRetryable: true });
+    }
+  }
+}
+
 export class LocalArtifactStore implements ArtifactStore {
   readonly root: string;
   private readonly dir: string;
@@ -150,6 +185,8 @@ export class LocalArtifactStore implements ArtifactStore {
   constructor(rootUri: string) {
     this.dir = rootUri.startsWith('file://') ? fileURLToPath(rootUri) : resolve(rootUri);
     this.root = pathToFileURL(this.dir).href.replace(/\/$/, '');
+    refusePseudoFileSystem(this.dir, this.root);
+    nameStoreInErrors(this);
   }
 
   private pathOf(key: string): string {

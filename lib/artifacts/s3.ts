@@ -21,6 +21,7 @@ import {
   type S3Options,
 } from './store';
 import { stableStringify } from './stable-json';
+import { nameStoreInErrors } from './store-errors';
 
 const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 
@@ -68,6 +69,7 @@ export class S3ArtifactStore implements ArtifactStore {
       ...(options.forcePathStyle !== undefined ? { forcePathStyle: options.forcePathStyle } : {}),
       ...(options.credentials ? { credentials: options.credentials } : {}),
     });
+    nameStoreInErrors(this);
   }
 
   private objectKey(key: string): string {

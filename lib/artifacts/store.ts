@@ -54,6 +54,27 @@ export class ArtifactIntegrityError extends Error {
   readonly nonRetryable = true;
 }
 
+/**
+ * Any other failure of a store operation, naming the store, the operation and its key (or URI):
+ * `artifact store s3://bucket/prefix: put campaigns/x/round-0000/sample/result.json: <cause>`.
+ * Non-retryable when the cause cannot go away by itself (missing or refused credentials).
+ */
+export class ArtifactStoreError extends Error {
+  override name = 'ArtifactStoreError';
+  readonly nonRetryable: boolean;
+  constructor(
+    readonly store: string,
+    readonly operation: string,
+    readonly target: string | undefined,
+    cause: unknown,
+    options: { nonRetryable?: boolean; hint?: string } = {},
+  ) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super(`artifact store ${store}: ${operation}${target ? ` ${target}` : ''}: ${why}${options.hint ? `. ${options.hint}` : ''}`, { cause });
+    this.nonRetryable = options.nonRetryable ?? (cause as { nonRetryable?: boolean } | undefined)?.nonRetryable === true;
+  }
+}
+
 export const SIDECAR_SUFFIX = '.sha256';
 export const TEMP_MARKER = '.tmp-';
 
