@@ -28,8 +28,29 @@ export function parseConfig(raw: unknown, source = 'config', baseDir = process.c
   if (!result.success) throw new ConfigError(`invalid campaign config\n${describeIssues(source, result.error.issues)}`);
   const config = result.data as CampaignConfig;
   config.artifacts.root = resolveStoreRoot(config.artifacts.root, baseDir);
-  if (!config.campaign.id) config.campaign.id = `${config.campaign.name.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 40)}-${configDigest(config).slice(0, 8)}`;
+  if (!config.campaign.id) config.campaign.id = deriveCampaignId(config, source);
+  if (!CAMPAIGN_ID.test(config.campaign.id)) throw new ConfigError(`invalid campaign config\n${source}: campaign.id: "${config.campaign.id}" is not a usable id (${CAMPAIGN_ID_RULE})`);
   return config;
+}
+
+// The id becomes a folder name in the artifact store (campaigns/<id>/...) and a workflow id, so it
+// follows the schema's identifier rule; a name like "../../etc" must not turn into a ".." segment.
+const CAMPAIGN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const CAMPAIGN_ID_RULE = 'letters, digits, ".", "_" or "-", at most 64, starting with a letter or digit';
+
+/** `<sanitised name>-<digest>`; names that sanitise to something safe give the ids they always gave. */
+function deriveCampaignId(config: CampaignConfig, source: string): string {
+  const { name } = config.campaign;
+  const stem = name
+    .replace(/[^A-Za-z0-9._-]/g, '-')
+    .replace(/^[._-]+/, '')
+    .slice(0, 40);
+  if (!stem) {
+    throw new ConfigError(
+      `invalid campaign config\n${source}: campaign.name: "${name}" gives no usable campaign id (it needs a letter or digit); rename the campaign or set campaign.id (${CAMPAIGN_ID_RULE})`,
+    );
+  }
+  return `${stem}-${configDigest(config).slice(0, 8)}`;
 }
 
 export function loadConfig(path: string): CampaignConfig {

@@ -7,6 +7,8 @@ export * from './types';
 export * from './store';
 export { LocalArtifactStore } from './local';
 export { S3ArtifactStore } from './s3';
+export { S3_CREDENTIALS_HINT } from './store-errors';
+export { checkWritable, type CheckWritableOptions } from './preflight';
 
 /** `s3://bucket/prefix`, `file:///abs/path`, or a filesystem path (relative to the working directory). */
 export function openStore(uri: string, s3?: S3Options): ArtifactStore {

@@ -1,14 +1,19 @@
 // Local filesystem store. An object is visible only once its sha256 sidecar exists: data and
 // sidecar are each written to a temp name and fsynced, then renamed into place as a pair under a
 // per-key lock file, so a crash leaves only temp files and concurrent writers never mix their halves.
+// The sidecar also records the data file's stamp (inode, mtime, ctime in ns) as published: head()
+// trusts the recorded sha256 only while the stamp is unchanged and re-hashes the file otherwise, so
+// an output overwritten in place (same size, new bytes) stops counting as finished and is redone.
 import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, existsSync, realpathSync, type BigIntStats } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import type { ArtifactRef } from './types';
 import {
   ArtifactIntegrityError,
   ArtifactNotFoundError,
+  ArtifactStoreError,
   InvalidArtifactKeyError,
   SIDECAR_SUFFIX,
   TEMP_MARKER,
@@ -17,11 +22,30 @@ import {
   type PutOptions,
 } from './store';
 import { stableStringify } from './stable-json';
+import { nameStoreInErrors } from './store-errors';
+
+/** What identifies one version of a data file without reading it; any write to the file changes ctime. */
+interface Stamp {
+  ino: string;
+  mtimeNs: string;
+  ctimeNs: string;
+}
 
 interface Sidecar {
   sha256: string;
   size: number;
   summary?: ArtifactRef['summary'];
+  /** absent in sidecars written before stamps existed: those are re-hashed once, then stamped */
+  stamp?: Stamp;
+}
+
+const stampOf = (info: BigIntStats): Stamp => ({ ino: String(info.ino), mtimeNs: String(info.mtimeNs), ctimeNs: String(info.ctimeNs) });
+const sameStamp = (a: Stamp | undefined, b: Stamp) => a !== undefined && a.ino === b.ino && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
+
+async function hashFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }
 
 const tempName = (path: string) => `${path}${TEMP_MARKER}${randomBytes(6).toString('hex')}`;
@@ -121,6 +145,39 @@ function checkPrefix(prefix: string): void {
   }
 }
 
+/**
+ * Kernel pseudo-file systems are not storage: a recursive mkdir under /proc never returns, and what
+ * does get written is gone at reboot. /dev/shm is a real tmpfs and stays allowed.
+ */
+const PSEUDO_ROOTS = ['/proc', '/sys', '/dev'];
+const ALLOWED_UNDER_PSEUDO = ['/dev/shm'];
+const under = (path: string, folder: string) => path === folder || path.startsWith(`${folder}/`);
+
+/** `dir` with symlinks resolved as far as it exists (the rest does not exist yet, so holds no links). */
+function realTarget(dir: string): string {
+  let existing = dir;
+  const rest: string[] = [];
+  while (!existsSync(existing) && dirname(existing) !== existing) {
+    rest.unshift(basename(existing));
+    existing = dirname(existing);
+  }
+  try {
+    return join(realpathSync(existing), ...rest);
+  } catch {
+    return dir;
+  }
+}
+
+function refusePseudoFileSystem(dir: string, root: string): void {
+  for (const path of new Set([dir, realTarget(dir)])) {
+    if (ALLOWED_UNDER_PSEUDO.some((ok) => under(path, ok))) continue;
+    const pseudo = PSEUDO_ROOTS.find((folder) => under(path, folder));
+    if (pseudo) {
+      throw new ArtifactStoreError(root, 'open', undefined, new Error(`${path} is under ${pseudo}, a kernel pseudo-file system, not storage; choose a folder on a disk`), { nonRetryable: true });
+    }
+  }
+}
+
 export class LocalArtifactStore implements ArtifactStore {
   readonly root: string;
   private readonly dir: string;
@@ -128,6 +185,8 @@ export class LocalArtifactStore implements ArtifactStore {
   constructor(rootUri: string) {
     this.dir = rootUri.startsWith('file://') ? fileURLToPath(rootUri) : resolve(rootUri);
     this.root = pathToFileURL(this.dir).href.replace(/\/$/, '');
+    refusePseudoFileSystem(this.dir, this.root);
+    nameStoreInErrors(this);
   }
 
   private pathOf(key: string): string {
@@ -165,12 +224,13 @@ export class LocalArtifactStore implements ArtifactStore {
     const sidecar: Sidecar = { sha256, size, ...(opts?.summary ? { summary: opts.summary } : {}) };
     let sidecarTmp: string | undefined;
     try {
-      sidecarTmp = await writeTemp(sidecarPath, stableStringify(sidecar));
-      const finalTmp = sidecarTmp;
       await withKeyLock(path, async () => {
         await rm(sidecarPath, { force: true });
         await rename(dataTmp, path);
-        await rename(finalTmp, sidecarPath);
+        // Stamped after the rename: renaming changes the file's ctime.
+        sidecar.stamp = stampOf(await stat(path, { bigint: true }));
+        sidecarTmp = await writeTemp(sidecarPath, stableStringify(sidecar));
+        await rename(sidecarTmp, sidecarPath);
       });
     } catch (err) {
       await rm(dataTmp, { force: true });
@@ -199,17 +259,48 @@ export class LocalArtifactStore implements ArtifactStore {
     return this.publish(key, tmp, sha256, size, opts);
   }
 
-  async head(key: string): Promise<ArtifactRef | undefined> {
-    const path = this.pathOf(key);
-    let sidecar: Sidecar;
+  private async readSidecar(path: string): Promise<Sidecar | undefined> {
     try {
-      sidecar = JSON.parse(await readFile(`${path}${SIDECAR_SUFFIX}`, 'utf8')) as Sidecar;
+      return JSON.parse(await readFile(`${path}${SIDECAR_SUFFIX}`, 'utf8')) as Sidecar;
     } catch {
       return undefined;
     }
-    const info = await stat(path).catch(() => undefined);
-    if (!info || info.size !== sidecar.size) return undefined;
+  }
+
+  /**
+   * The reference of a finished, intact object, or undefined. Cheap (two small reads) while the data
+   * file is the one that was published; when its stamp differs (written in place, restored from a
+   * copy, or a sidecar from before stamps) the file is re-hashed, and a match is stamped again so the
+   * next head is cheap. A file that no longer matches its sha256 is not finished: its producer redoes it.
+   */
+  async head(key: string): Promise<ArtifactRef | undefined> {
+    const path = this.pathOf(key);
+    const sidecar = await this.readSidecar(path);
+    if (!sidecar) return undefined;
+    const info = await stat(path, { bigint: true }).catch(() => undefined);
+    if (!info || !info.isFile() || Number(info.size) !== sidecar.size) return undefined;
+    const stamp = stampOf(info);
+    if (!sameStamp(sidecar.stamp, stamp)) {
+      if ((await hashFile(path).catch(() => undefined)) !== sidecar.sha256) return undefined;
+      // A read-only store still answers; it only keeps re-hashing.
+      await this.restamp(path, sidecar, stamp).catch(() => undefined);
+    }
     return { uri: this.uriFor(key), sha256: sidecar.sha256, size: sidecar.size, ...(sidecar.summary ? { summary: sidecar.summary } : {}) };
+  }
+
+  /** Records `stamp` in the sidecar, unless the object changed since it was hashed. */
+  private async restamp(path: string, hashed: Sidecar, stamp: Stamp): Promise<void> {
+    await withKeyLock(path, async () => {
+      const current = await this.readSidecar(path);
+      const now = stampOf(await stat(path, { bigint: true }));
+      if (!current || current.sha256 !== hashed.sha256 || !sameStamp(stamp, now)) return;
+      const sidecarPath = `${path}${SIDECAR_SUFFIX}`;
+      const tmp = await writeTemp(sidecarPath, stableStringify({ ...current, stamp }));
+      await rename(tmp, sidecarPath).catch(async (err: unknown) => {
+        await rm(tmp, { force: true });
+        throw err;
+      });
+    });
   }
 
   async exists(key: string): Promise<boolean> {

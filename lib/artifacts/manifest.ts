@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ArtifactRef } from './types';
-import { ArtifactNotFoundError, type ArtifactStore } from './store';
+import { ArtifactNotFoundError, InvalidArtifactKeyError, type ArtifactStore } from './store';
 import { sha256Hex, stableStringify } from './stable-json';
 import { codeVersionFromEnv } from '../code-version';
 
@@ -43,7 +43,8 @@ export interface RoundManifest {
 const SAFE_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 function roundFolder(campaignId: string, round: number): string {
-  if (!SAFE_SEGMENT.test(campaignId)) throw new Error(`campaign id "${campaignId}" cannot be used as an artifact key segment (letters, digits, . _ -)`);
+  // Non-retryable: a bad id stays bad, and five retries only delay the message.
+  if (!SAFE_SEGMENT.test(campaignId)) throw new InvalidArtifactKeyError(`campaign id "${campaignId}" cannot be used as an artifact key segment (letters, digits, . _ -)`);
   if (!Number.isInteger(round) || round < 0) throw new Error(`round must be a non-negative integer, got ${round}`);
   return `campaigns/${campaignId}/round-${String(round).padStart(4, '0')}`;
 }
@@ -51,7 +52,7 @@ function roundFolder(campaignId: string, round: number): string {
 /** Deterministic output folder of a stage: the same request always writes the same keys. */
 export function outputPrefix(campaignId: string, round: number, stage: string, step?: string): string {
   const name = step ? `${stage}-${step}` : stage;
-  if (!SAFE_SEGMENT.test(name)) throw new Error(`stage/step "${name}" cannot be used as an artifact key segment`);
+  if (!SAFE_SEGMENT.test(name)) throw new InvalidArtifactKeyError(`stage/step "${name}" cannot be used as an artifact key segment`);
   return `${roundFolder(campaignId, round)}/${name}/`;
 }
 

@@ -21,6 +21,7 @@ import {
   type S3Options,
 } from './store';
 import { stableStringify } from './stable-json';
+import { nameStoreInErrors } from './store-errors';
 
 const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 
@@ -68,6 +69,7 @@ export class S3ArtifactStore implements ArtifactStore {
       ...(options.forcePathStyle !== undefined ? { forcePathStyle: options.forcePathStyle } : {}),
       ...(options.credentials ? { credentials: options.credentials } : {}),
     });
+    nameStoreInErrors(this);
   }
 
   private objectKey(key: string): string {
@@ -124,6 +126,7 @@ export class S3ArtifactStore implements ArtifactStore {
     return { uri: this.uriFor(key), sha256, size, ...(opts?.summary ? { summary: opts.summary } : {}) };
   }
 
+  /** No re-hash, unlike the local store: an S3 object is replaced whole, bytes and metadata at once. */
   async head(key: string): Promise<ArtifactRef | undefined> {
     try {
       const out = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));

@@ -25,7 +25,12 @@ export interface ArtifactStore {
   get(ref: ArtifactRef): Promise<Uint8Array>;
   getJson<T>(ref: ArtifactRef): Promise<T>;
   getToFile(ref: ArtifactRef, localPath: string): Promise<void>;
-  /** The reference of a finished object, or undefined. */
+  /**
+   * The reference of a finished, intact object, or undefined: callers take a defined answer as
+   * "this output exists, need not be produced again". The local store re-hashes a data file that
+   * changed after it was published (same-size in-place writes included). S3 objects cannot be edited
+   * in place: any write replaces the object and its sha256 metadata together, so S3 trusts the metadata.
+   */
   head(key: string): Promise<ArtifactRef | undefined>;
   exists(key: string): Promise<boolean>;
   /** Keys of finished objects under a prefix. */
@@ -47,6 +52,27 @@ export class ArtifactNotFoundError extends Error {
 export class ArtifactIntegrityError extends Error {
   override name = 'ArtifactIntegrityError';
   readonly nonRetryable = true;
+}
+
+/**
+ * Any other failure of a store operation, naming the store, the operation and its key (or URI):
+ * `artifact store s3://bucket/prefix: put campaigns/x/round-0000/sample/result.json: <cause>`.
+ * Non-retryable when the cause cannot go away by itself (missing or refused credentials).
+ */
+export class ArtifactStoreError extends Error {
+  override name = 'ArtifactStoreError';
+  readonly nonRetryable: boolean;
+  constructor(
+    readonly store: string,
+    readonly operation: string,
+    readonly target: string | undefined,
+    cause: unknown,
+    options: { nonRetryable?: boolean; hint?: string } = {},
+  ) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super(`artifact store ${store}: ${operation}${target ? ` ${target}` : ''}: ${why}${options.hint ? `. ${options.hint}` : ''}`, { cause });
+    this.nonRetryable = options.nonRetryable ?? (cause as { nonRetryable?: boolean } | undefined)?.nonRetryable === true;
+  }
 }
 
 export const SIDECAR_SUFFIX = '.sha256';

@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createConnection } from 'node:net';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { Connection } from '@temporalio/client';
+import { freePort } from '../free-port';
 import { findTemporalCli } from './binary';
 import { dataDir, devServerFiles } from './paths';
 import { searchAttributeFlags } from './search-attributes';
@@ -12,10 +13,16 @@ import { DEFAULT_NAMESPACE, devServerPorts, type TemporalTarget } from './target
 
 export interface DevServerOptions {
   namespace?: string;
-  /** frontend port (default DUAL_IPO_TEMPORAL_PORT or 7233) */
-  port?: number;
-  /** Web UI port (default DUAL_IPO_TEMPORAL_UI_PORT or port + 1000) */
-  uiPort?: number;
+  /**
+   * frontend port (default DUAL_IPO_TEMPORAL_PORT or 7233). 'free': any free port, picked again if
+   * it is taken before the server binds it; the data folder's running server is reused on whatever
+   * port it has (throwaway servers: tests, benchmarks).
+   */
+  port?: number | 'free';
+  /** Web UI port (default DUAL_IPO_TEMPORAL_UI_PORT, port + 1000, or 'free' when port is) */
+  uiPort?: number | 'free';
+  /** picks a 'free' port (default: one the OS says is free now) */
+  pickPort?: () => Promise<number>;
   /** data folder (default DUAL_IPO_DATA_DIR or <repo>/.data); the server keeps its files in <dataDir>/temporal/ */
   dataDir?: string;
   /** attach the server to this process (stdio inherited, not detached); the caller stops it */
@@ -182,66 +189,144 @@ function logTail(logFile: string, lines = 20): string {
   }
 }
 
-function layout(opts: Pick<DevServerOptions, 'port' | 'uiPort' | 'dataDir' | 'namespace'>) {
+const urls = (port: number, uiPort: number) => ({ address: `127.0.0.1:${port}`, uiUrl: `http://127.0.0.1:${uiPort}` });
+
+/** Where a server on fixed ports listens, and its files. */
+function fixedLayout(opts: { port?: number; uiPort?: number; dataDir?: string; namespace?: string }) {
   const ports = devServerPorts();
   const port = opts.port ?? ports.port;
   const uiPort = opts.uiPort ?? (opts.port !== undefined ? opts.port + 1000 : ports.uiPort);
+  return { free: false as const, port, uiPort, files: devServerFiles(opts.dataDir ?? dataDir()), namespace: opts.namespace ?? DEFAULT_NAMESPACE, ...urls(port, uiPort) };
+}
+
+function layout(opts: Pick<DevServerOptions, 'port' | 'uiPort' | 'dataDir' | 'namespace'>) {
+  const { port, uiPort } = opts;
+  if (port !== 'free' && uiPort !== 'free') return fixedLayout({ ...opts, port, uiPort });
   const files = devServerFiles(opts.dataDir ?? dataDir());
-  return { port, uiPort, files, address: `127.0.0.1:${port}`, uiUrl: `http://127.0.0.1:${uiPort}`, namespace: opts.namespace ?? DEFAULT_NAMESPACE };
+  return { free: true as const, port: port ?? devServerPorts().port, uiPort: uiPort ?? ('free' as const), files, namespace: opts.namespace ?? DEFAULT_NAMESPACE };
+}
+
+/** Starts that a port conflict may cause before one succeeds. */
+const MAX_STARTS = 5;
+
+/** The port of a `listen tcp 127.0.0.1:37535: bind: address already in use` in the server's output. */
+export function portInUse(output: string): number | undefined {
+  const match = /listen tcp \S*:(\d+): bind: address already in use/.exec(output);
+  return match ? Number(match[1]) : undefined;
+}
+
+function readFrom(file: string, offset: number): string {
+  try {
+    return readFileSync(file).subarray(offset).toString('utf8');
+  } catch {
+    return '';
+  }
+}
+
+const fileSize = (file: string) => (existsSync(file) ? statSync(file).size : 0);
+
+class StartExited extends Error {
+  constructor(
+    message: string,
+    /** what the server wrote during this start */
+    readonly output: string,
+  ) {
+    super(message);
+  }
 }
 
 /**
  * Starts the embedded dev server, or reuses whatever healthy Temporal already answers on the port.
  * Does not register search attributes: `ensureTemporal()` does that for both cases.
+ *
+ * A port found free can be taken before the server binds it; so can the ports `start-dev` picks for
+ * itself (HTTP API, metrics, internal services). When the server exits on `address already in use`
+ * for such a port, or for a 'free' port of ours, it is started again (still holding the start lock);
+ * a fixed port of ours that is taken is the caller's to change, and fails at once.
  */
 export async function ensureDevServer(opts: DevServerOptions = {}): Promise<DevServer> {
-  const { port, uiPort, files, address, uiUrl, namespace } = layout(opts);
+  const plan = layout(opts);
+  const { files, namespace } = plan;
   const timeoutMs = opts.timeoutMs ?? 60_000;
-  const info = { address, uiUrl, namespace, dbFile: files.dbFile, logFile: files.logFile };
-  const reuse = (): DevServer => {
+  const fileInfo = { dbFile: files.dbFile, logFile: files.logFile };
+
+  /** The server to reuse: a healthy one on the fixed port, or, with 'free' ports, this data folder's. */
+  const running = async (): Promise<DevServer | undefined> => {
+    if (!plan.free) {
+      if (!(await isHealthy(plan.address))) return undefined;
+      const pid = runningPid(files.pidFile);
+      return { address: plan.address, uiUrl: plan.uiUrl, namespace, ...fileInfo, started: false, ...(pid ? { pid } : {}) };
+    }
     const pid = runningPid(files.pidFile);
-    return { ...info, started: false, ...(pid ? { pid } : {}) };
+    const record = pid ? readPidRecord(files.pidFile) : undefined;
+    if (!pid || !record || !(await isHealthy(record.address))) return undefined;
+    return { address: record.address, uiUrl: record.uiUrl, namespace, ...fileInfo, started: false, pid };
   };
-  if (await isHealthy(address)) return reuse();
+  const reused = await running();
+  if (reused) return reused;
 
   mkdirSync(files.dir, { recursive: true });
   return withStartLock(files.lockFile, timeoutMs, async () => {
     // Whoever held the lock before us may have just started it.
-    if (await isHealthy(address)) return reuse();
-    const cli = findTemporalCli();
-    const args = ['server', 'start-dev', '--db-filename', files.dbFile, '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort), '--namespace', namespace, '--log-level', 'warn', ...searchAttributeFlags()];
-    const log = opts.foreground ? undefined : openSync(files.logFile, 'a');
-    let child: ChildProcess;
-    try {
-      child = spawn(cli.path, args, opts.foreground ? { stdio: ['ignore', 'inherit', 'inherit'] } : { detached: true, stdio: ['ignore', log!, log!] });
-    } finally {
-      if (log !== undefined) closeSync(log);
-    }
-    const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
-    let exitCode: number | null | undefined;
-    child.once('exit', (code, signal) => (exitCode = code ?? (signal ? -1 : null)));
-    if (!opts.foreground) child.unref();
-    if (child.pid === undefined) throw new Error(`could not start ${cli.path}: ${(await spawnError).message}`);
-    const record: PidRecord = { pid: child.pid, address, uiUrl, dbFile: files.dbFile, startedAt: new Date().toISOString() };
-    writeFileSync(files.pidFile, JSON.stringify(record) + '\n');
-
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (exitCode !== undefined) {
-        rmSync(files.pidFile, { force: true });
-        const where = opts.foreground ? 'its output above' : `${files.logFile}:\n${logTail(files.logFile)}`;
-        throw new Error(
-          `the Temporal dev server (${cli.path}, found via ${cli.source}) exited with code ${exitCode} while starting on ${address} (UI ${uiPort}). ` +
-            `If a port is taken, choose others with DUAL_IPO_TEMPORAL_PORT / DUAL_IPO_TEMPORAL_UI_PORT. See ${where}`,
-        );
+    const started = await running();
+    if (started) return started;
+    const pick = opts.pickPort ?? freePort;
+    let port = plan.port === 'free' ? await pick() : plan.port;
+    let uiPort = plan.uiPort === 'free' ? await pick() : plan.uiPort;
+    for (let attempt = 1; ; attempt++) {
+      while (uiPort === port && plan.uiPort === 'free') uiPort = await pick();
+      try {
+        return await startOnce(opts, files, namespace, port, uiPort, timeoutMs);
+      } catch (err) {
+        const conflict = err instanceof StartExited ? portInUse(err.output) : undefined;
+        const ours = conflict === port || conflict === uiPort;
+        const repickable = (conflict === port && plan.port === 'free') || (conflict === uiPort && plan.uiPort === 'free');
+        if (conflict === undefined || (ours && !repickable) || attempt >= MAX_STARTS) throw err;
+        if (conflict === port) port = await pick();
+        if (conflict === uiPort) uiPort = await pick();
       }
-      if (await isHealthy(address, 1_000)) return { ...info, started: true, pid: child.pid, ...(opts.foreground ? { child } : {}) };
-      await sleep(250);
     }
-    child.kill('SIGTERM');
-    rmSync(files.pidFile, { force: true });
-    throw new Error(`the Temporal dev server did not become healthy on ${address} within ${timeoutMs / 1000}s; see ${files.logFile}`);
   });
+}
+
+/** One `temporal server start-dev`, waited for until healthy; the caller holds the start lock. */
+async function startOnce(opts: DevServerOptions, files: ReturnType<typeof devServerFiles>, namespace: string, port: number, uiPort: number, timeoutMs: number): Promise<DevServer> {
+  const { address, uiUrl } = urls(port, uiPort);
+  const cli = findTemporalCli();
+  const args = ['server', 'start-dev', '--db-filename', files.dbFile, '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort), '--namespace', namespace, '--log-level', 'warn', ...searchAttributeFlags()];
+  const logStart = opts.foreground ? 0 : fileSize(files.logFile);
+  const log = opts.foreground ? undefined : openSync(files.logFile, 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn(cli.path, args, opts.foreground ? { stdio: ['ignore', 'inherit', 'inherit'] } : { detached: true, stdio: ['ignore', log!, log!] });
+  } finally {
+    if (log !== undefined) closeSync(log);
+  }
+  const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
+  let exitCode: number | null | undefined;
+  child.once('exit', (code, signal) => (exitCode = code ?? (signal ? -1 : null)));
+  if (!opts.foreground) child.unref();
+  if (child.pid === undefined) throw new Error(`could not start ${cli.path}: ${(await spawnError).message}`);
+  const record: PidRecord = { pid: child.pid, address, uiUrl, dbFile: files.dbFile, startedAt: new Date().toISOString() };
+  writeFileSync(files.pidFile, JSON.stringify(record) + '\n');
+
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (exitCode !== undefined) {
+      rmSync(files.pidFile, { force: true });
+      const where = opts.foreground ? 'its output above' : `${files.logFile}:\n${logTail(files.logFile)}`;
+      throw new StartExited(
+        `the Temporal dev server (${cli.path}, found via ${cli.source}) exited with code ${exitCode} while starting on ${address} (UI ${uiPort}). ` +
+          `If a port is taken, choose others with DUAL_IPO_TEMPORAL_PORT / DUAL_IPO_TEMPORAL_UI_PORT. See ${where}`,
+        opts.foreground ? '' : readFrom(files.logFile, logStart),
+      );
+    }
+    if (await isHealthy(address, 1_000)) return { address, uiUrl, namespace, dbFile: files.dbFile, logFile: files.logFile, started: true, pid: child.pid, ...(opts.foreground ? { child } : {}) };
+    await sleep(250);
+  }
+  child.kill('SIGTERM');
+  rmSync(files.pidFile, { force: true });
+  throw new Error(`the Temporal dev server did not become healthy on ${address} within ${timeoutMs / 1000}s; see ${files.logFile}`);
 }
 
 export interface DevServerStatus {
@@ -256,8 +341,8 @@ export interface DevServerStatus {
 }
 
 /** What `dual-ipo server --status` shows; starts nothing. */
-export async function devServerStatus(opts: Pick<DevServerOptions, 'port' | 'uiPort' | 'dataDir'> = {}): Promise<DevServerStatus> {
-  const { files, address, uiUrl } = layout(opts);
+export async function devServerStatus(opts: Pick<DevServerOptions, 'dataDir'> & { port?: number; uiPort?: number } = {}): Promise<DevServerStatus> {
+  const { files, address, uiUrl } = fixedLayout(opts);
   const pid = runningPid(files.pidFile);
   const record = pid ? readPidRecord(files.pidFile) : undefined;
   return {

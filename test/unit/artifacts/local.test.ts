@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,7 +42,9 @@ describe('LocalArtifactStore on disk', () => {
     assert.deepEqual(await filesUnder(dir), ['a/b.bin', `a/b.bin${SIDECAR_SUFFIX}`]);
     assert.equal(await readFile(join(dir, 'a', 'b.bin'), 'utf8'), 'payload');
     const sidecar = JSON.parse(await readFile(join(dir, 'a', `b.bin${SIDECAR_SUFFIX}`), 'utf8')) as Record<string, unknown>;
-    assert.deepEqual(sidecar, { sha256: ref.sha256, size: 7, summary: { n: 1 } });
+    const info = await stat(join(dir, 'a', 'b.bin'), { bigint: true });
+    const stamp = { ino: String(info.ino), mtimeNs: String(info.mtimeNs), ctimeNs: String(info.ctimeNs) };
+    assert.deepEqual(sidecar, { sha256: ref.sha256, size: 7, summary: { n: 1 }, stamp });
   });
 
   test('a writer killed mid-write leaves only a temp file: invisible to get/head/exists/list; cleanupTemp removes it', async () => {
@@ -85,8 +87,42 @@ describe('LocalArtifactStore on disk', () => {
     await store.put('k', 'old contents');
     // Simulate: the new data landed, the sidecar did not (same size, so only the hash could tell).
     await writeFile(pathOf(store, 'k'), 'new contents');
-    const head = await store.head('k');
-    if (head) await assert.rejects(store.get(head), ArtifactIntegrityError);
+    assert.equal(await store.head('k'), undefined);
+  });
+
+  // Issue 19, item 5: head() trusted the sidecar's size, so a stage whose output was overwritten in
+  // place counted as finished and every re-run failed at the consumer with the sha256 error.
+  test('an output overwritten in place with same-size bytes is not finished, and a re-put repairs it', async () => {
+    const { store } = fresh();
+    const ref = await store.put('run/out.bin', 'the real output');
+    const path = pathOf(store, 'run/out.bin');
+    const before = await stat(path);
+    await new Promise((r) => setTimeout(r, 20)); // past the file system's timestamp granularity
+    const handle = await open(path, 'r+');
+    await handle.write(Buffer.from('THE REAL OUTPUT'), 0, 15, 0); // same inode, same size
+    await handle.close();
+    await utimes(path, before.atime, before.mtime); // even with its mtime put back
+    assert.equal(await store.head('run/out.bin'), undefined);
+    assert.equal(await store.exists('run/out.bin'), false);
+    assert.deepEqual(await store.list('run/'), []);
+    await assert.rejects(store.get(ref), ArtifactIntegrityError);
+    assert.deepEqual(await store.put('run/out.bin', 'the real output'), ref);
+    assert.deepEqual(await store.head('run/out.bin'), ref);
+  });
+
+  test('a touched but intact object, or one with a sidecar from before stamps, is re-hashed once and still finished', async () => {
+    const { store } = fresh();
+    const ref = await store.put('k', 'intact');
+    const path = pathOf(store, 'k');
+    const sidecarPath = `${path}${SIDECAR_SUFFIX}`;
+    const later = new Date(Date.now() + 60_000);
+    await utimes(path, later, later);
+    assert.deepEqual(await store.head('k'), ref);
+    const restamped = JSON.parse(await readFile(sidecarPath, 'utf8')) as { stamp: { mtimeNs: string } };
+    assert.equal(restamped.stamp.mtimeNs, String((await stat(path, { bigint: true })).mtimeNs), 'stamped again: the next head is cheap');
+    await writeFile(sidecarPath, JSON.stringify({ sha256: ref.sha256, size: ref.size }));
+    assert.deepEqual(await store.head('k'), ref);
+    assert.ok((JSON.parse(await readFile(sidecarPath, 'utf8')) as { stamp?: unknown }).stamp, 'an old sidecar gets a stamp');
   });
 
   test('a sidecar whose size disagrees with the data file hides the object', async () => {

@@ -152,7 +152,8 @@ describe('round manifests', () => {
     assert.equal(outputPrefix('camp-01', 7, 'train'), 'campaigns/camp-01/round-0007/train/');
     assert.equal(outputPrefix('camp-01', 7, 'train', 'critic'), 'campaigns/camp-01/round-0007/train-critic/');
     for (const id of ['', '../x', 'a/b', '.hidden', 'a b', 'x'.repeat(129), 'a\\b']) {
-      assert.throws(() => manifestKey(id, 1), /campaign id/, JSON.stringify(id));
+      // nonRetryable: retrying a refused id only delays the error (issue 19, item 9)
+      assert.throws(() => manifestKey(id, 1), (err: Error) => /campaign id/.test(err.message) && (err as { nonRetryable?: boolean }).nonRetryable === true, JSON.stringify(id));
     }
     for (const round of [-1, 1.5, NaN, Infinity]) assert.throws(() => manifestKey('c', round), /round must be a non-negative integer/);
     assert.throws(() => outputPrefix('c', 1, '../x'), /stage\/step/);

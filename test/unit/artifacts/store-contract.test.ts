@@ -21,6 +21,7 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client
 import {
   ArtifactIntegrityError,
   ArtifactNotFoundError,
+  ArtifactStoreError,
   InvalidArtifactKeyError,
   LocalArtifactStore,
   S3ArtifactStore,
@@ -28,6 +29,7 @@ import {
   type ArtifactRef,
   type ArtifactStore,
   type S3Options,
+  checkWritable,
 } from '../../../lib/artifacts/index';
 
 // s3rver ships no type declarations: describe the part of it these tests use.
@@ -360,6 +362,20 @@ describe('LocalArtifactStore', () => {
     assert.ok(openStore(join(localDir, 'same')) instanceof LocalArtifactStore);
     assert.equal(openStore(byUri.root).root, byPath.root);
   });
+
+  // Issue 19, item 8: a store error must say which store, which operation and which object.
+  test('its errors name the store, the operation and the key; the classes callers branch on stay', async () => {
+    const broken = new LocalArtifactStore('/etc/hostname/store');
+    await assert.rejects(broken.put('campaigns/x/a.json', '{}'), (err: Error) => {
+      assert.ok(err instanceof ArtifactStoreError, err.message);
+      assert.match(err.message, /^artifact store file:\/\/\/etc\/hostname\/store: put campaigns\/x\/a\.json: .*ENOTDIR/);
+      return true;
+    });
+    const store = new LocalArtifactStore(join(localDir, 'named'));
+    const missing = store.uriFor('missing');
+    await assert.rejects(store.get({ uri: missing, sha256: 'x', size: 1 }), (err: Error) => err instanceof ArtifactNotFoundError && err.message.startsWith(`artifact store ${store.root}: get ${missing}: `));
+    assert.throws(() => store.uriFor('../x'), (err: Error) => err instanceof InvalidArtifactKeyError && err.message.startsWith(`artifact store ${store.root}: uriFor ../x: `));
+  });
 });
 
 // ---------------------------------------------------------------------------------------------------
@@ -497,6 +513,35 @@ describe('S3ArtifactStore against s3rver', () => {
     assert.deepEqual(await store.list('k/'), keys);
     assert.deepEqual(await store.list('k/0100'), keys.slice(1000));
     assert.deepEqual(await store.head('k/01004'), { uri: `s3://${BUCKET}/many/k/01004`, sha256: sha256('k/01004'), size: 7 });
+  });
+
+  // Issue 19, item 8: "Could not load credentials from any providers", after 18 s, naming nothing.
+  test('with no credentials anywhere, operations fail at once, non-retryable, naming the store, operation and key, and how to provide credentials', async (t) => {
+    const saved = { ...process.env };
+    t.after(() => {
+      for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
+      Object.assign(process.env, saved);
+    });
+    for (const name of Object.keys(process.env)) if (name.startsWith('AWS_')) delete process.env[name];
+    const nowhere = join(s3Dir, 'no-such-aws-folder');
+    Object.assign(process.env, { AWS_SHARED_CREDENTIALS_FILE: join(nowhere, 'credentials'), AWS_CONFIG_FILE: join(nowhere, 'config'), AWS_EC2_METADATA_DISABLED: 'true' });
+    const { credentials: _none, ...anonymous } = s3Options;
+    const store = openStore(`s3://${BUCKET}/no-creds`, anonymous);
+    const started = Date.now();
+    const credentialsError = (operation: string, key: string) => (err: Error) => {
+      assert.ok(err instanceof ArtifactStoreError, `${err.name}: ${err.message}`);
+      assert.ok(err.message.startsWith(`artifact store s3://${BUCKET}/no-creds: ${operation} ${key}: `), err.message);
+      assert.match(err.message, /credentials/);
+      assert.match(err.message, /AWS_PROFILE/);
+      assert.match(err.message, /AWS_ACCESS_KEY_ID/);
+      assert.match(err.message, /IAM role/);
+      assert.equal(err.nonRetryable, true);
+      return true;
+    };
+    await assert.rejects(store.put('campaigns/x/round-0000/sample/result.json', '{}'), credentialsError('put', 'campaigns/x/round-0000/sample/result.json'));
+    await assert.rejects(store.exists('campaigns/x/a.json'), credentialsError('head', 'campaigns/x/a.json'));
+    await assert.rejects(checkWritable(store), (err: Error) => err instanceof ArtifactStoreError && err.message.startsWith(`artifact store s3://${BUCKET}/no-creds: put _preflight/`) && /AWS_PROFILE/.test(err.message));
+    assert.ok(Date.now() - started < 5_000, `took ${Date.now() - started} ms`);
   });
 
   test('cleanupTemp has nothing to remove (multipart uploads abort on error)', async () => {

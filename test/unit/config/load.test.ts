@@ -6,6 +6,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, configDigest, loadConfig, parseConfig } from '../../../config/load';
+import { outputPrefix } from '../../../lib/artifacts/manifest';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 
@@ -28,6 +29,22 @@ describe('campaign config', () => {
     assert.equal(a.campaign.id, b.campaign.id);
     assert.equal(configDigest(a), configDigest(b));
     assert.notEqual(parseConfig({ campaign: { name: 'x', seed: 2 } }).campaign.id, a.campaign.id);
+  });
+
+  test('an id derived from campaign.name is always a safe store folder, or the name is refused', () => {
+    // "../../etc" used to give "..-..-etc-<hash>", which the store refused only at run time, after retries.
+    const id = parseConfig({ campaign: { name: '../../etc' } }).campaign.id!;
+    assert.match(id, /^etc-[0-9a-f]{8}$/);
+    assert.doesNotThrow(() => outputPrefix(id, 0, 'sample'));
+    assert.match(parseConfig({ campaign: { name: 'my run 1' } }).campaign.id!, /^my-run-1-[0-9a-f]{8}$/, 'ordinary names keep their ids');
+    for (const name of ['../..', '---', '.', '/ /']) {
+      assert.throws(
+        () => parseConfig({ campaign: { name } }, 'my.yaml'),
+        (err: Error) => err instanceof ConfigError && /my\.yaml: campaign\.name: .*no usable campaign id/.test(err.message),
+        name,
+      );
+    }
+    assert.equal(parseConfig({ campaign: { name: '../..', id: 'explicit-1' } }).campaign.id, 'explicit-1', 'an explicit id makes any name fine');
   });
 
   test('the example config is valid', () => {
