@@ -16,7 +16,7 @@ const t = (xs: number[]) => tf.tensor1d(xs);
 const arr = (x: tf.Tensor) => Array.from(x.dataSync());
 const num = (x: tf.Tensor) => x.dataSync()[0]!;
 /** d loss / d each input, by tf.grads (checks what is detached: PCE, KTO's KL). */
-const grads = (f: (...xs: tf.Tensor1D[]) => tf.Scalar, inputs: number[][]) => tf.grads(f)(inputs.map(t)).map(arr);
+const grads = (f: (...xs: tf.Tensor1D[]) => tf.Scalar, inputs: number[][]) => tf.grads(f as (...xs: tf.Tensor[]) => tf.Tensor)(inputs.map(t)).map(arr);
 
 // Four preference pairs of log-probabilities: the model ahead, behind, level, far ahead.
 const LOGP = { policyChosen: [-1.25, -2.5, -0.5, -1], policyRejected: [-2, -1.75, -1.5, -3.5], refChosen: [-1.5, -2.25, -1, -3.25], refRejected: [-1.75, -2, -1.25, -3.25] };
