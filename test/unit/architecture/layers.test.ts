@@ -2,11 +2,11 @@
 // an upward import, a type-only exception used for a value, and a computed import() specifier.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ESLint } from 'eslint';
 import tseslint from 'typescript-eslint';
-import { LAYERS, ROOT, layerViolation, layersPlugin } from '../../../scripts/layers.mjs';
+import { LAYERS, ROOT, layerOf, layerViolation, layersPlugin } from '../../../scripts/layers.mjs';
 
 /** The "may import" column of the Layout table, as LAYERS spells it. */
 function documentedLayers(): Record<string, string[]> {
@@ -31,6 +31,15 @@ describe('layers', () => {
     const documented = documentedLayers();
     assert.deepEqual(Object.keys(documented).sort(), Object.keys(LAYERS).sort());
     for (const [layer, allowed] of Object.entries(LAYERS)) assert.deepEqual([...documented[layer]!].sort(), [...allowed].sort(), `docs/architecture.md row ${layer}`);
+  });
+
+  test('every source file belongs to a layer', () => {
+    const files = ['lib', 'config', 'workflows', 'activities', 'workers'].flatMap((dir) =>
+      (readdirSync(join(ROOT, dir), { recursive: true }) as string[]).filter((f) => f.endsWith('.ts')).map((f) => join(ROOT, dir, f)),
+    );
+    assert.ok(files.length > 100);
+    const outside = files.filter((f) => !layerOf(f) && !/\/(config|workflows|activities|workers)\//.test(f.slice(ROOT.length)));
+    assert.deepEqual(outside, [], 'add these to LAYERS (scripts/layers.mjs) and the table of docs/architecture.md');
   });
 
   test('an upward import is a violation, a downward one is not', () => {
