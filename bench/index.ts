@@ -1,19 +1,20 @@
 // `npm run bench [-- --json] [-- --quick] [-- --only orchestration|models]`: performance figures
 // measured in one run, printed as ratios. Not part of the tests: nothing here asserts a time.
 import { parseArgs } from 'node:util';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { benchOrchestration } from './orchestration';
+import { benchModels } from './models';
+import { benchWorld } from './world';
 
-const HELP = `Usage: npm run bench -- [--json] [--quick] [--only orchestration|models]
+const HELP = `Usage: npm run bench -- [--json] [--quick] [--only orchestration|models|world]
 
 Measures, on this machine and in this run:
   orchestration  activity dispatch latency p50/p95 on the Temporal dev server, orchestration
                  overhead as a share of a round's wall time, history bytes per round at 10 and
                  10,000 prompts (--quick: 1,000)
   models         sampling, labelling and training throughput of the reference models against
-                 the measured matrix-multiply peak (when the reference models are present)
+                 the measured matrix-multiply peak
+  world          the reference world's rendering and evaluator, milliseconds per video
 
 --json prints one JSON object with every figure instead of the table.`;
 
@@ -35,15 +36,12 @@ if (!values.only || values.only === 'orchestration') {
   figures.orchestration = await benchOrchestration({ quick: values.quick, log });
 }
 if (!values.only || values.only === 'models') {
-  const modelsBench = join(import.meta.dirname, 'models.ts');
-  if (existsSync(modelsBench)) {
-    log('== reference models');
-    const specifier = './models';
-    const { benchModels } = (await import(specifier)) as { benchModels: (o: { quick?: boolean }) => Promise<Record<string, number>> };
-    figures.models = await benchModels({ quick: values.quick });
-  } else {
-    log('== reference models: not present in this version (bench/models.ts), skipped');
-  }
+  log('== reference models');
+  figures.models = await benchModels({ quick: values.quick });
+}
+if (!values.only || values.only === 'world') {
+  log('== reference world');
+  figures.world = await benchWorld({ quick: values.quick });
 }
 
 if (values.json) {

@@ -541,7 +541,8 @@ describe('S3ArtifactStore against s3rver', () => {
     await assert.rejects(store.put('campaigns/x/round-0000/sample/result.json', '{}'), credentialsError('put', 'campaigns/x/round-0000/sample/result.json'));
     await assert.rejects(store.exists('campaigns/x/a.json'), credentialsError('head', 'campaigns/x/a.json'));
     await assert.rejects(checkWritable(store), (err: Error) => err instanceof ArtifactStoreError && err.message.startsWith(`artifact store s3://${BUCKET}/no-creds: put _preflight/`) && /AWS_PROFILE/.test(err.message));
-    assert.ok(Date.now() - started < 5_000, `took ${Date.now() - started} ms`);
+    // Generous for a loaded machine; the fix that matters is nonRetryable (no activity retries).
+    assert.ok(Date.now() - started < 15_000, `took ${Date.now() - started} ms`);
   });
 
   test('cleanupTemp has nothing to remove (multipart uploads abort on error)', async () => {
