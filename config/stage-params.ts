@@ -4,8 +4,12 @@
 import type { StageName } from '../lib/stages/contract';
 import type { CampaignConfig } from './schema';
 
-/** The parameters of `stage` in round `round` (0: the bootstrap and the base model's evaluation). */
-export function stageParams(config: CampaignConfig, stage: StageName, round: number): Record<string, unknown> {
+/**
+ * The parameters of `stage` in round `round` (0: the bootstrap and the base model's evaluation).
+ * `step` 'pseudo' is the critic's own labelling inside its refinement: it is always the critic's
+ * judgement, whatever ranks the generator's preference data (generation.rankBy).
+ */
+export function stageParams(config: CampaignConfig, stage: StageName, round: number, step?: string): Record<string, unknown> {
   const { generation: g, critic: c, generator: t } = config;
   const judging = { paths: c.paths, beta: c.beta, pceThreshold: c.pceThreshold, usePce: c.usePce, pairing: g.pairing, minScoreGap: g.minScoreGap };
   // Only when set, so the params of campaigns recorded before the diagnostic rankings are unchanged.
@@ -13,8 +17,8 @@ export function stageParams(config: CampaignConfig, stage: StageName, round: num
   const fromConfig: Record<StageName, Record<string, unknown>> = {
     bootstrap: { promptsPerRound: g.promptsPerRound, candidatesPerPrompt: g.candidatesPerPrompt, evalPrompts: g.evalPrompts },
     sample: { promptsPerRound: g.promptsPerRound, candidatesPerPrompt: g.candidatesPerPrompt },
-    label: { ...judging, ...ranking },
-    pceFilter: { ...judging, ...ranking },
+    label: { ...judging, ...(step === 'pseudo' ? {} : ranking) },
+    pceFilter: { ...judging, ...(step === 'pseudo' ? {} : ranking) },
     criticTrain: { ...judging, loss: c.loss, epochs: c.epochs, learningRate: c.learningRate, humanSeedMix: c.humanSeedMix, pseudoLabelsPerIteration: c.pseudoLabelsPerIteration },
     validate: {},
     generatorTrain: { method: t.method, betaDpo: t.betaDpo, betaKto: t.betaKto, lambdaPreferred: t.lambdaPreferred, lambdaReal: t.lambdaReal, learningRate: t.learningRate, steps: t.steps },

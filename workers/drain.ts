@@ -7,7 +7,7 @@ export const DRAIN_SECONDS = 10;
 
 /**
  * Seconds after the drain before Kubernetes sends SIGKILL: a cancelled command-backend job gets SIGTERM
- * and up to 10 s before its SIGKILL (killGraceMs in activities/backends/command.ts), then the workers
+ * and up to 10 s before its SIGKILL (killGraceMs in lib/stages/command/backend.ts), then the workers
  * close and node exits.
  */
 export const EXIT_MARGIN_SECONDS = 20;

@@ -21,7 +21,7 @@ export function stageActivity(config: CampaignConfig, stage: StageName): StageAc
       initialInterval: '1s',
       backoffCoefficient: 2,
       maximumInterval: '5m',
-      nonRetryableErrorTypes: ['BackendUnavailableError', 'ConfigError', 'InvalidStageOutput', 'ArtifactIntegrityError', 'InvalidArtifactKeyError'],
+      nonRetryableErrorTypes: ['ConfigError', 'InvalidStageOutput', 'ArtifactIntegrityError', 'InvalidArtifactKeyError'],
     },
   });
   return proxies[stage] as StageActivity;
@@ -63,7 +63,7 @@ export function stageRunner(opts: {
         ...(cfg.command ? { command: cfg.command } : {}),
         inputs,
         store: opts.store,
-        params: stageParams(opts.config, stage, opts.round),
+        params: stageParams(opts.config, stage, opts.round, step),
       };
       const result = await stageActivity(opts.config, stage)(request);
       timings.push({

@@ -65,10 +65,21 @@ export async function startAndFollow(options: FollowOptions): Promise<CampaignRe
   const { client, target } = host;
   const view = progressView(options.out);
   const campaignId = config.campaign.id!;
-  const { handle, started } = await startOrAttach(client, config);
+  let attached: Awaited<ReturnType<typeof startOrAttach>>;
+  try {
+    attached = await startOrAttach(client, config);
+  } catch (err) {
+    // The workers are already polling: without this the process would never exit.
+    await host.stop();
+    throw err;
+  }
+  const { handle, started } = attached;
   view.line(`${started ? 'started' : 'resumed'} campaign ${campaignId} on ${target.address} (namespace ${target.namespace})`);
   if (target.uiUrl) view.line(`Temporal Web UI: ${target.uiUrl}/namespaces/${target.namespace}/workflows/${encodeURIComponent(campaignId)}`);
-  if (options.detach) return undefined;
+  if (options.detach) {
+    await host.stop();
+    return undefined;
+  }
   if (workerLog) view.line(`worker log: ${workerLog}`);
   if (host.stageWorker) view.line(`stage worker: pid ${host.stageWorker.child.pid}, log ${host.stageWorker.logFile}`);
 

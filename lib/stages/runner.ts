@@ -133,7 +133,8 @@ export async function runStage(request: StageRequest, deps: StageRunnerDeps): Pr
   try {
     output = await impl(ctx);
   } catch (err) {
-    if (host.signal.aborted || err instanceof StageError) throw err;
+    // A host's own failure type (Temporal's ApplicationFailure) already says how to retry.
+    if (host.signal.aborted || err instanceof StageError || (err as Error).name === 'ApplicationFailure') throw err;
     const e = err as Error & { nonRetryable?: boolean };
     const message = `${stageLabel(request)} (round ${request.round}, backend ${request.backend}) failed: ${e.message}`;
     throw new StageError(message, e.name || 'StageFailed', e.nonRetryable === true, err);

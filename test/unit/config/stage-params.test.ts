@@ -29,6 +29,9 @@ describe('stage parameters', () => {
     assert.equal(stageParams(config, 'generatorTrain', 1).steps, 9);
     assert.equal('rankBy' in stageParams(parseConfig({}), 'label', 1), false, 'the paper\'s ranking is not spelled out, so older campaigns\' params are unchanged');
     for (const stage of STAGE_NAMES) assert.equal(stageParams(config, stage, 1).seed, 7);
+    // The critic's own labelling inside its refinement is the critic's judgement, whatever ranks the preference data.
+    assert.equal('rankBy' in stageParams(config, 'label', 1, 'pseudo'), false);
+    assert.equal(stageParams(config, 'label', 1, 'relabel').rankBy, 'random');
   });
 
   test('a builtin stage reading the workflow\'s parameters sees exactly the config\'s values; defaults are the config\'s', () => {
