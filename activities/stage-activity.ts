@@ -5,6 +5,7 @@ import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { runStage, StageError, type StageHost, type StageRunnerDeps } from '../lib/stages/runner';
 import type { StageRequest, StageResult } from '../lib/stages/contract';
+import { stageSignal } from './stage-signal';
 
 function activityHost(): StageHost | undefined {
   let ctx: Context;
@@ -17,7 +18,7 @@ function activityHost(): StageHost | undefined {
     attempt: ctx.info.attempt,
     heartbeatDetails: ctx.info.heartbeatDetails,
     heartbeat: (details) => ctx.heartbeat(details),
-    signal: ctx.cancellationSignal,
+    signal: stageSignal(ctx),
     log: (level, message, fields) => log[level](message, fields),
   };
 }

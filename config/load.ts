@@ -5,6 +5,8 @@ import { createHash } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { campaignConfigSchema, type CampaignConfig } from './schema';
+import { STAGE_NAMES } from '../lib/stages/contract';
+import { resolveProgram } from '../lib/stages/command/resolve';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -30,7 +32,23 @@ export function parseConfig(raw: unknown, source = 'config', baseDir = process.c
   config.artifacts.root = resolveStoreRoot(config.artifacts.root, baseDir);
   if (!config.campaign.id) config.campaign.id = deriveCampaignId(config, source);
   if (!CAMPAIGN_ID.test(config.campaign.id)) throw new ConfigError(`invalid campaign config\n${source}: campaign.id: "${config.campaign.id}" is not a usable id (${CAMPAIGN_ID_RULE})`);
+  checkCommands(config, source, baseDir);
   return config;
+}
+
+// A program that does not exist would otherwise be retried maxAttempts times as if the job had failed.
+// The worker runs the command from its working folder, so a relative path counts from there (or,
+// for a config used where it lies, from the config's folder).
+function checkCommands(config: CampaignConfig, source: string, baseDir: string): void {
+  const problems: string[] = [];
+  for (const stage of STAGE_NAMES) {
+    const { backend, command } = config.stages[stage];
+    if (backend !== 'command' || !command?.length) continue;
+    if (!resolveProgram(command[0]!, [process.cwd(), baseDir])) {
+      problems.push(`${source}: stages.${stage}.command: program "${command[0]}" not found (not on PATH, and no executable file of that name relative to ${process.cwd()})`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(`invalid campaign config\n${problems.join('\n')}`);
 }
 
 // The id becomes a folder name in the artifact store (campaigns/<id>/...) and a workflow id, so it

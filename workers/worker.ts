@@ -62,6 +62,10 @@ export async function createWorkers(options: WorkerSetOptions): Promise<Worker[]
         activities,
         maxConcurrentActivityTaskExecutions: orchestration ? 20 : queue.concurrency,
         shutdownGraceTime: '10s',
+        // Heartbeat details are a stage's progress as `status` shows it: the SDK's default throttle
+        // (up to 80% of heartbeatTimeout) let status lag a minute behind a training run.
+        maxHeartbeatThrottleInterval: '2s',
+        defaultHeartbeatThrottleInterval: '2s',
       }),
     );
   }

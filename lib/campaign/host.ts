@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { STAGE_NAMES } from '../stages/contract';
+import { checkStageStore } from '../stages/preflight';
 import type { CampaignConfig } from '../../config/schema';
 import { createWorkers } from '../../workers/worker';
 import { connectClient, connectWorker, ensureTemporal } from '../temporal/connection';
@@ -36,7 +37,29 @@ export interface HostOptions {
   name: string;
 }
 
+export class StorePreflightError extends Error {
+  override name = 'StorePreflightError';
+}
+
+/** Every artifact store the configs' stages write to can be written, read back and cleaned. */
+export async function preflight(configs: CampaignConfig[], opts: { timeoutMs?: number } = {}): Promise<void> {
+  const seen = new Set<string>();
+  for (const config of configs) {
+    const location = { root: config.artifacts.root, ...(config.artifacts.s3 ? { s3: config.artifacts.s3 } : {}) };
+    const key = JSON.stringify(location);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    try {
+      await checkStageStore(location, opts);
+    } catch (err) {
+      throw new StorePreflightError(`campaign ${config.campaign.id}: the artifact store artifacts.root = ${config.artifacts.root} cannot be used: ${(err as Error).message}`, { cause: err });
+    }
+  }
+}
+
 export async function openHost(options: HostOptions): Promise<CampaignHost> {
+  // Workers of this process will write to the stores: check them before anything starts.
+  if (options.runWorkers) await preflight(options.configs);
   const target = await ensureTemporal();
   const client = await connectClient(target);
   if (!options.runWorkers) return { client, target, stop: async () => {} };

@@ -63,3 +63,39 @@ export interface StageOutput {
 }
 
 export type StageImpl = (ctx: StageContext) => Promise<StageOutput>;
+
+/**
+ * Outputs every backend must return for a stage: what the workflows read with requireOutput
+ * (workflows/campaign.ts, round.ts, critic-refinement.ts). Checked before a result is committed, so a
+ * result missing one is never written to the store and never reused.
+ */
+export const STAGE_OUTPUTS: Record<StageName, readonly string[]> = {
+  bootstrap: ['generator', 'critic', 'humanSeed', 'humanTest', 'realVideos', 'evalPrompts'],
+  sample: ['samples'],
+  label: ['labels'],
+  pceFilter: ['preferences'],
+  criticTrain: ['critic'],
+  validate: [],
+  generatorTrain: ['generator'],
+  evaluate: ['scores'],
+};
+
+/** Names of the required outputs `outputs` lacks. */
+export function missingOutputs(stage: StageName, outputs: Record<string, unknown>): string[] {
+  return STAGE_OUTPUTS[stage].filter((name) => !outputs[name]);
+}
+
+/**
+ * The reason a stage's signal carries when its host lost contact (heartbeat timed out, server no
+ * longer knows the attempt) rather than being asked to stop: work running outside the worker (an
+ * external job) is left running for the next attempt to re-attach to, not stopped.
+ */
+export class StageDetached extends Error {
+  override name = 'StageDetached';
+  constructor(readonly reason: string) {
+    super(`the stage's attempt was abandoned (${reason}); its external work is kept for the next attempt`);
+  }
+}
+
+/** True when `signal` was aborted because contact was lost, not because of a cancel request. */
+export const keepsExternalWork = (signal: AbortSignal): boolean => signal.aborted && signal.reason instanceof StageDetached;

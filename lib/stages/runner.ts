@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { openStore, type ArtifactStore } from '../artifacts';
 import { outputPrefix } from '../artifacts/manifest';
-import type { StageContext, StageImpl, StageOutput, StageRequest, StageResult, StoreLocation } from './contract';
+import { ArtifactIntegrityError, ArtifactNotFoundError, ArtifactStoreError, InvalidArtifactKeyError } from '../artifacts/store';
+import { missingOutputs, type StageContext, type StageImpl, type StageOutput, type StageRequest, type StageResult, type StoreLocation } from './contract';
 
 const CHECKPOINT_PERSIST_INTERVAL_MS = 5_000;
 
@@ -71,7 +72,20 @@ const quietHost = (): StageHost => ({
 export async function findFinishedResult(store: ArtifactStore, prefix: string, host: StageHost = quietHost()): Promise<StageResult | undefined> {
   const ref = await store.head(`${prefix}result.json`);
   if (!ref) return undefined;
-  const result = JSON.parse(new TextDecoder().decode(await store.get(ref))) as StageResult;
+  let result: StageResult;
+  try {
+    result = JSON.parse(new TextDecoder().decode(await store.get(ref))) as StageResult;
+  } catch (err) {
+    if (!(err instanceof SyntaxError || err instanceof ArtifactIntegrityError || err instanceof ArtifactNotFoundError)) throw err;
+    host.log('warn', 'finished result is unreadable; redoing the stage', { prefix, error: (err as Error).message });
+    return undefined;
+  }
+  // A result committed without a required output (before outputs were checked) must not be reused.
+  const missing = result && typeof result === 'object' && result.outputs && typeof result.outputs === 'object' ? missingOutputs(result.stage, result.outputs) : ['outputs'];
+  if (missing.length > 0) {
+    host.log('warn', 'finished result lacks required outputs; redoing the stage', { prefix, missing });
+    return undefined;
+  }
   for (const [name, out] of Object.entries(result.outputs)) {
     const key = out.uri.slice(store.root.replace(/\/$/, '').length + 1);
     const found = await store.head(key);
@@ -85,25 +99,59 @@ export async function findFinishedResult(store: ArtifactStore, prefix: string, h
 
 export const stageLabel = (r: Pick<StageRequest, 'stage' | 'step'>) => `${r.stage}${r.step ? `-${r.step}` : ''}`;
 
+const STORE_ERRORS = [ArtifactStoreError, ArtifactIntegrityError, ArtifactNotFoundError, InvalidArtifactKeyError];
+
+/** The store's own errors name the store; these name the stage too (`sample (round 2): artifact store ...`). */
+async function inStage<T>(request: StageRequest, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (!STORE_ERRORS.some((E) => err instanceof E)) throw err;
+    const e = err as Error & { nonRetryable?: boolean };
+    throw new StageError(`${stageLabel(request)} (round ${request.round}): ${e.message}`, e.name, e.nonRetryable === true, err);
+  }
+}
+
 export async function runStage(request: StageRequest, deps: StageRunnerDeps): Promise<StageResult> {
   const host = deps.host ?? quietHost();
   const store = storeFor(request.store);
   const prefix = outputPrefix(request.campaignId, request.round, request.stage, request.step);
-  const finished = await findFinishedResult(store, prefix, host);
+  const finished = await inStage(request, () => findFinishedResult(store, prefix, host));
   if (finished) return { ...finished, reused: true };
 
   const impl = await deps.resolveImpl(request);
   const checkpointKey = `${prefix}checkpoint.json`;
   let checkpoint: unknown = (host.heartbeatDetails as HeartbeatDetails | undefined)?.checkpoint;
   if (checkpoint === undefined) {
-    const persisted = await store.head(checkpointKey);
-    if (persisted) checkpoint = JSON.parse(new TextDecoder().decode(await store.get(persisted)));
+    const persisted = await inStage(request, () => store.head(checkpointKey));
+    if (persisted) checkpoint = JSON.parse(new TextDecoder().decode(await inStage(request, () => store.get(persisted))));
   }
 
   const scratchDir = join(deps.scratchRoot ?? join(tmpdir(), 'dual-ipo-scratch'), prefix, `attempt-${host.attempt}`);
   await mkdir(scratchDir, { recursive: true });
+  // Checkpoints reach the store at once the first time, then at most every interval, and the latest
+  // one is written when the interval ends (timer) and before the stage returns or fails: a stage
+  // shorter than the interval, or one that goes quiet, does not lose its progress.
   let lastPersist = 0;
   let lastPersisted: string | undefined;
+  let latest: string | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let writing: Promise<void> = Promise.resolve();
+  const persist = (): Promise<void> => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    writing = writing.then(async () => {
+      if (latest === undefined || latest === lastPersisted) return;
+      const text = latest;
+      lastPersist = Date.now();
+      lastPersisted = text;
+      await inStage(request, () => store.put(checkpointKey, text));
+    });
+    return writing;
+  };
+  const flushCheckpoint = async () => {
+    await persist().catch((err: Error) => host.log('warn', 'could not persist the last checkpoint', { stage: request.stage, round: request.round, error: err.message }));
+  };
 
   const ctx: StageContext = {
     request,
@@ -117,13 +165,12 @@ export async function runStage(request: StageRequest, deps: StageRunnerDeps): Pr
       const details: HeartbeatDetails = { done, total, message, checkpoint: newCheckpoint ?? checkpoint };
       if (newCheckpoint !== undefined) checkpoint = newCheckpoint;
       host.heartbeat(details);
-      const serialized = checkpoint === undefined ? undefined : JSON.stringify(checkpoint);
-      const now = Date.now();
-      if (serialized !== undefined && serialized !== lastPersisted && now - lastPersist >= CHECKPOINT_PERSIST_INTERVAL_MS) {
-        lastPersist = now;
-        lastPersisted = serialized;
-        await store.put(checkpointKey, serialized);
-      }
+      if (newCheckpoint === undefined) return;
+      latest = JSON.stringify(newCheckpoint);
+      if (latest === lastPersisted) return;
+      const wait = lastPersist + CHECKPOINT_PERSIST_INTERVAL_MS - Date.now();
+      if (wait <= 0) await persist();
+      else timer ??= setTimeout(() => void flushCheckpoint(), wait);
     },
   };
 
@@ -133,12 +180,14 @@ export async function runStage(request: StageRequest, deps: StageRunnerDeps): Pr
   try {
     output = await impl(ctx);
   } catch (err) {
+    await flushCheckpoint();
     // A host's own failure type (Temporal's ApplicationFailure) already says how to retry.
     if (host.signal.aborted || err instanceof StageError || (err as Error).name === 'ApplicationFailure') throw err;
     const e = err as Error & { nonRetryable?: boolean };
     const message = `${stageLabel(request)} (round ${request.round}, backend ${request.backend}) failed: ${e.message}`;
     throw new StageError(message, e.name || 'StageFailed', e.nonRetryable === true, err);
   }
+  await flushCheckpoint();
   validateOutput(request, output);
 
   const result: StageResult = {
@@ -151,7 +200,7 @@ export async function runStage(request: StageRequest, deps: StageRunnerDeps): Pr
     seconds: (Date.now() - startedAt.getTime()) / 1000,
     reused: false,
   };
-  await store.put(`${prefix}result.json`, JSON.stringify(result, null, 2));
+  await inStage(request, () => store.put(`${prefix}result.json`, JSON.stringify(result, null, 2)));
   await rm(scratchDir, { recursive: true, force: true });
   return result;
 }
@@ -169,6 +218,14 @@ function validateOutput(request: StageRequest, output: StageOutput): void {
     }
   }
   if (nonFinite > 0) output.metrics.nonFiniteMetrics = nonFinite;
+  const missing = missingOutputs(request.stage, output.outputs);
+  if (missing.length > 0) {
+    throw new StageError(
+      `${stageLabel(request)} (round ${request.round}, backend ${request.backend}): returned no output named ${missing.map((m) => `"${m}"`).join(', ')} (got: ${Object.keys(output.outputs).join(', ') || 'none'}); nothing was committed`,
+      'InvalidStageOutput',
+      true,
+    );
+  }
   for (const [name, ref] of Object.entries(output.outputs)) {
     if (!ref || typeof ref.uri !== 'string' || !/^[0-9a-f]{64}$/.test(ref.sha256)) {
       throw new StageError(`${request.stage}: output "${name}" is not an artifact reference`, 'InvalidStageOutput', true);

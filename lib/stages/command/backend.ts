@@ -5,12 +5,13 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, open, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ArtifactRef } from '../../artifacts/types';
 import { dataDir } from '../../paths';
-import type { StageContext, StageImpl, StageOutput } from '../contract';
+import { keepsExternalWork, missingOutputs, type StageContext, type StageImpl, type StageOutput, type StageRequest } from '../contract';
+import { resolveProgram } from './resolve';
 
 export const CONTRACT = 'dual-ipo/command-job@1';
 const POLL_MS = 200;
@@ -26,7 +27,12 @@ interface JobRecord {
   nonce: string;
   startedAt: string;
   attempt: number;
+  /** requestDigest of the request that started the job: its outcome answers only that request. */
+  digest?: string;
 }
+
+/** A job whose result was refused leaves this file: its next start begins from scratch. */
+const INVALID_MARKER = 'invalid-result.txt';
 
 export class CommandJobError extends Error {
   override name = 'CommandJobError';
@@ -41,6 +47,24 @@ export class CommandJobError extends Error {
 export function jobDir(jobsDir: string, ctx: Pick<StageContext, 'request'>): string {
   const { campaignId, round, stage, step } = ctx.request;
   return join(jobsDir, campaignId, `round-${String(round).padStart(4, '0')}`, step ? `${stage}-${step}` : stage);
+}
+
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** What makes two requests the same job: command, stage, step, round, inputs (by content) and params. */
+export function requestDigest(request: StageRequest): string {
+  const inputs = Object.fromEntries(Object.entries(request.inputs).map(([name, ref]) => [name, { sha256: ref.sha256, size: ref.size }]));
+  const identity = { argv: request.command ?? [], campaignId: request.campaignId, round: request.round, stage: request.stage, step: request.step ?? null, inputs, params: request.params };
+  return createHash('sha256').update(stableJson(identity)).digest('hex');
 }
 
 function alive(pid: number): boolean {
@@ -181,14 +205,24 @@ export function parseResult(text: string): ResultFile {
   }
 }
 
-async function collectResult(ctx: StageContext, dir: string, outputDir: string, label: string): Promise<StageOutput> {
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Reads and checks the job's result before anything is published: the schema, the stage's required
+ * outputs, and that every output is a regular file inside the output folder (no links, no way out
+ * through a linked folder). Throws a non-retryable CommandJobError naming the first problem.
+ */
+async function readResult(ctx: StageContext, dir: string, outputDir: string, label: string): Promise<{ planned: Array<[string, string, ArtifactRef['summary']]>; metrics: Record<string, number> }> {
   const resultPath = join(dir, 'result.json');
-  let parsed: ResultFile;
+  let parsed: unknown;
   try {
     parsed = parseResult(await readFile(resultPath, 'utf8'));
   } catch (err) {
     throw new CommandJobError(`${label}: exited 0 but its result file ${resultPath} is ${existsSync(resultPath) ? `not valid JSON (${(err as Error).message})` : 'missing'}`, true);
   }
+  if (!isPlainObject(parsed)) throw new CommandJobError(`${label}: result file ${resultPath} is not a JSON object`, true);
+  if (parsed.outputs !== undefined && !isPlainObject(parsed.outputs)) throw new CommandJobError(`${label}: result "outputs" is not an object of name -> { path, summary? }`, true);
+  if (parsed.metrics !== undefined && !isPlainObject(parsed.metrics)) throw new CommandJobError(`${label}: result "metrics" is not an object of name -> number`, true);
   const metrics: Record<string, number> = {};
   for (const [name, value] of Object.entries(parsed.metrics ?? {})) {
     // null stands for NaN/Infinity (see parseResult): kept as NaN so the runner counts it as non-finite.
@@ -196,19 +230,44 @@ async function collectResult(ctx: StageContext, dir: string, outputDir: string, 
     else if (typeof value === 'number') metrics[name] = value;
     else throw new CommandJobError(`${label}: result metric "${name}" is not a number (${JSON.stringify(value)})`, true);
   }
+  const outputs = (parsed.outputs ?? {}) as Record<string, unknown>;
+  const missing = missingOutputs(ctx.request.stage, outputs);
+  if (missing.length > 0) {
+    throw new CommandJobError(`${label}: result lacks the output${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} that stage ${ctx.request.stage} must return (got: ${Object.keys(outputs).join(', ') || 'none'})`, true);
+  }
+  const realOutputDir = await realpath(outputDir);
   const planned: Array<[string, string, ArtifactRef['summary']]> = [];
-  for (const [name, out] of Object.entries(parsed.outputs ?? {})) {
-    if (typeof out?.path !== 'string') throw new CommandJobError(`${label}: result output "${name}" has no "path"`, true);
+  for (const [name, out] of Object.entries(outputs)) {
+    if (!isPlainObject(out) || typeof out.path !== 'string') throw new CommandJobError(`${label}: result output "${name}" has no "path"`, true);
+    if (out.summary !== undefined && !isPlainObject(out.summary)) throw new CommandJobError(`${label}: result output "${name}" has a "summary" that is not an object`, true);
     const path = resolve(outputDir, out.path);
     const rel = relative(outputDir, path);
-    if (rel.startsWith('..') || isAbsolute(rel)) throw new CommandJobError(`${label}: result output "${name}" path "${out.path}" escapes the output folder`, true);
-    if (!existsSync(path)) throw new CommandJobError(`${label}: result output "${name}" file ${path} does not exist`, true);
-    planned.push([name, path, out.summary]);
+    if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) throw new CommandJobError(`${label}: result output "${name}" path "${out.path}" escapes the output folder`, true);
+    const info = await lstat(path).catch(() => undefined);
+    if (!info) throw new CommandJobError(`${label}: result output "${name}" file ${path} does not exist`, true);
+    // A link (or a file reached through a linked folder) would publish whatever it points at.
+    if (info.isSymbolicLink()) throw new CommandJobError(`${label}: result output "${name}" file ${path} is a symbolic link; outputs must be regular files`, true);
+    if (!info.isFile()) throw new CommandJobError(`${label}: result output "${name}" ${path} is not a regular file`, true);
+    const realRel = relative(realOutputDir, await realpath(path));
+    if (realRel.startsWith('..') || isAbsolute(realRel)) throw new CommandJobError(`${label}: result output "${name}" path "${out.path}" leads out of the output folder through a link`, true);
+    planned.push([name, path, out.summary as ArtifactRef['summary']]);
   }
+  return { planned, metrics };
+}
+
+async function collectResult(ctx: StageContext, dir: string, outputDir: string, label: string): Promise<StageOutput> {
   // Validate everything before publishing anything: a bad result leaves the store untouched.
+  const { planned, metrics } = await readResult(ctx, dir, outputDir, label);
   const outputs: Record<string, ArtifactRef> = {};
   for (const [name, path, summary] of planned) outputs[name] = await ctx.store.putFile(ctx.outputKey(name), path, summary ? { summary } : undefined);
   return { outputs, metrics };
+}
+
+/** Moves a job's files out of the way (logs are kept) so the next start begins afresh. */
+async function setAside(dir: string, folder: string, files: string[]): Promise<void> {
+  const aside = join(dir, folder);
+  await mkdir(aside, { recursive: true });
+  for (const f of files) if (existsSync(join(dir, f))) await rename(join(dir, f), join(aside, f));
 }
 
 export function commandStage(options: CommandStageOptions = {}): StageImpl {
@@ -218,6 +277,7 @@ export function commandStage(options: CommandStageOptions = {}): StageImpl {
   return async (ctx) => {
     const argv = ctx.request.command;
     if (!argv || argv.length === 0) throw new CommandJobError(`stage ${ctx.request.stage} uses backend "command" but has no command`, true);
+    const digest = requestDigest(ctx.request);
     const label = `job ${JSON.stringify(argv.join(' '))} (stage ${ctx.request.stage}${ctx.request.step ? `-${ctx.request.step}` : ''}, round ${ctx.request.round})`;
     const dir = jobDir(jobsDir, ctx);
     const outputDir = join(dir, 'out');
@@ -225,10 +285,21 @@ export function commandStage(options: CommandStageOptions = {}): StageImpl {
     const stderrPath = join(dir, 'stderr.log');
     const exitPath = join(dir, 'exit_code');
     const jobPath = join(dir, 'job.json');
-    await mkdir(outputDir, { recursive: true });
 
     const state: Progress = { done: 0, total: 1, lastCheckpoint: ctx.checkpoint ?? null, offset: 0, lineNo: 0, pending: '' };
     let job: JobRecord | undefined = existsSync(jobPath) ? (JSON.parse(await readFile(jobPath, 'utf8')) as JobRecord) : undefined;
+    // A job folder answers only the request that started it (a record from before digests: its argv).
+    if (job && (job.digest ?? null) !== digest && (job.digest !== undefined || JSON.stringify(job.argv) !== JSON.stringify(argv))) {
+      if (await isOurJob(job)) await killGroup(job.pid, graceMs);
+      const superseded = `${dir}.superseded-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+      await rename(dir, superseded);
+      ctx.log(`${label}: the job folder held a different request or command; moved it aside and starting afresh`, { superseded });
+      job = undefined;
+      // Its checkpoint (heartbeat details, store) belongs to the other job.
+      state.lastCheckpoint = null;
+    }
+    await mkdir(outputDir, { recursive: true });
+    if (existsSync(join(dir, INVALID_MARKER))) state.lastCheckpoint = null;
     const exitCode = existsSync(exitPath) ? Number((await readFile(exitPath, 'utf8')).trim()) : undefined;
     // A job that finished successfully while nobody watched is collected; a failed one is rerun.
     const finishedUnwatched = job !== undefined && exitCode === 0;
@@ -237,14 +308,15 @@ export function commandStage(options: CommandStageOptions = {}): StageImpl {
     if (job && !finishedUnwatched && !running) {
       // The job died with its worker: keep its logs, replay its progress to learn the last
       // checkpoint, and start it again from there.
-      await readProtocol(ctx, stdoutPath, state, label).catch(() => undefined);
-      const aside = join(dir, `attempt-${job.attempt}`);
-      await mkdir(aside, { recursive: true });
-      for (const f of ['stdout.jsonl', 'stderr.log', 'job.json']) if (existsSync(join(dir, f))) await rename(join(dir, f), join(aside, f));
+      if (!existsSync(join(dir, INVALID_MARKER))) await readProtocol(ctx, stdoutPath, state, label).catch(() => undefined);
+      await setAside(dir, `attempt-${job.attempt}`, ['stdout.jsonl', 'stderr.log', 'job.json']);
       Object.assign(state, { offset: 0, lineNo: 0, pending: '' });
     }
 
     if (!finishedUnwatched && !running) {
+      if (!resolveProgram(argv[0]!)) {
+        throw new CommandJobError(`${label}: command "${argv[0]}" not found (not on PATH, and no executable file of that name relative to ${process.cwd()})`, true);
+      }
       const inputs = await materialiseInputs(ctx, dir);
       await rm(exitPath, { force: true });
       await rm(join(dir, 'result.json'), { force: true });
@@ -272,9 +344,10 @@ export function commandStage(options: CommandStageOptions = {}): StageImpl {
         env: { ...process.env, DUAL_IPO_REQUEST: requestPath, DUAL_IPO_JOB_DIR: dir, DUAL_IPO_JOB_NONCE: nonce },
       });
       child.unref();
-      job = { pid: child.pid!, argv, nonce, startedAt: new Date().toISOString(), attempt: (job?.attempt ?? 0) + 1 };
+      job = { pid: child.pid!, argv, nonce, startedAt: new Date().toISOString(), attempt: (job?.attempt ?? 0) + 1, digest };
       await writeFile(`${jobPath}.tmp`, JSON.stringify(job, null, 2));
       await rename(`${jobPath}.tmp`, jobPath);
+      await rm(join(dir, INVALID_MARKER), { force: true });
       ctx.log(`started ${label}`, { pid: job.pid, attempt: job.attempt, resumeFrom: state.lastCheckpoint });
     } else if (running) {
       ctx.log(`re-attached to ${label}`, { pid: job!.pid });
@@ -288,6 +361,11 @@ export function commandStage(options: CommandStageOptions = {}): StageImpl {
         if (Date.now() - lastBeat > 5_000) {
           await ctx.progress(state.done, state.total);
           lastBeat = Date.now();
+        }
+        if (keepsExternalWork(ctx.signal)) {
+          // Contact with the server was lost, nobody asked us to stop: the job keeps running and
+          // the next attempt re-attaches to it by pid and nonce.
+          throw new CommandJobError(`${label}: left running (pid ${pid}) for the next attempt: ${(ctx.signal.reason as Error).message}`);
         }
         if (ctx.signal.aborted) {
           await killGroup(pid, graceMs);
@@ -313,6 +391,15 @@ export function commandStage(options: CommandStageOptions = {}): StageImpl {
     if (code !== 0) {
       throw new CommandJobError(`${label} exited with code ${code}; stderr:\n${await tail(stderrPath)}`, false);
     }
-    return collectResult(ctx, dir, outputDir, label);
+    try {
+      return await collectResult(ctx, dir, outputDir, label);
+    } catch (err) {
+      if (err instanceof CommandJobError) {
+        // Never reuse a refused result: the next attempt (after a fix, or a `run` again) runs the job anew.
+        await setAside(dir, `attempt-${job!.attempt}`, ['stdout.jsonl', 'stderr.log', 'result.json', 'exit_code']);
+        await writeFile(join(dir, INVALID_MARKER), `${err.message}\n`);
+      }
+      throw err;
+    }
   };
 }

@@ -168,7 +168,8 @@ describe('command backend', { timeout: 120_000 }, () => {
       `import { writeFileSync } from 'node:fs';\nconst r = JSON.parse((await import('node:fs')).readFileSync(process.env.DUAL_IPO_REQUEST, 'utf8'));\n` +
         `writeFileSync(r.outputDir + '/a.json', '{}');\nwriteFileSync(r.resultFile, JSON.stringify({ outputs: { a: { path: 'a.json' }, b: { path: 'b.json' } }, metrics: { x: 1 } }));\n`,
     );
-    const req = request('bad-result', { command: ['node', script] });
+    // validate has no required outputs, so the missing file is the first problem found.
+    const req = request('bad-result', { stage: 'validate', command: ['node', script] });
     await assert.rejects(run(req), /result output "b" file .*b\.json does not exist/);
     assert.deepEqual(await store.list('campaigns/bad-result/'), []);
   });
@@ -178,7 +179,8 @@ describe('command backend', { timeout: 120_000 }, () => {
     await writeFile(
       script,
       `import { readFileSync, writeFileSync } from 'node:fs';\nconst r = JSON.parse(readFileSync(process.env.DUAL_IPO_REQUEST, 'utf8'));\n` +
-        `writeFileSync(r.resultFile, '{"outputs": {}, "metrics": {"lossFinal": NaN, "lossMax": Infinity, "lossFirst": 0.7}}');\n`,
+        `writeFileSync(r.outputDir + '/generator.json', '{}');\n` +
+        `writeFileSync(r.resultFile, '{"outputs": {"generator": {"path": "generator.json"}}, "metrics": {"lossFinal": NaN, "lossMax": Infinity, "lossFirst": 0.7}}');\n`,
     );
     const result = await run(request('nan-result', { stage: 'generatorTrain', command: ['node', script] }));
     assert.deepEqual(result.metrics, { lossFirst: 0.7, nonFiniteMetrics: 2 });
