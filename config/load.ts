@@ -32,14 +32,17 @@ export function parseConfig(raw: unknown, source = 'config', baseDir = process.c
   config.artifacts.root = resolveStoreRoot(config.artifacts.root, baseDir);
   if (!config.campaign.id) config.campaign.id = deriveCampaignId(config, source);
   if (!CAMPAIGN_ID.test(config.campaign.id)) throw new ConfigError(`invalid campaign config\n${source}: campaign.id: "${config.campaign.id}" is not a usable id (${CAMPAIGN_ID_RULE})`);
-  checkCommands(config, source, baseDir);
   return config;
 }
 
-// A program that does not exist would otherwise be retried maxAttempts times as if the job had failed.
-// The worker runs the command from its working folder, so a relative path counts from there (or,
-// for a config used where it lies, from the config's folder).
-function checkCommands(config: CampaignConfig, source: string, baseDir: string): void {
+/**
+ * A program that does not exist would otherwise be retried maxAttempts times as if the job had failed.
+ * Checked where the jobs will run: by the campaign host before its own workers start (lib/campaign/
+ * host.ts), not at config load, since a cluster's programs may exist only on its GPU hosts (whose
+ * command backend refuses a missing one at once, non-retryable). A relative path counts from the
+ * worker's working folder (or, for a config used where it lies, from the config's folder).
+ */
+export function checkCommands(config: CampaignConfig, source: string, baseDir: string = process.cwd()): void {
   const problems: string[] = [];
   for (const stage of STAGE_NAMES) {
     const { backend, command } = config.stages[stage];

@@ -7,6 +7,7 @@ import type { Worker } from '@temporalio/worker';
 import { STAGE_NAMES } from '../stages/contract';
 import { checkStageStore } from '../stages/preflight';
 import type { CampaignConfig } from '../../config/schema';
+import { checkCommands } from '../../config/load';
 import { createWorkers } from '../../workers/worker';
 import { connectClient, connectWorker, ensureTemporal } from '../temporal/connection';
 import type { TemporalTarget } from '../temporal/target';
@@ -45,6 +46,7 @@ export class StorePreflightError extends Error {
 export async function preflight(configs: CampaignConfig[], opts: { timeoutMs?: number } = {}): Promise<void> {
   const seen = new Set<string>();
   for (const config of configs) {
+    checkCommands(config, `campaign ${config.campaign.id}`);
     const location = { root: config.artifacts.root, ...(config.artifacts.s3 ? { s3: config.artifacts.s3 } : {}) };
     const key = JSON.stringify(location);
     if (seen.has(key)) continue;

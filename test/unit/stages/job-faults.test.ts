@@ -16,7 +16,7 @@ import { runStage, StageError } from '../../../lib/stages/runner';
 import { commandStage, jobDir } from '../../../lib/stages/command/backend';
 import type { ArtifactRef, StageRequest, StageResult } from '../../../lib/stages/contract';
 import { runStageActivity } from '../../../activities/stage-activity';
-import { parseConfig } from '../../../config/load';
+import { checkCommands, parseConfig } from '../../../config/load';
 import { preflight } from '../../../lib/campaign/host';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
@@ -167,13 +167,11 @@ describe('issue 19: a bad job never blocks a campaign and never reaches the stor
     await assert.rejects(run(request('no-such-file', { command: ['./no/such/trainer.sh'] })), nonRetryable(/not found/));
   });
 
-  test('config load refuses a command whose program does not exist, naming stages.<stage>.command', () => {
-    assert.throws(
-      () => parseConfig({ stages: { sample: { backend: 'command', command: ['no-such-trainer-dual-ipo', 'x'] } } }, 'c.yaml'),
-      /c\.yaml: stages\.sample\.command: program "no-such-trainer-dual-ipo" not found/,
-    );
-    assert.throws(() => parseConfig({ stages: { label: { backend: 'command', command: ['./nope/train.sh'] } } }, 'c.yaml'), /stages\.label\.command/);
-    parseConfig({ stages: { sample: { backend: 'command', command: ['node', 'examples/jobs/stage-job.mjs'] } } }, 'c.yaml');
+  test('before its workers start, the host refuses a command whose program does not exist, naming stages.<stage>.command', () => {
+    const config = (stage: string, command: string[]) => parseConfig({ stages: { [stage]: { backend: 'command', command } } }, 'c.yaml');
+    assert.throws(() => checkCommands(config('sample', ['no-such-trainer-dual-ipo', 'x']), 'c.yaml'), /c\.yaml: stages\.sample\.command: program "no-such-trainer-dual-ipo" not found/);
+    assert.throws(() => checkCommands(config('label', ['./nope/train.sh']), 'c.yaml'), /stages\.label\.command/);
+    checkCommands(config('sample', ['node', 'examples/jobs/stage-job.mjs']), 'c.yaml');
   });
 
   test('a store error names the stage', async () => {
