@@ -4,6 +4,7 @@ import { loadConfig } from '../../config/load';
 import type { CampaignConfig } from '../../config/schema';
 import { openHost } from '../campaign/host';
 import { readStatus, startOrAttach, describeFailure, type FullStatus } from '../campaign/client';
+import { followResult, isConnectionError } from '../campaign/follow';
 import { installWorkerLog } from '../campaign/worker-log';
 import { parse, requireString } from './args';
 import { progressView, type ProgressView } from './progress';
@@ -55,6 +56,29 @@ export interface FollowOptions {
   out?: NodeJS.WriteStream;
 }
 
+/**
+ * One line when Temporal stops answering and one when it is back: a server restart is not the
+ * campaign's end (its state is on the server), so the follower says it is waiting instead of quitting.
+ */
+export function outageReporter(print: (text: string) => void, now: () => Date = () => new Date()) {
+  let since: Date | undefined;
+  return {
+    unreachable(err: unknown) {
+      if (since) return;
+      since = now();
+      print(`Temporal unreachable since ${since.toISOString()} (${describeFailure(err).split('\n')[0]}), retrying; the campaign keeps running on the server`);
+    },
+    reachable() {
+      if (!since) return;
+      print(`Temporal reachable again after ${Math.round((now().getTime() - since.getTime()) / 1000)} s; following the campaign`);
+      since = undefined;
+    },
+    get since() {
+      return since;
+    },
+  };
+}
+
 /** Shared by `run` and `quickstart`. Resolves with the campaign result. */
 export async function startAndFollow(options: FollowOptions): Promise<CampaignResult | undefined> {
   const { config } = options;
@@ -65,7 +89,7 @@ export async function startAndFollow(options: FollowOptions): Promise<CampaignRe
   const { client, target } = host;
   const view = progressView(options.out);
   const campaignId = config.campaign.id!;
-  const { handle, started } = await startOrAttach(client, config);
+  const { started } = await startOrAttach(client, config);
   view.line(`${started ? 'started' : 'resumed'} campaign ${campaignId} on ${target.address} (namespace ${target.namespace})`);
   if (target.uiUrl) view.line(`Temporal Web UI: ${target.uiUrl}/namespaces/${target.namespace}/workflows/${encodeURIComponent(campaignId)}`);
   if (options.detach) return undefined;
@@ -79,13 +103,19 @@ export async function startAndFollow(options: FollowOptions): Promise<CampaignRe
   process.once('SIGINT', onInterrupt);
   process.once('SIGTERM', onInterrupt);
 
+  const outage = outageReporter((text) => view.line(text));
   const ticker = setInterval(() => {
     readStatus(client, campaignId)
-      .then((status) => renderStatus(view, status))
-      .catch(() => undefined);
+      .then((status) => {
+        outage.reachable();
+        renderStatus(view, status);
+      })
+      .catch((err: unknown) => {
+        if (isConnectionError(err)) outage.unreachable(err);
+      });
   }, 1000);
   try {
-    const result = (await handle.result()) as CampaignResult;
+    const result = await followResult(client, campaignId, { unreachable: (_since, err) => outage.unreachable(err), back: () => outage.reachable() });
     view.stop();
     return result;
   } catch (err) {
