@@ -8,7 +8,7 @@ import { STAGE_NAMES } from '../stages/contract';
 import type { CampaignConfig } from '../../config/schema';
 import { createWorkers } from '../../workers/worker';
 import { connectClient, connectWorker, ensureTemporal } from '../temporal/connection';
-import type { TemporalTarget } from '../temporal/target';
+import type { TargetOverrides, TemporalTarget } from '../temporal/target';
 import { spawnStageWorker, type StageWorkerProcess } from './stage-worker-process';
 
 /** The task queues a campaign's workflows and stages use. */
@@ -34,10 +34,12 @@ export interface HostOptions {
   stageConcurrency?: number;
   /** Names the worker identity and the child's log file. */
   name: string;
+  /** --address / --namespace of the command, over TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE */
+  temporal?: TargetOverrides;
 }
 
 export async function openHost(options: HostOptions): Promise<CampaignHost> {
-  const target = await ensureTemporal();
+  const target = await ensureTemporal(options.temporal);
   const client = await connectClient(target);
   if (!options.runWorkers) return { client, target, stop: async () => {} };
   const orchestration = options.configs[0]!.temporal.taskQueue;

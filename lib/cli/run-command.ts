@@ -6,21 +6,27 @@ import { openHost } from '../campaign/host';
 import { readStatus, startOrAttach, describeFailure, type FullStatus } from '../campaign/client';
 import { followResult, isConnectionError } from '../campaign/follow';
 import { installWorkerLog } from '../campaign/worker-log';
-import { parse, requireString } from './args';
+import { CONNECT_HELP, CONNECT_OPTIONS, parse, requireString, targetOverrides, type Options } from './args';
 import { progressView, type ProgressView } from './progress';
 import type { CampaignResult } from '../../workflows/definitions';
+import type { TemporalTarget } from '../temporal/target';
 
-export const RUN_HELP = `Usage: dual-ipo run --config FILE [--no-worker] [--detach]
+export const RUN_OPTIONS = { config: { type: 'string' }, 'no-worker': { type: 'boolean' }, detach: { type: 'boolean' }, ...CONNECT_OPTIONS } as const satisfies Options;
+
+export const RUN_HELP = `Usage: dual-ipo run --config FILE [--no-worker] [--detach] [--address HOST:PORT] [--namespace NS]
 
 Starts the Dual-IPO campaign described by FILE (YAML or JSON; see config/examples/), or attaches
 to it when a campaign with the same id is already running: running the command again resumes,
 it never starts over. Without TEMPORAL_ADDRESS a local Temporal dev server is started (or reused).
+While following, an outage of the Temporal server is waited out (the campaign's state is on the
+server): "Temporal unreachable since ..., retrying" is printed and the follower re-attaches.
 
 Options:
-  --config FILE   campaign config (validated before anything starts)
-  --no-worker     do not run workers in this process (use \`dual-ipo worker\` elsewhere)
-  --detach        start the campaign and return at once; follow it with \`dual-ipo status ID\`
-  -h, --help      show this help`;
+  --config FILE         campaign config (validated before anything starts)
+  --no-worker           do not run workers in this process (use \`dual-ipo worker\` elsewhere)
+  --detach              start the campaign and return at once; follow it with \`dual-ipo status ID\`
+${CONNECT_HELP}
+  -h, --help            show this help`;
 
 export function renderStatus(view: ProgressView, status: FullStatus): void {
   const s = status.status;
@@ -54,6 +60,13 @@ export interface FollowOptions {
   runWorkers: boolean;
   detach: boolean;
   out?: NodeJS.WriteStream;
+  /** --address / --namespace */
+  temporal?: { address?: string; namespace?: string };
+}
+
+/** The campaign's page in the Temporal Web UI, when the UI's address is known (dev server, TEMPORAL_UI_URL). */
+export function workflowLink(target: Pick<TemporalTarget, 'uiUrl' | 'namespace'>, workflowId: string): string | undefined {
+  return target.uiUrl ? `${target.uiUrl}/namespaces/${encodeURIComponent(target.namespace)}/workflows/${encodeURIComponent(workflowId)}` : undefined;
 }
 
 /**
@@ -85,13 +98,14 @@ export async function startAndFollow(options: FollowOptions): Promise<CampaignRe
   const runWorkers = options.runWorkers && !options.detach;
   // The worker runtime's log must be installed before any worker connects.
   const workerLog = runWorkers ? installWorkerLog('run') : undefined;
-  const host = await openHost({ configs: [config], runWorkers, name: 'run' });
+  const host = await openHost({ configs: [config], runWorkers, name: 'run', ...(options.temporal ? { temporal: options.temporal } : {}) });
   const { client, target } = host;
   const view = progressView(options.out);
   const campaignId = config.campaign.id!;
   const { started } = await startOrAttach(client, config);
   view.line(`${started ? 'started' : 'resumed'} campaign ${campaignId} on ${target.address} (namespace ${target.namespace})`);
-  if (target.uiUrl) view.line(`Temporal Web UI: ${target.uiUrl}/namespaces/${target.namespace}/workflows/${encodeURIComponent(campaignId)}`);
+  const link = workflowLink(target, campaignId);
+  if (link) view.line(`Temporal Web UI: ${link}`);
   if (options.detach) return undefined;
   if (workerLog) view.line(`worker log: ${workerLog}`);
   if (host.stageWorker) view.line(`stage worker: pid ${host.stageWorker.child.pid}, log ${host.stageWorker.logFile}`);
@@ -130,13 +144,13 @@ export async function startAndFollow(options: FollowOptions): Promise<CampaignRe
 }
 
 export async function runCommand(argv: string[]): Promise<number> {
-  const { values, help } = parse(argv, { config: { type: 'string' }, 'no-worker': { type: 'boolean' }, detach: { type: 'boolean' } }, RUN_HELP);
+  const { values, help } = parse(argv, RUN_OPTIONS, RUN_HELP);
   if (help) {
     console.log(RUN_HELP);
     return 0;
   }
   const config = loadConfig(requireString(values, 'config', RUN_HELP));
-  const result = await startAndFollow({ config, runWorkers: values['no-worker'] !== true, detach: values.detach === true });
+  const result = await startAndFollow({ config, runWorkers: values['no-worker'] !== true, detach: values.detach === true, temporal: targetOverrides(values) });
   if (result) console.log(summariseResult(result));
   else console.log(`campaign ${config.campaign.id} is running; follow it with: dual-ipo status ${config.campaign.id}`);
   return 0;

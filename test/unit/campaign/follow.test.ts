@@ -88,7 +88,7 @@ describe('followResult against the dev server', () => {
     const uiPort = await freePort();
     const server = await ensureDevServer({ dataDir, port, uiPort });
     // Few SDK-level retries, so the outage reaches the follower in seconds instead of the default ~40 s.
-    const connection = await Connection.connect({ address: server.address, interceptors: { workflowService: [makeGrpcRetryInterceptor({ ...defaultGrpcRetryOptions(), maxAttempts: 2 })] } });
+    const connection = await Connection.connect({ address: server.address, interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 2 }))] });
     try {
       const client = new Client({ connection });
       const id = `follow-${Date.now()}`;
