@@ -99,7 +99,8 @@ export async function listCommand(argv: string[]): Promise<number> {
       rows.push(link ? { ...row, webUi: link } : row);
       if (rows.length >= limit) break;
     }
-    console.log(values.json ? rows.map((r) => JSON.stringify(r)).join('\n') : formatListing(rows));
+    if (!values.json) console.log(formatListing(rows));
+    else for (const r of rows) console.log(JSON.stringify(r));
     return 0;
   } finally {
     await client.connection.close();

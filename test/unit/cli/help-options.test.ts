@@ -48,3 +48,17 @@ describe('help and options agree', () => {
     }
   });
 });
+
+test('--version prints the code version the round manifests record', async () => {
+  const { main } = await import('../../../lib/cli/main');
+  const { codeVersion } = await import('../../../lib/artifacts/manifest');
+  const out: string[] = [];
+  const log = mock.method(console, 'log', (...a: unknown[]) => void out.push(a.join(' ')));
+  try {
+    assert.equal(await main(['--version']), 0);
+  } finally {
+    log.mock.restore();
+  }
+  assert.deepEqual(out, [`dual-ipo ${codeVersion()}`]);
+  assert.match(out[0]!, /^dual-ipo \d+\.\d+\.\d+/);
+});
