@@ -10,7 +10,7 @@ import type { CampaignConfig } from '../../config/schema';
 import { checkCommands } from '../../config/load';
 import { createWorkers } from '../../workers/worker';
 import { connectClient, connectWorker, ensureTemporal } from '../temporal/connection';
-import type { TemporalTarget } from '../temporal/target';
+import type { TargetOverrides, TemporalTarget } from '../temporal/target';
 import { spawnStageWorker, type StageWorkerProcess } from './stage-worker-process';
 
 /** The task queues a campaign's workflows and stages use. */
@@ -36,6 +36,8 @@ export interface HostOptions {
   stageConcurrency?: number;
   /** Names the worker identity and the child's log file. */
   name: string;
+  /** --address / --namespace of the command, over TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE */
+  temporal?: TargetOverrides;
 }
 
 export class StorePreflightError extends Error {
@@ -62,7 +64,7 @@ export async function preflight(configs: CampaignConfig[], opts: { timeoutMs?: n
 export async function openHost(options: HostOptions): Promise<CampaignHost> {
   // Workers of this process will write to the stores: check them before anything starts.
   if (options.runWorkers) await preflight(options.configs);
-  const target = await ensureTemporal();
+  const target = await ensureTemporal(options.temporal);
   const client = await connectClient(target);
   if (!options.runWorkers) return { client, target, stop: async () => {} };
   const orchestration = options.configs[0]!.temporal.taskQueue;

@@ -27,3 +27,21 @@ export function requirePositional(positionals: string[], what: string, help: str
   if (!value) throw new UsageError(`missing ${what}\n\n${help}`);
   return value;
 }
+
+/** What a command accepts and says it accepts; main.ts lists one per command and a test holds them equal. */
+export interface CommandSpec {
+  help: string;
+  options: Options;
+}
+
+/** The flags of every command that talks to Temporal; they override TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE. */
+export const CONNECT_OPTIONS = { address: { type: 'string' }, namespace: { type: 'string' } } as const satisfies Options;
+
+export const CONNECT_HELP = `  --address HOST:PORT   Temporal frontend (default TEMPORAL_ADDRESS; unset: the local dev server)
+  --namespace NS        Temporal namespace (default TEMPORAL_NAMESPACE, else "default")`;
+
+export function targetOverrides(values: Record<string, unknown>): { address?: string; namespace?: string } {
+  const address = typeof values.address === 'string' && values.address ? values.address : undefined;
+  const namespace = typeof values.namespace === 'string' && values.namespace ? values.namespace : undefined;
+  return { ...(address ? { address } : {}), ...(namespace ? { namespace } : {}) };
+}

@@ -1,9 +1,11 @@
 // `status`, `history`, `pause`, `resume`, `stop` and `approve`: talking to a campaign by its id.
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { connectClient, resolveTarget } from '../temporal/connection';
-import { openStore } from '../artifacts';
+import { openStore, type ArtifactStore } from '../artifacts';
 import { readManifest, type RoundManifest } from '../artifacts/manifest';
-import { parse, requirePositional, requireString, UsageError } from './args';
+import { CONNECT_HELP, CONNECT_OPTIONS, parse, requirePositional, requireString, targetOverrides, UsageError, type Options } from './args';
 import { describeFailure, readStatus, type FullStatus } from '../campaign/client';
+import { isConnectionError } from '../campaign/follow';
 import {
   approveUpdate,
   pauseSignal,
@@ -13,19 +15,51 @@ import {
   stopSignal,
   type GateName,
 } from '../../workflows/definitions';
-import { summariseResult } from './run-command';
+import { outageReporter, summariseResult, workflowLink } from './run-command';
 
-async function client() {
-  return connectClient(resolveTarget());
+function connect(values: Record<string, unknown>) {
+  const target = resolveTarget(targetOverrides(values));
+  return { target, client: connectClient(target) };
 }
 
-export const STATUS_HELP = `Usage: dual-ipo status ID [--json]
+async function client(values: Record<string, unknown>) {
+  return connect(values).client;
+}
+
+/**
+ * `status` exit codes: a script or a CI job can tell how a campaign ended without parsing text.
+ * 1 stays "the command itself failed" (e.g. no such campaign, no server) and 2 a usage error.
+ */
+export const STATUS_EXIT_CODES: Record<string, number> = { RUNNING: 0, COMPLETED: 0, CONTINUED_AS_NEW: 0, FAILED: 3, CANCELLED: 4, TERMINATED: 5, TIMED_OUT: 6 };
+
+export function exitCodeFor(workflowStatus: string): number {
+  return STATUS_EXIT_CODES[workflowStatus] ?? 1;
+}
+
+const EXIT_HELP = `Exit status: 0 running or completed, 3 failed, 4 cancelled, 5 terminated, 6 timed out;
+1 when the status cannot be read (no such campaign, Temporal unreachable), 2 on a usage error.`;
+
+export const STATUS_OPTIONS = { json: { type: 'boolean' }, watch: { type: 'boolean' }, interval: { type: 'string' }, ...CONNECT_OPTIONS } as const satisfies Options;
+
+export const STATUS_HELP = `Usage: dual-ipo status ID [--json] [--watch [--interval SECONDS]] [--address HOST:PORT] [--namespace NS]
 
 Shows a campaign: phase, round, stage and progress of the running activity, champion critic and
-generator versions, the last gate decisions, and the recent rounds.`;
+generator versions, the last gate decisions, the recent rounds, and its page in the Temporal Web UI
+(the local dev server's, or TEMPORAL_UI_URL's for a cluster).
 
-export function formatStatus(s: FullStatus): string {
+Options:
+  --json                print the status as JSON
+  --watch               refresh until the campaign ends (rides out Temporal outages), then exit
+                        with the campaign's exit status
+  --interval SECONDS    refresh period of --watch (default 2)
+${CONNECT_HELP}
+  -h, --help            show this help
+
+${EXIT_HELP}`;
+
+export function formatStatus(s: FullStatus, link?: string): string {
   const lines = [`campaign ${s.campaignId}: ${s.workflowStatus}`];
+  if (link) lines.push(`Web UI: ${link}`);
   if (s.status) {
     const st = s.status;
     lines.push(`phase ${st.phase}, round ${st.round}, stage ${s.round?.stage ?? st.stage} (${s.round?.stagesDone ?? st.stagesDone}/${s.round?.stagesTotal ?? st.stagesTotal})`);
@@ -45,32 +79,106 @@ export function formatStatus(s: FullStatus): string {
 }
 
 export async function statusCommand(argv: string[]): Promise<number> {
-  const { values, positionals, help } = parse(argv, { json: { type: 'boolean' } }, STATUS_HELP);
+  const { values, positionals, help } = parse(argv, STATUS_OPTIONS, STATUS_HELP);
   if (help) return void console.log(STATUS_HELP), 0;
   const id = requirePositional(positionals, 'campaign ID', STATUS_HELP);
-  const status = await readStatus(await client(), id);
-  console.log(values.json ? JSON.stringify(status, null, 2) : formatStatus(status));
-  return 0;
+  const interval = values.interval === undefined ? 2 : Number(values.interval);
+  if (!(interval > 0)) throw new UsageError(`--interval must be a number of seconds > 0, got "${String(values.interval)}"\n\n${STATUS_HELP}`);
+  const { target, client: connecting } = connect(values);
+  const c = await connecting;
+  const link = workflowLink(target, id);
+  const show = (status: FullStatus) => (values.json ? JSON.stringify({ ...status, ...(link ? { webUi: link } : {}) }, null, 2) : formatStatus(status, link));
+  if (!values.watch) {
+    const status = await readStatus(c, id);
+    console.log(show(status));
+    return exitCodeFor(status.workflowStatus);
+  }
+  return watchStatus(() => readStatus(c, id), show, interval * 1000);
 }
 
-export const HISTORY_HELP = `Usage: dual-ipo history ID [--json]
+/** `status --watch`: prints the status whenever it changes until the campaign is no longer running. */
+export async function watchStatus(read: () => Promise<FullStatus>, show: (s: FullStatus) => string, intervalMs: number, print: (text: string) => void = (t) => console.log(t)): Promise<number> {
+  const outage = outageReporter(print);
+  let last = '';
+  for (;;) {
+    let status: FullStatus | undefined;
+    try {
+      status = await read();
+      outage.reachable();
+    } catch (err) {
+      if (!isConnectionError(err)) throw err;
+      outage.unreachable(err);
+    }
+    if (status) {
+      const text = show(status);
+      if (text !== last) print(`--- ${new Date().toISOString()}\n${text}`);
+      last = text;
+      if (status.workflowStatus !== 'RUNNING') return exitCodeFor(status.workflowStatus);
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+export const HISTORY_OPTIONS = { json: { type: 'boolean' }, store: { type: 'string' }, config: { type: 'string' }, ...CONNECT_OPTIONS } as const satisfies Options;
+
+export const HISTORY_HELP = `Usage: dual-ipo history ID [--json] [--store ROOT | --config FILE] [--address HOST:PORT] [--namespace NS]
 
 The audit of a campaign, from its lineage manifests: per round the stage timings and main figures
 (the builtin pceFilter's include how often the benchmark agrees with its kept pairs), gate values and
 decisions, approvals, rollbacks, critic and generator versions, and the artifacts read and written.
---json gives every figure.`;
+--json gives every figure. The manifests are read from the campaign's artifact store (named in its
+workflow); a campaign past the namespace's retention is no longer on the server: give its store with
+--store or --config and the audit comes from the store alone (round manifests and campaign.json).
 
-export async function loadManifests(storeRoot: FullStatus['memo'], campaignId: string): Promise<RoundManifest[]> {
+Options:
+  --json                print every figure as JSON
+  --store ROOT          the artifact store (a path, file:// or s3:// URI)
+  --config FILE         take the store from a campaign config (artifacts.root, artifacts.s3)
+${CONNECT_HELP}
+  -h, --help            show this help`;
+
+export async function loadManifests(storeRoot: FullStatus['memo'] | ArtifactStore, campaignId: string): Promise<RoundManifest[]> {
   if (!storeRoot) throw new Error(`campaign ${campaignId} has no artifact store in its memo`);
-  const store = openStore(storeRoot.store.root, storeRoot.store.s3);
+  const store = 'list' in storeRoot ? storeRoot : openStore(storeRoot.store.root, storeRoot.store.s3);
   const keys = (await store.list(`campaigns/${campaignId}/`)).filter((k) => /round-\d{4}\/manifest\.json$/.test(k)).sort();
   const manifests: RoundManifest[] = [];
   for (const key of keys) manifests.push(await readManifest(store, key));
   return manifests;
 }
 
-export function formatHistory(campaignId: string, status: FullStatus, manifests: RoundManifest[]): string {
+/** campaign.json, written when the campaign ends: how it stopped and its final champions. */
+export interface StoredCampaignRecord {
+  campaignId?: string;
+  stopReason?: string;
+  configHash?: string;
+  state?: { lastRound?: number; champion?: { generator?: { version: string }; critic?: { version: string }; evaluation?: { total: number } } };
+}
+
+export async function readCampaignRecord(store: ArtifactStore, campaignId: string): Promise<StoredCampaignRecord | undefined> {
+  const ref = await store.head(`campaigns/${campaignId}/campaign.json`);
+  return ref ? store.getJson<StoredCampaignRecord>(ref) : undefined;
+}
+
+/** The status a campaign past retention gets from its store: what campaign.json says, or that it never finished. */
+export function statusFromStore(campaignId: string, root: string, record: StoredCampaignRecord | undefined): FullStatus {
+  const champion = record?.state?.champion;
+  const summary = record
+    ? `finished (${record.stopReason ?? 'no stop reason recorded'}) after round ${record.state?.lastRound ?? '?'}${champion ? `, champion generator ${champion.generator?.version ?? '-'} critic ${champion.critic?.version ?? '-'}${champion.evaluation ? ` Total ${champion.evaluation.total.toFixed(2)}` : ''}` : ''}`
+    : 'no campaign.json: it never finished';
+  return { campaignId, workflowStatus: `NOT ON THE SERVER (past retention?); from the store ${root}: ${summary}`, activities: [] };
+}
+
+async function storeFromFlags(values: Record<string, unknown>): Promise<ArtifactStore | undefined> {
+  if (typeof values.store === 'string') return openStore(values.store);
+  if (typeof values.config !== 'string') return undefined;
+  const { loadConfig } = await import('../../config/load');
+  const config = loadConfig(values.config);
+  return openStore(config.artifacts.root, config.artifacts.s3);
+}
+
+export function formatHistory(campaignId: string, status: FullStatus, manifests: RoundManifest[], link?: string): string {
   const lines = [`campaign ${campaignId}: ${status.workflowStatus}${status.failure ? ` (${status.failure})` : ''}`];
+  if (link) lines.push(`Web UI: ${link}`);
   for (const m of manifests) {
     const evaluation = (m as RoundManifest & { evaluation?: { total: number } | null }).evaluation;
     lines.push('');
@@ -94,47 +202,72 @@ export function formatHistory(campaignId: string, status: FullStatus, manifests:
 }
 
 export async function historyCommand(argv: string[]): Promise<number> {
-  const { values, positionals, help } = parse(argv, { json: { type: 'boolean' } }, HISTORY_HELP);
+  const { values, positionals, help } = parse(argv, HISTORY_OPTIONS, HISTORY_HELP);
   if (help) return void console.log(HISTORY_HELP), 0;
   const id = requirePositional(positionals, 'campaign ID', HISTORY_HELP);
-  const status = await readStatus(await client(), id);
-  const manifests = await loadManifests(status.memo, id);
-  if (values.json) console.log(JSON.stringify({ campaignId: id, workflowStatus: status.workflowStatus, failure: status.failure ?? null, result: status.result ?? null, rounds: manifests }, null, 2));
-  else console.log(formatHistory(id, status, manifests));
+  if (values.store !== undefined && values.config !== undefined) throw new UsageError(`--store and --config exclude each other\n\n${HISTORY_HELP}`);
+  const given = await storeFromFlags(values);
+  const { target, client: connecting } = connect(values);
+  let status: FullStatus;
+  let link: string | undefined;
+  let store = given;
+  try {
+    status = await readStatus(await connecting, id);
+    link = workflowLink(target, id);
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+    if (!given) throw new Error(`campaign ${id} is not on the server (past the namespace's retention, or a wrong id or namespace): give its artifact store with --store ROOT or --config FILE to read its audit from the store`);
+    status = statusFromStore(id, given.root, await readCampaignRecord(given, id));
+  }
+  store ??= status.memo ? openStore(status.memo.store.root, status.memo.store.s3) : undefined;
+  if (!store) throw new Error(`campaign ${id} has no artifact store in its memo: give it with --store ROOT or --config FILE`);
+  const manifests = await loadManifests(store, id);
+  if (values.json) console.log(JSON.stringify({ campaignId: id, workflowStatus: status.workflowStatus, failure: status.failure ?? null, result: status.result ?? null, ...(link ? { webUi: link } : {}), rounds: manifests }, null, 2));
+  else console.log(formatHistory(id, status, manifests, link));
   return 0;
 }
 
-const controlHelp = (verb: string, what: string) => `Usage: dual-ipo ${verb} ID${verb === 'stop' ? ' [--now] [--reason TEXT]' : ''}\n\n${what}`;
+export const CONTROL_OPTIONS = { ...CONNECT_OPTIONS } as const satisfies Options;
+export const STOP_OPTIONS = { now: { type: 'boolean' }, reason: { type: 'string' }, ...CONNECT_OPTIONS } as const satisfies Options;
+
+const controlHelp = (verb: string, what: string, options = '') => `Usage: dual-ipo ${verb} ID${verb === 'stop' ? ' [--now] [--reason TEXT]' : ''} [--address HOST:PORT] [--namespace NS]
+
+${what}
+
+Options:
+${options}${CONNECT_HELP}
+  -h, --help            show this help`;
 export const PAUSE_HELP = controlHelp('pause', 'Pauses the campaign before its next stage (the running activity finishes first).');
 export const RESUME_HELP = controlHelp('resume', 'Resumes a paused campaign.');
 export const STOP_HELP = controlHelp(
   'stop',
   'Stops the campaign after the current round. With --now the campaign is cancelled at once; compensations\nstill run (candidates are discarded, champions restored) and the round manifest records "stopped".',
+  '  --now                 cancel at once (compensations still run)\n  --reason TEXT         why, recorded with the stop\n',
 );
 
 export async function pauseCommand(argv: string[]): Promise<number> {
-  const { positionals, help } = parse(argv, {}, PAUSE_HELP);
+  const { values, positionals, help } = parse(argv, CONTROL_OPTIONS, PAUSE_HELP);
   if (help) return void console.log(PAUSE_HELP), 0;
   const id = requirePositional(positionals, 'campaign ID', PAUSE_HELP);
-  await (await client()).workflow.getHandle(id).signal(pauseSignal);
+  await (await client(values)).workflow.getHandle(id).signal(pauseSignal);
   console.log(`pause requested for ${id}`);
   return 0;
 }
 
 export async function resumeCommand(argv: string[]): Promise<number> {
-  const { positionals, help } = parse(argv, {}, RESUME_HELP);
+  const { values, positionals, help } = parse(argv, CONTROL_OPTIONS, RESUME_HELP);
   if (help) return void console.log(RESUME_HELP), 0;
   const id = requirePositional(positionals, 'campaign ID', RESUME_HELP);
-  await (await client()).workflow.getHandle(id).signal(resumeSignal);
+  await (await client(values)).workflow.getHandle(id).signal(resumeSignal);
   console.log(`resume requested for ${id}`);
   return 0;
 }
 
 export async function stopCommand(argv: string[]): Promise<number> {
-  const { values, positionals, help } = parse(argv, { now: { type: 'boolean' }, reason: { type: 'string' } }, STOP_HELP);
+  const { values, positionals, help } = parse(argv, STOP_OPTIONS, STOP_HELP);
   if (help) return void console.log(STOP_HELP), 0;
   const id = requirePositional(positionals, 'campaign ID', STOP_HELP);
-  const handle = (await client()).workflow.getHandle(id);
+  const handle = (await client(values)).workflow.getHandle(id);
   if (values.now) {
     await handle.cancel();
     console.log(`cancellation requested for ${id}: compensations run, then it stops`);
@@ -145,17 +278,23 @@ export async function stopCommand(argv: string[]): Promise<number> {
   return 0;
 }
 
-export const APPROVE_HELP = `Usage: dual-ipo approve ID --gate critic|eval --decision accept|reject --by NAME --reason TEXT
+export const APPROVE_OPTIONS = { gate: { type: 'string' }, decision: { type: 'string' }, by: { type: 'string' }, reason: { type: 'string' }, ...CONNECT_OPTIONS } as const satisfies Options;
+
+export const APPROVE_HELP = `Usage: dual-ipo approve ID --gate critic|eval --decision accept|reject --by NAME --reason TEXT [--address HOST:PORT] [--namespace NS]
 
 Answers a manual approval at a gate of the campaign's current round (config gates.<gate>.approval.mode: manual).
-The approval is recorded in the round's manifest.`;
+The approval is recorded in the round's manifest.
+
+Options:
+  --gate critic|eval    the gate waiting for the approval
+  --decision accept|reject
+  --by NAME             who decides (recorded)
+  --reason TEXT         why (recorded)
+${CONNECT_HELP}
+  -h, --help            show this help`;
 
 export async function approveCommand(argv: string[]): Promise<number> {
-  const { values, positionals, help } = parse(
-    argv,
-    { gate: { type: 'string' }, decision: { type: 'string' }, by: { type: 'string' }, reason: { type: 'string' } },
-    APPROVE_HELP,
-  );
+  const { values, positionals, help } = parse(argv, APPROVE_OPTIONS, APPROVE_HELP);
   if (help) return void console.log(APPROVE_HELP), 0;
   const id = requirePositional(positionals, 'campaign ID', APPROVE_HELP);
   const gate = requireString(values, 'gate', APPROVE_HELP);
@@ -164,7 +303,7 @@ export async function approveCommand(argv: string[]): Promise<number> {
   if (decision !== 'accept' && decision !== 'reject') throw new UsageError(`--decision must be "accept" or "reject", not "${decision}"`);
   const by = requireString(values, 'by', APPROVE_HELP);
   const reason = requireString(values, 'reason', APPROVE_HELP);
-  const c = await client();
+  const c = await client(values);
   const status = await readStatus(c, id);
   if (!status.status) throw new UsageError(`campaign ${id} is not running (${status.workflowStatus})`);
   const round = status.status.round;

@@ -1,29 +1,39 @@
 // `dual-ipo doctor`: is this machine ready to run campaigns with the builtin backend? Checks the
 // tfjs backend (chosen at run time: tfjs-node-gpu, tfjs-node, wasm), onnxruntime-node (a tiny model
-// built and run), the Temporal binaries, and the artifact store (write, read back, verify, delete).
+// built and run), the Temporal binaries (or, given a cluster, the cluster: connection, server version,
+// namespace, search attributes), and the artifact store (write, read back, verify, delete).
 import { randomBytes } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
-import { parse } from './args';
+import { Connection, isGrpcServiceError } from '@temporalio/client';
+import { CONNECT_HELP, CONNECT_OPTIONS, parse, targetOverrides, type Options } from './args';
+import { resolveTarget, type TemporalTarget } from '../temporal/target';
+import { manualRegistrationCommand, missingSearchAttributes } from '../temporal/search-attributes';
+import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/search-attributes';
 import { openStore } from '../artifacts';
 import { findTemporalCli, findTestServer } from '../temporal/binary';
 import { describeBackend, initTf } from '../models/backend';
 import { OnnxOps } from '../models/onnx/graph';
 import { OnnxModel, onnxRuntimeVersion } from '../models/onnx/runtime';
 
-export const DOCTOR_HELP = `Usage: dual-ipo doctor [--store URI | --config FILE] [--json]
+export const DOCTOR_OPTIONS = { store: { type: 'string' }, config: { type: 'string' }, json: { type: 'boolean' }, ...CONNECT_OPTIONS } as const satisfies Options;
+
+export const DOCTOR_HELP = `Usage: dual-ipo doctor [--store URI | --config FILE] [--json] [--address HOST:PORT] [--namespace NS]
 
 Checks what the builtin backend needs on this machine:
   tfjs          the training backend chosen at run time (tfjs-node-gpu, then tfjs-node, then wasm)
   onnxruntime   onnxruntime-node loads and runs a small model (sampling and labelling run on it)
-  temporal      the Temporal CLI (dev server) and the test server binaries
+  temporal      without a cluster: the Temporal CLI (dev server) and the test server binaries;
+                with TEMPORAL_ADDRESS or --address: the cluster instead (connection, server
+                version, namespace, the campaign search attributes), no local binaries needed
   store         the artifact store accepts an atomic write, returns the bytes with the same sha256,
                 and deletes them
 
 Options:
-  --store URI     artifact store to check (file:///abs, a path, or s3://bucket/prefix)
-  --config FILE   take the store from a campaign config (artifacts.root, artifacts.s3)
-  --json          print one JSON object instead of the table
-  -h, --help      show this help
+  --store URI           artifact store to check (file:///abs, a path, or s3://bucket/prefix)
+  --config FILE         take the store from a campaign config (artifacts.root, artifacts.s3)
+  --json                print one JSON object instead of the table
+${CONNECT_HELP}
+  -h, --help            show this help
 
 Exit status: 0 when every check passes, 1 otherwise.`;
 
@@ -41,7 +51,7 @@ async function check(name: string, f: () => Promise<string> | string): Promise<D
   }
 }
 
-export async function runDoctor(opts: { store?: string; s3?: { region?: string; endpoint?: string; forcePathStyle?: boolean } } = {}): Promise<DoctorCheck[]> {
+export async function runDoctor(opts: { store?: string; s3?: { region?: string; endpoint?: string; forcePathStyle?: boolean }; cluster?: TemporalTarget } = {}): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];
   checks.push(
     await check('tfjs', async () => {
@@ -67,8 +77,11 @@ export async function runDoctor(opts: { store?: string; s3?: { region?: string; 
       }
     }),
   );
-  checks.push(await check('temporal cli', () => describeBinary(findTemporalCli())));
-  checks.push(await check('temporal test server', () => describeBinary(findTestServer())));
+  if (opts.cluster) checks.push(...(await clusterChecks(opts.cluster)));
+  else {
+    checks.push(await check('temporal cli', () => describeBinary(findTemporalCli())));
+    checks.push(await check('temporal test server', () => describeBinary(findTestServer())));
+  }
   checks.push(
     await check('artifact store', () => withTimeout(STORE_TIMEOUT_MS, 'the artifact store did not answer', async () => {
       const store = openStore(opts.store ?? '.data/artifacts', opts.s3);
@@ -87,6 +100,47 @@ export async function runDoctor(opts: { store?: string; s3?: { region?: string; 
     })),
   );
   return checks;
+}
+
+const CLUSTER_TIMEOUT_MS = 15_000;
+const GRPC_PERMISSION_DENIED = 7;
+const GRPC_UNIMPLEMENTED = 12;
+
+/** A cluster's checks; after a failed connection the others are reported as not run rather than failing one by one. */
+async function clusterChecks(target: TemporalTarget): Promise<DoctorCheck[]> {
+  let connection: Connection | undefined;
+  const connect = await check('temporal connection', () => withTimeout(CLUSTER_TIMEOUT_MS, `no answer from ${target.address}`, async () => {
+    connection = await Connection.connect({ address: target.address, tls: target.tls ?? false, ...(target.apiKey ? { apiKey: target.apiKey } : {}), connectTimeout: CLUSTER_TIMEOUT_MS });
+    return `${target.address}${target.tls ? ' (TLS)' : ''}${target.apiKey ? ' (API key)' : ''}`;
+  }));
+  if (!connection) return [connect, ...['temporal server', 'temporal namespace', 'search attributes'].map((name) => ({ name, ok: false, detail: 'not checked: no connection' }))];
+  const c = connection;
+  try {
+    return [
+      connect,
+      await check('temporal server', async () => {
+        const info = await c.workflowService.getSystemInfo({});
+        return `Temporal server ${info.serverVersion || '(version not reported)'}`;
+      }),
+      await check('temporal namespace', async () => {
+        const ns = await c.workflowService.describeNamespace({ namespace: target.namespace });
+        const retention = ns.config?.workflowExecutionRetentionTtl?.seconds;
+        return `${target.namespace}${retention ? `, retention ${Math.round(Number(retention) / 86400)} d` : ''}`;
+      }),
+      await check('search attributes', async () => {
+        const missing = await missingSearchAttributes(c, target.namespace).catch((err: unknown) => {
+          // Temporal Cloud has no operator service for API keys: there the attributes live in the Cloud UI / tcld.
+          if (isGrpcServiceError(err) && (err.code === GRPC_PERMISSION_DENIED || err.code === GRPC_UNIMPLEMENTED)) return undefined;
+          throw err;
+        });
+        if (!missing) return `cannot be listed on this cluster (Temporal Cloud?): check them in its UI or with tcld`;
+        if (missing.length) throw new Error(`missing on ${target.namespace}: ${missing.join(', ')}; a worker registers them at start, or by hand:\n${manualRegistrationCommand(target.namespace)}`);
+        return `the campaign's ${SEARCH_ATTRIBUTE_KEYS.length} search attributes are registered`;
+      }),
+    ];
+  } finally {
+    await c.close();
+  }
 }
 
 /** A store that never answers (an unreachable S3 endpoint, a wedged mount) fails the check instead of hanging it. */
@@ -108,7 +162,7 @@ function describeBinary(b: { path: string; source: string }): string {
 }
 
 export async function doctorCommand(argv: string[]): Promise<number> {
-  const { values, help } = parse(argv, { store: { type: 'string' }, config: { type: 'string' }, json: { type: 'boolean' } }, DOCTOR_HELP);
+  const { values, help } = parse(argv, DOCTOR_OPTIONS, DOCTOR_HELP);
   if (help) {
     console.log(DOCTOR_HELP);
     return 0;
@@ -121,7 +175,8 @@ export async function doctorCommand(argv: string[]): Promise<number> {
     store = config.artifacts.root;
     s3 = config.artifacts.s3;
   }
-  const checks = await runDoctor({ ...(store ? { store } : {}), ...(s3 ? { s3 } : {}) });
+  const target = resolveTarget(targetOverrides(values));
+  const checks = await runDoctor({ ...(store ? { store } : {}), ...(s3 ? { s3 } : {}), ...(target.embedded ? {} : { cluster: target }) });
   if (values.json) console.log(JSON.stringify({ ok: checks.every((c) => c.ok), checks }));
   else {
     const width = Math.max(...checks.map((c) => c.name.length));

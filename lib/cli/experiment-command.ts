@@ -4,8 +4,10 @@ import { loadExperiment } from '../experiment/config';
 import { runExperiment } from '../experiment/run';
 import { writeExperimentReport } from '../experiment/report';
 import { formatMeanStd, summariseVariants } from '../experiment/summary';
-import { parse, requireString } from './args';
+import { parse, requireString, type Options } from './args';
 import { installWorkerLog } from '../campaign/worker-log';
+
+export const EXPERIMENT_OPTIONS = { config: { type: 'string' }, out: { type: 'string' }, 'dry-run': { type: 'boolean' } } as const satisfies Options;
 
 export const EXPERIMENT_HELP = `Usage: dual-ipo experiment --config FILE [--out DIR] [--dry-run]
 
@@ -33,10 +35,11 @@ The experiment file (YAML):
 Options:
   --config FILE   the experiment file
   --out DIR       where the results go
-  --dry-run       validate and list the planned campaigns without running them`;
+  --dry-run       validate and list the planned campaigns without running them
+  -h, --help      show this help`;
 
 export async function experimentCommand(argv: string[]): Promise<number> {
-  const { values, help } = parse(argv, { config: { type: 'string' }, out: { type: 'string' }, 'dry-run': { type: 'boolean' } }, EXPERIMENT_HELP);
+  const { values, help } = parse(argv, EXPERIMENT_OPTIONS, EXPERIMENT_HELP);
   if (help) return void console.log(EXPERIMENT_HELP), 0;
   const { experiment, runs } = loadExperiment(requireString(values, 'config', EXPERIMENT_HELP));
   console.log(`experiment ${experiment.name}: ${Object.keys(experiment.variants).length} variant(s) x ${experiment.seeds.length} seed(s) = ${runs.length} campaign(s)`);

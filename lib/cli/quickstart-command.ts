@@ -7,7 +7,7 @@ import { loadConfig, parseConfig } from '../../config/load';
 import { deepMerge } from '../experiment/config';
 import { openStore } from '../artifacts';
 import { writeReport } from '../report/write';
-import { parse } from './args';
+import { parse, type Options } from './args';
 import { startAndFollow, summariseResult } from './run-command';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
@@ -22,6 +22,8 @@ export const QUICKSTART_TINY_CONFIG = join(ROOT, 'config', 'examples', 'quicksta
  */
 const QUICKSTART_AUDIT_PROMPTS = 1024;
 
+export const QUICKSTART_OPTIONS = { rounds: { type: 'string' }, seed: { type: 'string' }, tiny: { type: 'boolean' }, out: { type: 'string' }, artifacts: { type: 'string' } } as const satisfies Options;
+
 export const QUICKSTART_HELP = `Usage: dual-ipo quickstart [--rounds N] [--seed S] [--tiny] [--out DIR] [--artifacts ROOT]
 
 Runs a Dual-IPO campaign end to end on this machine: starts (or reuses) the embedded Temporal
@@ -35,10 +37,11 @@ Options:
   --seed S     campaign seed (default 1); each seed is its own campaign
   --tiny       the CI-sized world (1 round, tiny models; a smoke test, not a result)
   --out DIR    report folder (default reports/<campaign id>)
-  --artifacts ROOT   artifact store (default .data/artifacts; a path, file:// or s3:// URI)`;
+  --artifacts ROOT   artifact store (default .data/artifacts; a path, file:// or s3:// URI)
+  -h, --help         show this help`;
 
 export async function quickstartCommand(argv: string[]): Promise<number> {
-  const { values, help } = parse(argv, { rounds: { type: 'string' }, seed: { type: 'string' }, tiny: { type: 'boolean' }, out: { type: 'string' }, artifacts: { type: 'string' } }, QUICKSTART_HELP);
+  const { values, help } = parse(argv, QUICKSTART_OPTIONS, QUICKSTART_HELP);
   if (help) return void console.log(QUICKSTART_HELP), 0;
   const file = values.tiny ? QUICKSTART_TINY_CONFIG : QUICKSTART_CONFIG;
   const base = parseYaml(readFileSync(file, 'utf8')) as Record<string, unknown>;

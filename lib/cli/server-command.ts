@@ -1,13 +1,15 @@
 // `dual-ipo server`: the local Temporal dev server (SQLite persistence, Web UI).
 import { Connection } from '@temporalio/client';
-import { parse, UsageError } from './args';
+import { CONNECT_HELP, CONNECT_OPTIONS, parse, targetOverrides, UsageError, type Options } from './args';
 import { ensureTemporal } from '../temporal/connection';
 import { devServerStatus, ensureDevServer, isHealthy, stopDevServer } from '../temporal/dev-server';
 import { ensureLocalNamespace } from '../temporal/namespace';
 import { ensureSearchAttributes } from '../temporal/search-attributes';
-import { resolveTarget } from '../temporal/target';
+import { resolveTarget, type TargetOverrides } from '../temporal/target';
 
-export const SERVER_HELP = `Usage: dual-ipo server [--status | --stop | --foreground]
+export const SERVER_OPTIONS = { status: { type: 'boolean' }, stop: { type: 'boolean' }, foreground: { type: 'boolean' }, ...CONNECT_OPTIONS } as const satisfies Options;
+
+export const SERVER_HELP = `Usage: dual-ipo server [--status | --stop | --foreground] [--address HOST:PORT] [--namespace NS]
 
 Starts the local Temporal dev server (SQLite database in <data>/temporal/temporal.db, Web UI), or
 reuses the Temporal already answering on the port, waits until it is healthy and registers the
@@ -18,6 +20,7 @@ Options:
   --status       print address, Web UI URL, database file, log file and pid; exit 1 when not running
   --stop         stop the server this project started (its pid file); others are left alone
   --foreground   run the server attached to this command until Ctrl-C, then stop it
+${CONNECT_HELP}
   -h, --help     show this help
 
 Environment:
@@ -29,11 +32,11 @@ Environment:
   TEMPORAL_ADDRESS            an external cluster: nothing local is started; this command only
                               checks the cluster and its search attributes (see docs/temporal.md)`;
 
-async function printStatus(): Promise<number> {
-  const target = resolveTarget();
+async function printStatus(overrides: TargetOverrides): Promise<number> {
+  const target = resolveTarget(overrides);
   if (!target.embedded) {
     const healthy = await isHealthy(target);
-    console.log(`cluster     ${target.address} (TEMPORAL_ADDRESS), namespace ${target.namespace}: ${healthy ? 'healthy' : 'NOT reachable'}`);
+    console.log(`cluster     ${target.address} (TEMPORAL_ADDRESS or --address), namespace ${target.namespace}: ${healthy ? 'healthy' : 'NOT reachable'}`);
     if (target.uiUrl) console.log(`Web UI      ${target.uiUrl}`);
     return healthy ? 0 : 1;
   }
@@ -48,9 +51,9 @@ async function printStatus(): Promise<number> {
 }
 
 /** Foreground: the server is our child; Ctrl-C reaches it too (same process group); wait for it to exit. */
-async function runForeground(): Promise<number> {
-  const target = resolveTarget();
-  if (!target.embedded) throw new UsageError('--foreground runs the local dev server, but TEMPORAL_ADDRESS is set (an external cluster)');
+async function runForeground(overrides: TargetOverrides): Promise<number> {
+  const target = resolveTarget(overrides);
+  if (!target.embedded) throw new UsageError('--foreground runs the local dev server, but TEMPORAL_ADDRESS or --address names an external cluster');
   const server = await ensureDevServer({ namespace: target.namespace, foreground: true });
   if (!server.child) {
     console.error(`a Temporal server already answers on ${server.address}${server.pid ? ` (pid ${server.pid}, started in the background)` : ''}; stop it first (dual-ipo server --stop) or use it as it is`);
@@ -77,22 +80,23 @@ async function runForeground(): Promise<number> {
 }
 
 export async function serverCommand(argv: string[]): Promise<number> {
-  const { values, help } = parse(argv, { status: { type: 'boolean' }, stop: { type: 'boolean' }, foreground: { type: 'boolean' } }, SERVER_HELP);
+  const { values, help } = parse(argv, SERVER_OPTIONS, SERVER_HELP);
+  const overrides = targetOverrides(values);
   if (help) {
     console.log(SERVER_HELP);
     return 0;
   }
   if ([values.status, values.stop, values.foreground].filter(Boolean).length > 1) throw new UsageError(`--status, --stop and --foreground exclude each other\n\n${SERVER_HELP}`);
-  if (values.status) return printStatus();
+  if (values.status) return printStatus(overrides);
   if (values.stop) {
     const stopped = await stopDevServer();
     console.log(stopped ? 'stopped the local Temporal dev server' : 'no local Temporal dev server started by this project is running');
     return 0;
   }
-  if (values.foreground) return runForeground();
-  const target = await ensureTemporal();
+  if (values.foreground) return runForeground(overrides);
+  const target = await ensureTemporal(overrides);
   if (!target.embedded) {
-    console.log(`Temporal cluster ${target.address} (TEMPORAL_ADDRESS), namespace ${target.namespace}: reachable, search attributes checked; nothing local started`);
+    console.log(`Temporal cluster ${target.address} (TEMPORAL_ADDRESS or --address), namespace ${target.namespace}: reachable, search attributes checked; nothing local started`);
     return 0;
   }
   const status = await devServerStatus();

@@ -2,9 +2,11 @@
 import { hostname } from 'node:os';
 import { connectWorker, ensureTemporal } from '../temporal/connection';
 import { createWorkers, parseQueues, runWorkers } from '../../workers/worker';
-import { parse } from './args';
+import { CONNECT_HELP, CONNECT_OPTIONS, parse, targetOverrides, UsageError, type Options } from './args';
 
-export const WORKER_HELP = `Usage: dual-ipo worker [--queues LIST] [--orchestration-queue NAME] [--namespace NS]
+export const WORKER_OPTIONS = { queues: { type: 'string' }, 'orchestration-queue': { type: 'string' }, 'jobs-dir': { type: 'string' }, dev: { type: 'boolean' }, ...CONNECT_OPTIONS } as const satisfies Options;
+
+export const WORKER_HELP = `Usage: dual-ipo worker (--address HOST:PORT | --dev) [--queues LIST] [--orchestration-queue NAME] [--namespace NS]
 
 Runs workers until Ctrl-C. LIST is comma-separated <queue>[:<concurrency>], e.g. "dual-ipo,cpu:2"
 on a CPU host and "gpu:8" on an 8-GPU host (concurrency = activities at once on that queue).
@@ -14,20 +16,23 @@ Options:
   --queues LIST                default "dual-ipo,cpu"
   --orchestration-queue NAME   default "dual-ipo"
   --jobs-dir DIR               where command-backend jobs keep their working folders
+  --dev                        no cluster: start or reuse the local dev server and serve it
+${CONNECT_HELP}
   -h, --help                   show this help
 
 Environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TLS_CERT/KEY/CA, TEMPORAL_API_KEY select
-an external cluster; without TEMPORAL_ADDRESS the local dev server is started or reused.`;
+the cluster. Without TEMPORAL_ADDRESS or --address the worker refuses to start unless --dev is given:
+a worker that quietly joined whatever listens on 127.0.0.1:7233 would take that server's tasks.`;
 
 export async function workerCommand(argv: string[]): Promise<number> {
-  const { values, help } = parse(
-    argv,
-    { queues: { type: 'string' }, 'orchestration-queue': { type: 'string' }, 'jobs-dir': { type: 'string' } },
-    WORKER_HELP,
-  );
+  const { values, help } = parse(argv, WORKER_OPTIONS, WORKER_HELP);
   if (help) return void console.log(WORKER_HELP), 0;
+  const overrides = targetOverrides(values);
+  const clusterGiven = Boolean(overrides.address ?? process.env.TEMPORAL_ADDRESS);
+  if (values.dev && clusterGiven) throw new UsageError(`--dev serves the local dev server, but ${overrides.address ? '--address' : 'TEMPORAL_ADDRESS'} names a cluster: give one or the other\n\n${WORKER_HELP}`);
+  if (!values.dev && !clusterGiven) throw new UsageError(`no Temporal cluster given: set TEMPORAL_ADDRESS or --address HOST:PORT, or pass --dev for the local dev server\n\n${WORKER_HELP}`);
   const queues = parseQueues(typeof values.queues === 'string' ? values.queues : 'dual-ipo,cpu');
-  const target = await ensureTemporal();
+  const target = await ensureTemporal(overrides);
   const workers = await createWorkers({
     connection: await connectWorker(target),
     namespace: target.namespace,

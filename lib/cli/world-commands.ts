@@ -1,14 +1,28 @@
 // `dual-ipo prompts` and `dual-ipo evaluate`: the reference world from the command line.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { parse, requireString, UsageError } from './args';
+import { parse, requireString, UsageError, type Options } from './args';
 import { evaluateVideos, VBENCH_DIMENSIONS, type EvalItem } from '../world/evaluator';
 import { formatSummary, samplePrompts, summarizePrompts, type DifficultyWeights, type SampleOptions } from '../world/prompts';
 import { renderVideo } from '../world/render';
 import { validateSpec, type Prompt, type Video } from '../world/spec';
 import { readVideoFile, VIDEO_EXTENSION, writeFileAtomic, writeVideoWithPreview } from '../world/video-io';
 
-const PROMPTS_HELP = `Usage: dual-ipo prompts --count N --seed S [options]
+export const PROMPTS_OPTIONS = {
+  count: { type: 'string' },
+  seed: { type: 'string' },
+  start: { type: 'string' },
+  weights: { type: 'string' },
+  difficulty: { type: 'string' },
+  'summary-only': { type: 'boolean' },
+  quiet: { type: 'boolean' },
+  render: { type: 'string' },
+  frames: { type: 'string' },
+  size: { type: 'string' },
+  'render-seed': { type: 'string' },
+} as const satisfies Options;
+
+export const PROMPTS_HELP = `Usage: dual-ipo prompts --count N --seed S [options]
 
 Prints prompts of the reference world as JSON lines {id, text, spec, difficulty, category} on
 stdout, and their distribution (category, difficulty, ... shares against the targets) on stderr.
@@ -29,7 +43,9 @@ Options:
   --render-seed S      seed of the renders' natural variation (default: the prompt seed)
   -h, --help           this help`;
 
-const EVALUATE_HELP = `Usage: dual-ipo evaluate --videos PATH --prompts FILE [--json]
+export const EVALUATE_OPTIONS = { videos: { type: 'string' }, prompts: { type: 'string' }, json: { type: 'boolean' }, 'per-video': { type: 'boolean' } } as const satisfies Options;
+
+export const EVALUATE_HELP = `Usage: dual-ipo evaluate --videos PATH --prompts FILE [--json]
 
 Scores videos with the reference world's VBench-style evaluator: the 16 VBench dimensions and
 VBench's Total / Quality / Semantic scores.
@@ -65,23 +81,7 @@ function parseDifficulty(text: string, help: string): DifficultyWeights {
 }
 
 export async function promptsCommand(argv: string[]): Promise<number> {
-  const { values, help } = parse(
-    argv,
-    {
-      count: { type: 'string' },
-      seed: { type: 'string' },
-      start: { type: 'string' },
-      weights: { type: 'string' },
-      difficulty: { type: 'string' },
-      'summary-only': { type: 'boolean' },
-      quiet: { type: 'boolean' },
-      render: { type: 'string' },
-      frames: { type: 'string' },
-      size: { type: 'string' },
-      'render-seed': { type: 'string' },
-    },
-    PROMPTS_HELP,
-  );
+  const { values, help } = parse(argv, PROMPTS_OPTIONS, PROMPTS_HELP);
   if (help) {
     console.log(PROMPTS_HELP);
     return 0;
@@ -178,7 +178,7 @@ function promptFor(id: string, byId: Map<string, Prompt>): Prompt | undefined {
 }
 
 export async function evaluateCommand(argv: string[]): Promise<number> {
-  const { values, help } = parse(argv, { videos: { type: 'string' }, prompts: { type: 'string' }, json: { type: 'boolean' }, 'per-video': { type: 'boolean' } }, EVALUATE_HELP);
+  const { values, help } = parse(argv, EVALUATE_OPTIONS, EVALUATE_HELP);
   if (help) {
     console.log(EVALUATE_HELP);
     return 0;

@@ -19,26 +19,40 @@ const CANDIDATES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as con
 
 let chosen: Promise<BackendChoice> | undefined;
 
-async function tryNode(pkg: string): Promise<string | undefined> {
+type Importer = (specifier: string) => Promise<unknown>;
+
+// eslint-disable-next-line layers/imports -- an optional npm package that may be absent, not a repository module
+const importPackage: Importer = (specifier) => import(specifier);
+
+async function tryNode(pkg: string, load: Importer): Promise<string | undefined> {
   // The native packages bring their own copy of tfjs-core and register the 'tensorflow' backend on it;
   // when that copy is ours (npm dedupes 4.22), setBackend switches us over.
-  const specifier = pkg;
-  // eslint-disable-next-line layers/imports -- an optional npm package that may be absent, not a repository module
-  await import(specifier);
+  await load(pkg);
   if (tf.findBackendFactory('tensorflow') && (await tf.setBackend('tensorflow'))) return 'tensorflow';
   throw new Error('loaded, but its backend did not register with this copy of @tensorflow/tfjs');
 }
 
-async function choose(preferred?: string): Promise<BackendChoice> {
+/**
+ * Undoes what a native package that failed (tfjs-node-gpu without CUDA) registered, so the next one
+ * (tfjs-node) registers the same 'tensorflow' kernels on a clean slate: otherwise tfjs warns
+ * "The kernel '...' for backend 'tensorflow' is already registered" once per kernel, about 155 lines.
+ */
+function forgetBackend(name: string): void {
+  for (const kernel of tf.getKernelsForBackend(name)) tf.unregisterKernel(kernel.kernelName, name);
+  if (tf.findBackendFactory(name)) tf.removeBackend(name);
+}
+
+export async function choose(preferred?: string, load: Importer = importPackage): Promise<BackendChoice> {
   const skipped: BackendChoice['skipped'] = [];
   const order = preferred ? CANDIDATES.filter((c) => c.endsWith(preferred)) : CANDIDATES;
   if (preferred !== 'wasm' && preferred !== 'cpu') {
     for (const pkg of order) {
       try {
-        const backend = await tryNode(pkg);
+        const backend = await tryNode(pkg, load);
         if (backend) return { backend, package: pkg, skipped };
       } catch (err) {
         skipped.push({ package: pkg, reason: firstLine((err as Error).message) });
+        forgetBackend('tensorflow');
       }
     }
   }

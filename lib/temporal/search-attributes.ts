@@ -142,3 +142,11 @@ export async function ensureSearchAttributes(connection: Connection, namespace: 
   const reason = lastError ? `last error: ${(lastError as Error).message}` : 'the added attributes never showed up in listSearchAttributes';
   throw new SearchAttributeError(`could not register search attributes on namespace ${namespace} within ${timeoutMs / 1000}s (${reason})`, 'timeout');
 }
+
+/**
+ * Read-only: the attributes missing on the namespace (none when all are there with their types).
+ * Throws SearchAttributeError on a type clash; the server's own error when it refuses the listing.
+ */
+export async function missingSearchAttributes(connection: Connection, namespace: string, keys: readonly AnyKey[] = SEARCH_ATTRIBUTE_KEYS): Promise<string[]> {
+  return checkTypes(await listCustom(connection, namespace), keys, namespace).map((k) => k.name);
+}

@@ -160,7 +160,7 @@ describe('campaign on the dev server with the command backend', { timeout: 600_0
 
     // What a user sees: `status` names the stage and the exit, `history --json` has the failed round.
     const status2 = cli(['status', 'e2e-failing']);
-    assert.equal(status2.code, 0, status2.err);
+    assert.equal(status2.code, 3, status2.err); // the exit status of a failed campaign
     assert.match(status2.out, /FAILED/);
     assert.match(status2.out, /generatorTrain.*exited with code 3/s);
     assert.match(status2.out, /CUDA error: out of memory/);
