@@ -1,6 +1,5 @@
-// How long a worker drains on SIGTERM, in one place that the deployment manifests are tested against
-// (test/deploy/manifests.test.ts). workers/worker.ts still spells its shutdownGraceTime as a literal;
-// the test checks the two agree until the worker reads this constant (the --drain setting).
+// How long a worker drains on SIGTERM, in one place: the worker's shutdownGraceTime (workers/worker.ts)
+// and the deployment manifests' grace periods, which test/deploy/manifests.test.ts checks against it.
 
 /** Seconds a stopping worker lets running activities finish before it cancels them (shutdownGraceTime). */
 export const DRAIN_SECONDS = 10;

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import { createActivities, type ActivityOptions } from '../activities';
+import { DRAIN_SECONDS } from './drain';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const WORKFLOWS_PATH = join(here, '..', 'workflows', 'index.ts');
@@ -61,7 +62,7 @@ export async function createWorkers(options: WorkerSetOptions): Promise<Worker[]
           : {}),
         activities,
         maxConcurrentActivityTaskExecutions: orchestration ? 20 : queue.concurrency,
-        shutdownGraceTime: '10s',
+        shutdownGraceTime: `${DRAIN_SECONDS}s`,
         // Heartbeat details are a stage's progress as `status` shows it: the SDK's default throttle
         // (up to 80% of heartbeatTimeout) let status lag a minute behind a training run.
         maxHeartbeatThrottleInterval: '2s',
