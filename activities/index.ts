@@ -4,6 +4,7 @@
 import { stageBackends } from '../lib/stages/backends';
 import type { StageName, StageRequest, StageResult } from '../lib/stages/contract';
 import { runStageActivity } from './stage-activity';
+import { measureStage } from './metrics';
 import { promoteChampion, rollbackChampion, writeCampaignRecord, writeRoundManifest } from './champions';
 
 export interface ActivityOptions {
@@ -13,7 +14,10 @@ export interface ActivityOptions {
 
 export function createActivities(options: ActivityOptions = {}) {
   const resolveImpl = stageBackends({ jobsDir: options.jobsDir });
-  const stage = (name: StageName) => (request: StageRequest): Promise<StageResult> => runStageActivity({ ...request, stage: name }, { scratchRoot: options.scratchRoot, resolveImpl });
+  const stage = (name: StageName) => (request: StageRequest): Promise<StageResult> => {
+    const named = { ...request, stage: name };
+    return measureStage(named, () => runStageActivity(named, { scratchRoot: options.scratchRoot, resolveImpl }));
+  };
   return {
     bootstrap: stage('bootstrap'),
     sample: stage('sample'),

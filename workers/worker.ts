@@ -2,9 +2,10 @@
 // activities; stage queues (cpu, gpu, ...) serve the stage activities with their own concurrency.
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { Worker, type NativeConnection } from '@temporalio/worker';
+import { Worker, type NativeConnection, type WorkerPlugin } from '@temporalio/worker';
 import { createActivities, type ActivityOptions } from '../activities';
 import { DRAIN_SECONDS } from './drain';
+import { deploymentOptions, type DeploymentVersion } from './versioning';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const WORKFLOWS_PATH = join(here, '..', 'workflows', 'index.ts');
@@ -39,6 +40,10 @@ export interface WorkerSetOptions extends ActivityOptions {
   queues: QueueSpec[];
   identity?: string;
   workflowBundle?: { code: string };
+  /** Worker versioning (workers/versioning.ts); unset: unversioned. */
+  deployment?: DeploymentVersion;
+  /** e.g. the tracing plugin (workers/tracing.ts) */
+  plugins?: WorkerPlugin[];
 }
 
 export async function createWorkers(options: WorkerSetOptions): Promise<Worker[]> {
@@ -67,6 +72,8 @@ export async function createWorkers(options: WorkerSetOptions): Promise<Worker[]
         // (up to 80% of heartbeatTimeout) let status lag a minute behind a training run.
         maxHeartbeatThrottleInterval: '2s',
         defaultHeartbeatThrottleInterval: '2s',
+        ...deploymentOptions(options.deployment),
+        ...(options.plugins?.length ? { plugins: options.plugins } : {}),
       }),
     );
   }

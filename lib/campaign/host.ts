@@ -9,6 +9,7 @@ import { checkStageStore } from '../stages/preflight';
 import type { CampaignConfig } from '../../config/schema';
 import { checkCommands } from '../../config/load';
 import { createWorkers } from '../../workers/worker';
+import { createTracing } from '../../workers/tracing';
 import { connectClient, connectWorker, ensureTemporal } from '../temporal/connection';
 import type { TargetOverrides, TemporalTarget } from '../temporal/target';
 import { spawnStageWorker, type StageWorkerProcess } from './stage-worker-process';
@@ -69,12 +70,15 @@ export async function openHost(options: HostOptions): Promise<CampaignHost> {
   if (!options.runWorkers) return { client, target, stop: async () => {} };
   const orchestration = options.configs[0]!.temporal.taskQueue;
   const queues = [...new Set(options.configs.flatMap(configQueues))];
+  // The stage worker child traces itself: it reads the same environment.
+  const tracing = createTracing({ serviceName: 'dual-ipo-run' });
   const workers: Worker[] = await createWorkers({
     connection: await connectWorker(target),
     namespace: target.namespace,
     orchestrationQueue: orchestration,
     queues: [{ name: orchestration, concurrency: 1 }],
     identity: `dual-ipo-${options.name}@${hostname()}:${process.pid}`,
+    ...(tracing ? { plugins: [tracing.plugin] } : {}),
   });
   // Stage work in its own process, so training never stalls the workflows (see stage-worker-process.ts).
   const concurrency = options.stageConcurrency ?? 1;
@@ -90,6 +94,7 @@ export async function openHost(options: HostOptions): Promise<CampaignHost> {
       stopped ??= (async () => {
         for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
         await Promise.all([running.catch(() => undefined), stageWorker?.stop()]);
+        await tracing?.shutdown();
       })();
       return stopped;
     },

@@ -21,7 +21,9 @@ export function spawnStageWorker(queues: string[], orchestrationQueue: string, n
   const logFile = join(dir, `${name}.log`);
   const log = openSync(logFile, 'a');
   // The child connects to the server this process made sure of; it must not start another one.
-  const env = { ...process.env, TEMPORAL_ADDRESS: target.address, TEMPORAL_NAMESPACE: target.namespace, ...(target.embedded ? { TEMPORAL_TLS: 'false' } : {}) };
+  const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_ADDRESS: target.address, TEMPORAL_NAMESPACE: target.namespace, ...(target.embedded ? { TEMPORAL_TLS: 'false' } : {}) };
+  // The workflows in the parent are unversioned: a versioned child would never get their activities.
+  delete env.DUAL_IPO_WORKER_DEPLOYMENT;
   const child = spawn(process.execPath, [BIN, 'worker', '--queues', queues.join(','), '--orchestration-queue', orchestrationQueue], { stdio: ['ignore', log, log], env });
   closeSync(log);
   let exited = false;

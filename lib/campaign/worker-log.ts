@@ -3,7 +3,8 @@
 // not bury the progress bars. DUAL_IPO_LOG_LEVEL=DEBUG|INFO|WARN|ERROR sets the file's level.
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DefaultLogger, Runtime, type LogEntry, type LogLevel } from '@temporalio/worker';
+import { DefaultLogger, type LogEntry, type LogLevel } from '@temporalio/worker';
+import { installRuntime } from '../../workers/telemetry';
 import { dataDir } from '../paths';
 
 // Activity-only workers (cpu, gpu queues) are meant to have no workflows.
@@ -23,7 +24,7 @@ export function installWorkerLog(name: string): string {
     appendFileSync(file, `${time} [${entry.level}] ${entry.message}${meta}\n`);
     if (RANK[entry.level]! >= RANK.WARN! && !EXPECTED.test(entry.message)) process.stderr.write(`[${entry.level}] ${entry.message}\n`);
   };
-  Runtime.install({ logger: new DefaultLogger(level, sink) });
+  installRuntime({ logger: new DefaultLogger(level, sink) });
   installedFile = file;
   return file;
 }

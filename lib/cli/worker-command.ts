@@ -3,8 +3,10 @@ import { hostname } from 'node:os';
 import { connectWorker, ensureTemporal } from '../temporal/connection';
 import { createWorkers, parseQueues, runWorkers } from '../../workers/worker';
 import { CONNECT_HELP, CONNECT_OPTIONS, parse, targetOverrides, UsageError, type Options } from './args';
+import { codeVersion } from '../artifacts/manifest';
+import { OPERATIONS_ENV_HELP, OPERATIONS_FLAGS, OPERATIONS_HELP, setUpWorkerOperations } from '../../workers/operations';
 
-export const WORKER_OPTIONS = { queues: { type: 'string' }, 'orchestration-queue': { type: 'string' }, 'jobs-dir': { type: 'string' }, dev: { type: 'boolean' }, ...CONNECT_OPTIONS } as const satisfies Options;
+export const WORKER_OPTIONS = { queues: { type: 'string' }, 'orchestration-queue': { type: 'string' }, 'jobs-dir': { type: 'string' }, dev: { type: 'boolean' }, ...OPERATIONS_FLAGS, ...CONNECT_OPTIONS } as const satisfies Options;
 
 export const WORKER_HELP = `Usage: dual-ipo worker (--address HOST:PORT | --dev) [--queues LIST] [--orchestration-queue NAME] [--namespace NS]
 
@@ -17,12 +19,14 @@ Options:
   --orchestration-queue NAME   default "dual-ipo"
   --jobs-dir DIR               where command-backend jobs keep their working folders
   --dev                        no cluster: start or reuse the local dev server and serve it
+${OPERATIONS_HELP}
 ${CONNECT_HELP}
   -h, --help                   show this help
 
 Environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TLS_CERT/KEY/CA, TEMPORAL_API_KEY select
 the cluster. Without TEMPORAL_ADDRESS or --address the worker refuses to start unless --dev is given:
-a worker that quietly joined whatever listens on 127.0.0.1:7233 would take that server's tasks.`;
+a worker that quietly joined whatever listens on 127.0.0.1:7233 would take that server's tasks.
+${OPERATIONS_ENV_HELP}`;
 
 export async function workerCommand(argv: string[]): Promise<number> {
   const { values, help } = parse(argv, WORKER_OPTIONS, WORKER_HELP);
@@ -32,6 +36,8 @@ export async function workerCommand(argv: string[]): Promise<number> {
   if (values.dev && clusterGiven) throw new UsageError(`--dev serves the local dev server, but ${overrides.address ? '--address' : 'TEMPORAL_ADDRESS'} names a cluster: give one or the other\n\n${WORKER_HELP}`);
   if (!values.dev && !clusterGiven) throw new UsageError(`no Temporal cluster given: set TEMPORAL_ADDRESS or --address HOST:PORT, or pass --dev for the local dev server\n\n${WORKER_HELP}`);
   const queues = parseQueues(typeof values.queues === 'string' ? values.queues : 'dual-ipo,cpu');
+  // Before any connection: the metrics endpoint lives in the Temporal runtime.
+  const ops = setUpWorkerOperations({ metrics: values.metrics as string | undefined, deployment: values.deployment as string | undefined }, codeVersion);
   const target = await ensureTemporal(overrides);
   const workers = await createWorkers({
     connection: await connectWorker(target),
@@ -40,11 +46,14 @@ export async function workerCommand(argv: string[]): Promise<number> {
     queues,
     identity: `dual-ipo-worker@${hostname()}:${process.pid}`,
     ...(typeof values['jobs-dir'] === 'string' ? { jobsDir: values['jobs-dir'] } : {}),
+    ...ops.workerOptions,
   });
   console.error(`worker ${process.pid} serving ${queues.map((q) => `${q.name}:${q.concurrency}`).join(', ')} on ${target.address}`);
+  if (ops.summary) console.error(`worker ${process.pid}: ${ops.summary}`);
   const stop = () => workers.forEach((w) => w.getState() === 'RUNNING' && w.shutdown());
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   await runWorkers(workers);
+  await ops.shutdown();
   return 0;
 }

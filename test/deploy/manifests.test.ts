@@ -12,6 +12,7 @@ import { DRAIN_SECONDS, terminationGraceSeconds } from '../../workers/drain';
 import { WORKER_HELP } from '../../lib/cli/worker-command';
 import { codeVersion } from '../../lib/artifacts/manifest';
 import { REPO_ROOT } from '../helpers/deploy-tools';
+import { METRICS_ADDRESS_ENV, parseMetricsAddress } from '../../workers/telemetry';
 
 const DEPLOY = join(REPO_ROOT, 'deploy');
 const read = (path: string) => readFileSync(join(REPO_ROOT, path), 'utf8');
@@ -175,6 +176,19 @@ describe('Kubernetes manifests vs the worker', () => {
     for (const name of names) {
       const readBy = (text: string) => new RegExp(`env\\.${name}\\b|['"\`]${name}['"\`]`).test(text);
       assert.ok(readBy(code) || (name.startsWith('AWS_') && readBy(awsEnvProvider)), `${name} is set in deploy/k8s but nothing reads it`);
+    }
+  });
+
+  test('the metrics endpoint: the worker binds all interfaces on the port the pod exposes and Prometheus is told to scrape', () => {
+    for (const d of deployments) {
+      const worker = workerOf(d) as Container & { ports?: Array<{ name?: string; containerPort: number }> };
+      const address = worker.env?.find((e) => e.name === METRICS_ADDRESS_ENV)?.value;
+      assert.ok(address, `${d.metadata.name}: no ${METRICS_ADDRESS_ENV}`);
+      const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(parseMetricsAddress(address).split(':').pop())];
+      assert.equal(host, '0.0.0.0', `${d.metadata.name}: a loopback endpoint cannot be scraped from outside the pod`);
+      assert.equal(worker.ports?.find((p) => p.name === 'metrics')?.containerPort, port, d.metadata.name);
+      const annotations = (d.spec!.template!.metadata as { annotations?: Record<string, string> }).annotations ?? {};
+      assert.deepEqual([annotations['prometheus.io/scrape'], annotations['prometheus.io/port'], annotations['prometheus.io/path']], ['true', String(port), '/metrics'], d.metadata.name);
     }
   });
 
