@@ -4,7 +4,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { StageContext, StageName, StageOutput, StageRequest } from './contract';
+import type { ShardSpec, StageContext, StageName, StageOutput, StageRequest } from './contract';
 import type { ArtifactRef, ArtifactStore } from '../artifacts';
 import { outputPrefix } from '../artifacts/manifest';
 import { builtinStages } from './builtin';
@@ -13,6 +13,8 @@ export interface LocalStageRequest {
   campaignId?: string;
   round: number;
   step?: string;
+  /** Run one shard of the stage (its prompts [from, to)); mergeShardsLocally joins them. */
+  shard?: ShardSpec;
   inputs?: Record<string, ArtifactRef>;
   params?: Record<string, unknown>;
   /** Resume state, as a previous attempt's last progress() left it. */
@@ -31,12 +33,13 @@ export interface LocalStageResult extends StageOutput {
 export async function runStageLocally(store: ArtifactStore, stage: StageName, req: LocalStageRequest): Promise<LocalStageResult> {
   const impl = builtinStages[stage];
   const campaignId = req.campaignId ?? 'local';
-  const prefix = outputPrefix(campaignId, req.round, stage, req.step);
+  const prefix = outputPrefix(campaignId, req.round, stage, req.step, req.shard?.index);
   const request: StageRequest = {
     campaignId,
     round: req.round,
     stage,
     ...(req.step ? { step: req.step } : {}),
+    ...(req.shard ? { shard: req.shard } : {}),
     backend: 'builtin',
     inputs: req.inputs ?? {},
     store: { root: store.root },

@@ -88,7 +88,7 @@ export const stageLabel = (r: Pick<StageRequest, 'stage' | 'step'>) => `${r.stag
 export async function runStage(request: StageRequest, deps: StageRunnerDeps): Promise<StageResult> {
   const host = deps.host ?? quietHost();
   const store = storeFor(request.store);
-  const prefix = outputPrefix(request.campaignId, request.round, request.stage, request.step);
+  const prefix = outputPrefix(request.campaignId, request.round, request.stage, request.step, request.shard?.index);
   const finished = await findFinishedResult(store, prefix, host);
   if (finished) return { ...finished, reused: true };
 
