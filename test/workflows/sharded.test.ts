@@ -14,6 +14,8 @@ import { dualIpoCampaign } from '../../workflows/campaign';
 import { shardedStage } from '../../workflows/sharded-stage';
 import { WORKFLOWS_PATH } from '../../workers/worker';
 import { createTimeSkippingEnv } from '../helpers/temporal';
+import { readStatus, type FullStatus } from '../../lib/campaign/client';
+import { formatStatus } from '../../lib/cli/campaign-commands';
 import { fakeActivities, type Script } from '../helpers/fake-activities';
 
 const QUEUE = 'wf-shards';
@@ -139,5 +141,35 @@ describe('sharded stages', () => {
     assert.equal(log.merges, 0);
     assert.equal(log.inFlight, 0);
     assert.ok(!log.calls.includes(19), 'no shard launched after the failure was seen');
+  });
+
+  test('status shows the running fan-out: shards done, running, failed, and the worker of each shard in flight', async () => {
+    const cfg = config({ campaign: { maxRounds: 1 }, generation: { promptsPerRound: 60 } }, { sample: { shardSize: 1, maxParallel: 2 } });
+    const seen: FullStatus[] = [];
+    const { worker, recorded } = await (async () => {
+      const f = fakeActivities({ totals: [70, 72], shardDelayMs: 40 });
+      return { worker: await Worker.create({ connection: env.nativeConnection, taskQueue: QUEUE, workflowBundle, activities: f.activities, identity: 'status-test-worker' }), recorded: f.recorded };
+    })();
+    await worker.runUntil(async () => {
+      const input: CampaignInput = { config: cfg, configHash: 'h', store: { root: 'file:///fake' } };
+      const handle = await env.client.workflow.start(dualIpoCampaign, { workflowId: cfg.campaign.id!, taskQueue: QUEUE, args: [input] });
+      // Poll until the sample fan-out is under way with shards both done and in flight.
+      for (let i = 0; i < 400 && !seen.some((s) => s.shards && s.shards.done > 0 && s.shards.running > 0 && s.activities.some((a) => a.worker)); i++) {
+        seen.push(await readStatus(env.client, cfg.campaign.id!));
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      await handle.result();
+    });
+    const status = seen.find((s) => s.shards && s.shards.done > 0 && s.shards.running > 0 && s.activities.some((a) => a.worker));
+    assert.ok(status, `no status showed the fan-out in flight (${seen.length} polls)`);
+    assert.equal(status.shards!.stage, 'sample');
+    assert.equal(status.shards!.shards, 60);
+    assert.ok(status.shards!.running <= 2);
+    const sampleActivity = status.activities.find((a) => a.activity === 'sample')!;
+    assert.equal(sampleActivity.worker, 'status-test-worker');
+    const text = formatStatus(status);
+    assert.match(text, /shards of sample: \d+\/60 done, [12] running, 0 failed, 0 retried \(at most 2 in flight\)/);
+    assert.match(text, /activity sample attempt 1 on status-test-worker/);
+    assert.equal(recorded.shards['1/sample']!.merges, 1);
   });
 });
