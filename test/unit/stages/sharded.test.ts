@@ -16,6 +16,7 @@ import { mergeShardsImpl, shardSpec } from '../../../lib/stages/shards';
 import { runStageLocally } from '../../../lib/stages/local';
 import type { StageName, StageRequest, StageResult } from '../../../lib/stages/contract';
 import type { PreferenceSet } from '../../../lib/models/datasets';
+import { jobDir } from '../../../lib/stages/command/backend';
 
 let dir: string;
 let store: ArtifactStore;
@@ -117,5 +118,11 @@ describe('sharded builtin stages', () => {
     const again = await sharded('rerun', 'sample', { generator: o.generator! }, PROMPTS, 2);
     assert.deepEqual(again.shards.map((s) => s.reused), [true, false, true]);
     assert.deepEqual(again.merged.outputs.samples, first.merged.outputs.samples, 'the redone shard wrote the same bytes');
+  });
+
+  test('command jobs of two shards of one stage get folders of their own', () => {
+    const base = request('cmd', 'sample', {});
+    const dirs = [undefined, 0, 1].map((i) => jobDir('/jobs', { request: i === undefined ? base : { ...base, shard: shardSpec({ prompts: 4, shardSize: 2, shards: 2 }, i) } }));
+    assert.deepEqual(dirs, ['/jobs/cmd/round-0001/sample', '/jobs/cmd/round-0001/sample/shards/00000', '/jobs/cmd/round-0001/sample/shards/00001']);
   });
 });
