@@ -1,17 +1,21 @@
-// `npm run bench [-- --json] [-- --quick] [-- --only orchestration|models]`: performance figures
+// `npm run bench [-- --json] [-- --quick] [-- --only orchestration|shards|models|world]`: performance figures
 // measured in one run, printed as ratios. Not part of the tests: nothing here asserts a time.
 import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { benchOrchestration } from './orchestration';
 import { benchModels } from './models';
+import { benchShardHistory } from './shards';
 import { benchWorld } from './world';
 
-const HELP = `Usage: npm run bench -- [--json] [--quick] [--only orchestration|models|world]
+const HELP = `Usage: npm run bench -- [--json] [--quick] [--only orchestration|shards|models|world]
 
 Measures, on this machine and in this run:
   orchestration  activity dispatch latency p50/p95 on the Temporal dev server, orchestration
                  overhead as a share of a round's wall time, history bytes per round at 10 and
                  10,000 prompts (--quick: 1,000)
+  shards         history events and bytes of a round whose sample stage runs 10, 1,000 and
+                 10,000 shards (--quick: 10 and 1,000): the round's own history, the fan-out
+                 child's (all its runs), the campaign's; orchestration time per shard
   models         sampling, labelling and training throughput of the reference models against
                  the measured matrix-multiply peak
   world          the reference world's rendering and evaluator, milliseconds per video
@@ -34,6 +38,10 @@ const figures: Record<string, Record<string, number>> = {};
 if (!values.only || values.only === 'orchestration') {
   log('== orchestration (Temporal dev server, command backend example jobs)');
   figures.orchestration = await benchOrchestration({ quick: values.quick, log });
+}
+if (!values.only || values.only === 'shards') {
+  log('== sharded rounds (Temporal dev server, scripted activities)');
+  figures.shards = await benchShardHistory({ quick: values.quick, log });
 }
 if (!values.only || values.only === 'models') {
   log('== reference models');

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { builtinKnobs, paper } from '../lib/stages/params';
 import { STAGE_NAMES, type StageName } from '../lib/stages/contract';
+import { SHARDABLE_STAGES } from './stage-params';
 
 const duration = z
   .string()
@@ -32,6 +33,13 @@ const stageFor = (name: StageName) => z
     heartbeatTimeout: duration.default('2m'),
     maxAttempts: z.number().int().min(1).max(100).default(5),
     /**
+     * Sharding (sample, label, evaluate): prompts per shard. Each shard is its own activity (own
+     * retries, own output folder); a merge step lists the shards' outputs. Absent: one activity.
+     */
+    shardSize: z.number().int().min(1).optional(),
+    /** Shards in flight at once (a sliding window); needs shardSize. */
+    maxParallel: z.number().int().min(1).max(10_000).optional(),
+    /**
      * The stage's own knobs. A builtin stage's are checked against its schema (lib/stages/params.ts)
      * and defaulted there, when the stage runs; a command job gets them as they are.
      */
@@ -43,6 +51,12 @@ const stageFor = (name: StageName) => z
     path: ['command'],
   })
   .superRefine((s, ctx) => {
+    if ((s.shardSize !== undefined || s.maxParallel !== undefined) && !SHARDABLE_STAGES.includes(name)) {
+      ctx.addIssue({ code: 'custom', path: [s.shardSize !== undefined ? 'shardSize' : 'maxParallel'], message: `the ${name} stage cannot be sharded (only ${SHARDABLE_STAGES.join(', ')} split their prompts into shards)` });
+    }
+    if (s.maxParallel !== undefined && s.shardSize === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['maxParallel'], message: 'maxParallel bounds the shards in flight: set shardSize (prompts per shard) too' });
+    }
     if (s.backend !== 'builtin') return;
     const checked = z.object(builtinKnobs[name]).strict().safeParse(s.params);
     if (checked.success) return;

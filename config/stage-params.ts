@@ -4,6 +4,11 @@
 import type { StageName } from '../lib/stages/contract';
 import type { CampaignConfig } from './schema';
 
+/** The stages whose work is a list of prompts, split into shards by stages.<stage>.shardSize. */
+export const SHARDABLE_STAGES: readonly StageName[] = ['sample', 'label', 'evaluate'];
+/** Shards in flight when shardSize is set and maxParallel is not. */
+export const DEFAULT_MAX_PARALLEL = 8;
+
 /**
  * The parameters of `stage` in round `round` (0: the bootstrap and the base model's evaluation).
  * `step` 'pseudo' is the critic's own labelling inside its refinement: it is always the critic's
@@ -25,4 +30,28 @@ export function stageParams(config: CampaignConfig, stage: StageName, round: num
     evaluate: {},
   };
   return { seed: config.campaign.seed, round, ...fromConfig[stage], ...config.stages[stage].params };
+}
+
+export interface ShardPlan {
+  /** Prompts the stage works through (its deterministic prompt list). */
+  prompts: number;
+  shardSize: number;
+  maxParallel: number;
+  shards: number;
+}
+
+/**
+ * How a sharded stage splits its prompts, or undefined when it runs as one activity. sample and
+ * label work through the round's prompts, evaluate through the evaluation prompts.
+ */
+export function shardPlan(config: CampaignConfig, stage: StageName): ShardPlan | undefined {
+  const cfg = config.stages[stage];
+  if (cfg.shardSize === undefined || !SHARDABLE_STAGES.includes(stage)) return undefined;
+  const prompts = stage === 'evaluate' ? config.generation.evalPrompts : config.generation.promptsPerRound;
+  return { prompts, shardSize: cfg.shardSize, maxParallel: cfg.maxParallel ?? DEFAULT_MAX_PARALLEL, shards: Math.ceil(prompts / cfg.shardSize) };
+}
+
+/** Shard `index` of a plan: its prompts [from, to). */
+export function shardRange(plan: Pick<ShardPlan, 'prompts' | 'shardSize'>, index: number): { from: number; to: number } {
+  return { from: index * plan.shardSize, to: Math.min(plan.prompts, (index + 1) * plan.shardSize) };
 }

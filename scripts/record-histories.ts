@@ -10,7 +10,7 @@ import { Worker } from '@temporalio/worker';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { parseConfig } from '../config/load';
 import { dualIpoCampaign } from '../workflows/campaign';
-import { refinementWorkflowId, roundWorkflowId } from '../workflows/definitions';
+import { refinementWorkflowId, roundWorkflowId, shardWorkflowId } from '../workflows/definitions';
 import { WORKFLOWS_PATH } from '../workers/worker';
 import { createTimeSkippingEnv } from '../test/helpers/temporal';
 import { fakeActivities, type Script } from '../test/helpers/fake-activities';
@@ -18,12 +18,21 @@ import { fakeActivities, type Script } from '../test/helpers/fake-activities';
 const QUEUE = 'record';
 const OUT = join(import.meta.dirname, '..', 'test', 'fixtures', 'histories');
 
-const scenarios: Array<{ name: string; script: Script; config: Record<string, any> }> = [
+const scenarios: Array<{ name: string; script: Script; config: Record<string, any>; stages?: Record<string, Record<string, unknown>> }> = [
   { name: 'accept-path', script: { totals: [70, 72, 74] }, config: { campaign: { maxRounds: 2 } } },
   { name: 'critic-gate-fails', script: { totals: [70, 72], agreement: () => 0.6 }, config: { campaign: { maxRounds: 1 } } },
   { name: 'eval-gate-rollback', script: { totals: [70, 72, 69, 75] }, config: { campaign: { maxRounds: 3, criticRefinement: 'on-degradation' } } },
   { name: 'eval-gate-standard-error', script: { totals: [70, 70.3, 70.9], standardError: () => 0.25 }, config: { campaign: { maxRounds: 2 }, gates: { eval: { minStandardErrors: 2 } } } },
+  // v4: sharded sample, label (and relabel) and evaluate, one sample shard retried.
+  {
+    name: 'sharded',
+    script: { totals: [70, 72, 74], failFirstAttempt: (stage, i) => stage === 'sample' && i === 2 },
+    config: { campaign: { maxRounds: 2 }, generation: { promptsPerRound: 40, evalPrompts: 16 } },
+    stages: { sample: { shardSize: 4, maxParallel: 3 }, label: { shardSize: 10, maxParallel: 2 }, evaluate: { shardSize: 8 } },
+  },
 ];
+/** The fan-out children a sharded round may start (absent ones are skipped). */
+const SHARDED_LABELS = ['sample', 'label', 'label-relabel', 'label-pseudo', 'evaluate'];
 
 const TAG = process.argv[2];
 if (!TAG || !/^v\d+$/.test(TAG)) {
@@ -37,7 +46,7 @@ try {
   for (const scenario of scenarios) {
     const id = `replay-${scenario.name}`;
     const stages = Object.fromEntries(
-      ['bootstrap', 'sample', 'label', 'pceFilter', 'criticTrain', 'validate', 'generatorTrain', 'evaluate'].map((s) => [s, { backend: 'command', command: ['true'], taskQueue: QUEUE }]),
+      ['bootstrap', 'sample', 'label', 'pceFilter', 'criticTrain', 'validate', 'generatorTrain', 'evaluate'].map((s) => [s, { backend: 'command', command: ['true'], taskQueue: QUEUE, ...(scenario.stages?.[s] ?? {}) }]),
     );
     const config = parseConfig({ ...scenario.config, campaign: { id, ...scenario.config.campaign }, stages, temporal: { taskQueue: QUEUE } });
     const { activities } = fakeActivities(scenario.script);
@@ -46,8 +55,8 @@ try {
       const handle = await env.client.workflow.start(dualIpoCampaign, { workflowId: id, taskQueue: QUEUE, args: [{ config, configHash: 'replay', store: { root: 'file:///fake' } }] });
       return (await handle.result()).rounds;
     });
-    const ids = [id];
-    for (let r = 1; r <= rounds; r++) ids.push(roundWorkflowId(id, r), refinementWorkflowId(id, r));
+    const ids = [id, shardWorkflowId(id, 0, 'evaluate')];
+    for (let r = 1; r <= rounds; r++) ids.push(roundWorkflowId(id, r), refinementWorkflowId(id, r), ...SHARDED_LABELS.map((l) => shardWorkflowId(id, r, l)));
     for (const workflowId of ids) {
       const history = await env.client.workflow.getHandle(workflowId).fetchHistory().catch(() => undefined);
       if (!history) continue;

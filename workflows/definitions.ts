@@ -2,9 +2,11 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ArtifactRef } from '../lib/artifacts/types';
 import type { CampaignConfig } from '../config/schema';
-import type { StageResult, StoreLocation } from '../lib/stages/contract';
+import type { StageRequest, StageResult, StoreLocation } from '../lib/stages/contract';
+import type { ShardSummary } from '../lib/artifacts/manifest';
+import type { ShardPlan } from '../config/stage-params';
 
-export type { ArtifactRef, CampaignConfig, StageResult, StoreLocation };
+export type { ArtifactRef, CampaignConfig, ShardPlan, ShardSummary, StageRequest, StageResult, StoreLocation };
 
 export interface Versioned {
   version: string;
@@ -60,6 +62,53 @@ export interface StageTiming {
   reused: boolean;
   startedAt: string;
   metrics: Record<string, number>;
+  /** A sharded stage's fan-out: shards, attempts, workers. */
+  shards?: ShardSummary;
+}
+
+/** Which attempt finished each shard and where; carried across continue-as-new, compact on purpose. */
+export interface ShardLedger {
+  /** Per shard: the attempt that finished it (0: not finished yet). */
+  attempts: number[];
+  /** Per shard: index into `hosts` of the worker that finished it (-1: not finished yet). */
+  hostOf: number[];
+  hosts: string[];
+  reused: number;
+}
+
+export interface ShardedStageInput {
+  config: CampaignConfig;
+  /** The stage's request; each shard gets it with its `shard` range. */
+  request: StageRequest;
+  plan: ShardPlan;
+  /** Continue-as-new once the history has this many events (default SHARD_HISTORY_EVENTS). */
+  historyLimit?: number;
+  /** Progress carried over by continue-as-new. */
+  state?: { next: number; ledger: ShardLedger; runs: number; startedAt: string };
+}
+
+export interface ShardedStageOutcome {
+  result: StageResult;
+  shards: ShardSummary;
+}
+
+export interface MergeShardsInput {
+  request: StageRequest;
+  plan: ShardPlan;
+  ledger: ShardLedger;
+}
+
+export interface ShardStatusView {
+  stage: string;
+  shards: number;
+  done: number;
+  running: number;
+  failed: number;
+  retried: number;
+  maxParallel: number;
+  /** Runs of the fan-out so far (continue-as-new starts a new one). */
+  runs: number;
+  merging: boolean;
 }
 
 export interface CriticRefinementInput {
@@ -206,7 +255,10 @@ export const stopSignal = defineSignal<[{ reason?: string }]>('stop');
 export const stageSignal = defineSignal<[{ round: number; stage: string; stagesDone: number; stagesTotal: number }]>('stage');
 export const statusQuery = defineQuery<CampaignStatus>('status');
 export const roundStatusQuery = defineQuery<RoundStatusView>('roundStatus');
+export const shardStatusQuery = defineQuery<ShardStatusView>('shardStatus');
 export const approveUpdate = defineUpdate<ApprovalRecord, [ApproveRequest]>('approve');
 
 export const roundWorkflowId = (campaignId: string, round: number) => `${campaignId}/round-${String(round).padStart(4, '0')}`;
 export const refinementWorkflowId = (campaignId: string, round: number) => `${roundWorkflowId(campaignId, round)}/critic-refinement`;
+/** The fan-out child of a sharded stage (`label` is the stage and step, e.g. label-relabel). */
+export const shardWorkflowId = (campaignId: string, round: number, label: string) => `${roundWorkflowId(campaignId, round)}/${label}-shards`;

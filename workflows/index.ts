@@ -2,3 +2,4 @@
 export { dualIpoCampaign } from './campaign';
 export { dualIpoRound } from './round';
 export { srpoCriticRefinement } from './critic-refinement';
+export { shardedStage } from './sharded-stage';

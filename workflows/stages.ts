@@ -1,17 +1,20 @@
 // How workflows call stage activities: per-stage task queue, timeouts and retries from the config,
 // the stage's parameters from the config (config/stage-params.ts), pause points between stages, and
 // the stage position reported for status queries.
-import { ActivityCancellationType, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, ApplicationFailure, ChildWorkflowCancellationType, ParentClosePolicy, executeChild, patched, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { StageName, StageRequest } from '../lib/stages/contract';
-import { stageParams } from '../config/stage-params';
-import type { ArtifactRef, CampaignConfig, StageResult, StageTiming, StoreLocation } from './definitions';
+import { shardPlan, stageParams } from '../config/stage-params';
+import { shardWorkflowId, type ArtifactRef, type CampaignConfig, type ShardSummary, type StageResult, type StageTiming, type StoreLocation } from './definitions';
+import type { shardedStage } from './sharded-stage';
+import { CampaignIdKey, RoundKey } from './search-attributes';
 
 type StageActivity = (request: StageRequest) => Promise<StageResult>;
 
-export function stageActivity(config: CampaignConfig, stage: StageName): StageActivity {
+/** A stage's queue, timeouts and retries (also its shards' and their merge's). */
+export function stageActivityOptions(config: CampaignConfig, stage: StageName): ActivityOptions {
   const cfg = config.stages[stage];
-  const proxies = proxyActivities<Activities>({
+  return {
     taskQueue: cfg.taskQueue,
     startToCloseTimeout: cfg.startToCloseTimeout as `${number}${string}`,
     heartbeatTimeout: cfg.heartbeatTimeout as `${number}${string}`,
@@ -23,8 +26,11 @@ export function stageActivity(config: CampaignConfig, stage: StageName): StageAc
       maximumInterval: '5m',
       nonRetryableErrorTypes: ['ConfigError', 'InvalidStageOutput', 'ArtifactIntegrityError', 'InvalidArtifactKeyError'],
     },
-  });
-  return proxies[stage] as StageActivity;
+  };
+}
+
+export function stageActivity(config: CampaignConfig, stage: StageName): StageActivity {
+  return proxyActivities<Activities>(stageActivityOptions(config, stage))[stage] as StageActivity;
 }
 
 /** Bookkeeping activities are small and fast; they run on the orchestration queue. */
@@ -65,7 +71,27 @@ export function stageRunner(opts: {
         store: opts.store,
         params: stageParams(opts.config, stage, opts.round, step),
       };
-      const result = await stageActivity(opts.config, stage)(request);
+      const plan = shardPlan(opts.config, stage);
+      let result: StageResult;
+      let shards: ShardSummary | undefined;
+      // Only a config that asks for shards reaches the patch marker: histories without them replay as before.
+      if (plan && patched('sharded-stages')) {
+        const outcome = await executeChild<typeof shardedStage>('shardedStage', {
+          workflowId: shardWorkflowId(opts.campaignId, opts.round, step ? `${stage}-${step}` : stage),
+          taskQueue: opts.config.temporal.taskQueue,
+          args: [{ config: opts.config, request, plan }],
+          cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+          parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+          typedSearchAttributes: [
+            { key: CampaignIdKey, value: opts.campaignId },
+            { key: RoundKey, value: opts.round },
+          ],
+        });
+        result = outcome.result;
+        shards = outcome.shards;
+      } else {
+        result = await stageActivity(opts.config, stage)(request);
+      }
       timings.push({
         stage,
         ...(step ? { step } : {}),
@@ -73,6 +99,7 @@ export function stageRunner(opts: {
         reused: result.reused,
         startedAt: result.startedAt,
         metrics: result.metrics,
+        ...(shards ? { shards } : {}),
       });
       return result;
     },

@@ -33,11 +33,26 @@ export interface RoundManifest {
   outputs: Record<string, ArtifactRef>;
   gates: ManifestGate[];
   rollbacks: Array<{ what: 'critic' | 'generator'; from: string; to: string; reason: string }>;
-  stages: Array<{ stage: string; step?: string; seconds: number; reused: boolean; startedAt: string; metrics: Record<string, number> }>;
+  stages: Array<{ stage: string; step?: string; seconds: number; reused: boolean; startedAt: string; metrics: Record<string, number>; shards?: ShardSummary }>;
   evaluation: { total: number; quality: number; semantic: number } | null;
   championEvaluation: { total: number; quality: number; semantic: number };
   startedAt: string;
   finishedAt: string;
+}
+
+/** A sharded stage's fan-out, as the round manifest records it (absent for a single activity). */
+export interface ShardSummary {
+  count: number;
+  shardSize: number;
+  maxParallel: number;
+  /** Activity attempts over all shards (count when none was retried). */
+  attempts: number;
+  retried: number;
+  reused: number;
+  /** Shards finished per worker identity. */
+  hosts: Record<string, number>;
+  /** Every shard's attempt and worker (the merge step writes it beside the stage's outputs). */
+  ledger?: ArtifactRef;
 }
 
 const SAFE_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -49,11 +64,13 @@ function roundFolder(campaignId: string, round: number): string {
   return `campaigns/${campaignId}/round-${String(round).padStart(4, '0')}`;
 }
 
-/** Deterministic output folder of a stage: the same request always writes the same keys. */
-export function outputPrefix(campaignId: string, round: number, stage: string, step?: string): string {
+/** Deterministic output folder of a stage (or of one of its shards): the same request always writes the same keys. */
+export function outputPrefix(campaignId: string, round: number, stage: string, step?: string, shard?: number): string {
   const name = step ? `${stage}-${step}` : stage;
   if (!SAFE_SEGMENT.test(name)) throw new InvalidArtifactKeyError(`stage/step "${name}" cannot be used as an artifact key segment`);
-  return `${roundFolder(campaignId, round)}/${name}/`;
+  if (shard === undefined) return `${roundFolder(campaignId, round)}/${name}/`;
+  if (!Number.isInteger(shard) || shard < 0) throw new InvalidArtifactKeyError(`shard index must be a non-negative integer, got ${shard}`);
+  return `${roundFolder(campaignId, round)}/${name}/shards/${String(shard).padStart(5, '0')}/`;
 }
 
 export function manifestKey(campaignId: string, round: number): string {

@@ -11,10 +11,13 @@ import {
   refinementWorkflowId,
   roundStatusQuery,
   roundWorkflowId,
+  shardStatusQuery,
+  shardWorkflowId,
   statusQuery,
   type CampaignResult,
   type CampaignStatus,
   type RoundStatusView,
+  type ShardStatusView,
 } from '../../workflows/definitions';
 
 export interface CampaignMemo {
@@ -55,6 +58,8 @@ export async function startOrAttach(client: Client, config: CampaignConfig): Pro
 export interface ActivityProgress {
   activity: string;
   attempt: number;
+  /** The worker that holds (or last held) it. */
+  worker?: string;
   done?: number;
   total?: number;
   message?: string;
@@ -65,6 +70,8 @@ export interface FullStatus {
   workflowStatus: string;
   status?: CampaignStatus;
   round?: RoundStatusView;
+  /** The running sharded stage's fan-out: shards done, running, failed. */
+  shards?: ShardStatusView;
   activities: ActivityProgress[];
   result?: CampaignResult;
   failure?: string;
@@ -82,6 +89,7 @@ async function pendingActivities(client: Client, workflowId: string): Promise<Ac
       return {
         activity: a.activityType?.name ?? '?',
         attempt: a.attempt ?? 1,
+        ...(a.lastWorkerIdentity ? { worker: a.lastWorkerIdentity } : {}),
         ...(details?.done !== undefined ? { done: details.done } : {}),
         ...(details?.total !== undefined ? { total: details.total } : {}),
         ...(details?.message ? { message: details.message } : {}),
@@ -89,6 +97,17 @@ async function pendingActivities(client: Client, workflowId: string): Promise<Ac
     });
   } catch {
     return [];
+  }
+}
+
+/** A sharded stage's fan-out child, when `label` (e.g. label-relabel) runs as one: its progress and its shards in flight. */
+async function shardProgress(client: Client, campaignId: string, round: number, label: string): Promise<{ view: ShardStatusView; activities: ActivityProgress[] } | undefined> {
+  const id = shardWorkflowId(campaignId, round, label.replace(/^critic:/, ''));
+  try {
+    const view = await client.workflow.getHandle(id).query(shardStatusQuery);
+    return { view, activities: await pendingActivities(client, id) };
+  } catch {
+    return undefined; // not sharded, not started yet, or finished
   }
 }
 
@@ -102,6 +121,8 @@ export async function readStatus(client: Client, campaignId: string): Promise<Fu
     const round = full.status.round;
     if (full.status.phase === 'bootstrapping') {
       full.activities = await pendingActivities(client, campaignId);
+      const sharded = await shardProgress(client, campaignId, 0, full.status.stage);
+      if (sharded) [full.shards, full.activities] = [sharded.view, [...full.activities, ...sharded.activities]];
     } else if (round > 0 && full.status.stage !== 'between-rounds') {
       const roundId = roundWorkflowId(campaignId, round);
       try {
@@ -109,10 +130,11 @@ export async function readStatus(client: Client, campaignId: string): Promise<Fu
       } catch {
         // the round may have just finished
       }
-      full.activities = [
-        ...(await pendingActivities(client, roundId)),
-        ...(full.round?.stage === 'critic-refinement' ? await pendingActivities(client, refinementWorkflowId(campaignId, round)) : []),
-      ];
+      const refining = full.round?.stage === 'critic-refinement';
+      full.activities = [...(await pendingActivities(client, roundId)), ...(refining ? await pendingActivities(client, refinementWorkflowId(campaignId, round)) : [])];
+      const stage = refining ? await client.workflow.getHandle(refinementWorkflowId(campaignId, round)).query(roundStatusQuery).then((r) => r.stage, () => undefined) : full.round?.stage;
+      const sharded = stage ? await shardProgress(client, campaignId, round, stage) : undefined;
+      if (sharded) [full.shards, full.activities] = [sharded.view, [...full.activities, ...sharded.activities]];
     }
   } else if (description.status.name === 'COMPLETED') {
     full.result = (await handle.result()) as CampaignResult;

@@ -63,8 +63,12 @@ export function formatStatus(s: FullStatus, link?: string): string {
   if (s.status) {
     const st = s.status;
     lines.push(`phase ${st.phase}, round ${st.round}, stage ${s.round?.stage ?? st.stage} (${s.round?.stagesDone ?? st.stagesDone}/${s.round?.stagesTotal ?? st.stagesTotal})`);
+    if (s.shards) {
+      const f = s.shards;
+      lines.push(`  shards of ${f.stage}: ${f.done}/${f.shards} done, ${f.running} running, ${f.failed} failed, ${f.retried} retried (at most ${f.maxParallel} in flight${f.runs > 1 ? `, run ${f.runs}` : ''})${f.merging ? ', merging' : ''}`);
+    }
     for (const a of s.activities) {
-      lines.push(`  activity ${a.activity} attempt ${a.attempt}${a.total ? `: ${a.done ?? 0}/${a.total}` : ''}${a.message ? ` ${a.message}` : ''}`);
+      lines.push(`  activity ${a.activity} attempt ${a.attempt}${a.worker ? ` on ${a.worker}` : ''}${a.total ? `: ${a.done ?? 0}/${a.total}` : ''}${a.message ? ` ${a.message}` : ''}`);
     }
     if (s.round?.awaitingApproval) lines.push(`  awaiting approval at the ${s.round.awaitingApproval} gate: dual-ipo approve ${s.campaignId} --gate ${s.round.awaitingApproval} --decision accept|reject --by NAME --reason TEXT`);
     lines.push(`champion generator ${st.championGenerator ?? '-'}, critic ${st.championCritic ?? '-'}, Total ${st.championTotal?.toFixed(2) ?? '-'}`);
@@ -189,6 +193,11 @@ export function formatHistory(campaignId: string, status: FullStatus, manifests:
       const shown = Object.entries(s.metrics).filter(([k], i) => i < 6 || k.startsWith('benchmark'));
       const metrics = shown.map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(4)}`).join(' ');
       lines.push(`  stage ${(s.step ? `${s.stage}-${s.step}` : s.stage).padEnd(20)} ${s.seconds.toFixed(1).padStart(8)}s${s.reused ? ' (reused)' : ''}  ${metrics}`);
+      if (s.shards) {
+        const h = s.shards;
+        const hosts = Object.entries(h.hosts).map(([w, n]) => `${w}:${n}`).join(' ');
+        lines.push(`    ${h.count} shards of ${h.shardSize} prompts, at most ${h.maxParallel} in flight: ${h.attempts} attempts, ${h.retried} retried, ${h.reused} reused; workers ${hosts || '-'}${h.ledger ? `; ledger ${h.ledger.uri}` : ''}`);
+      }
     }
     for (const g of m.gates) {
       const figures = Object.entries(g.figures).map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(4)}`).join(' ');

@@ -8,7 +8,7 @@ import { samplePrompts } from '../world';
 import type { ArtifactRef, ArtifactStore } from '../artifacts';
 import { manifestKey, readManifest } from '../artifacts/manifest';
 import { promptRecord, type EvalPromptSet } from '../models/datasets';
-import { runStageLocally } from '../stages/local';
+import { runShardedLocally, runStageLocally } from '../stages/local';
 import { AUDIT_ERRORS, AUDIT_PROMPTS, auditKey, type AuditedGenerator, type AuditResult, type CampaignAudit } from '../report/audit-record';
 
 export { AUDIT_PROMPTS, auditKey, type AuditedGenerator, type AuditResult, type CampaignAudit };
@@ -16,6 +16,9 @@ export { AUDIT_PROMPTS, auditKey, type AuditedGenerator, type AuditResult, type 
 export interface AuditOptions {
   prompts?: number;
   samplesPerPrompt?: number;
+  /** Evaluate in shards of this many prompts (as the campaign's stages.evaluate.shardSize); same figures. */
+  shardSize?: number;
+  maxParallel?: number;
 }
 
 /** The audit prompt set (written once per size; later calls reuse it). */
@@ -68,7 +71,10 @@ export async function auditCampaign(store: ArtifactStore, campaignId: string, op
   let baseScores: ArtifactRef | undefined;
   for (const g of generators) {
     // Paired with the base generator's scores, the evaluate stage gives the gain its standard error.
-    const out = await runStageLocally(store, 'evaluate', { campaignId, round: g.round, step: 'audit', inputs: { generator: g.ref, evalPrompts, ...(baseScores ? { baseline: baseScores } : {}) } });
+    const req = { campaignId, round: g.round, step: 'audit', inputs: { generator: g.ref, evalPrompts, ...(baseScores ? { baseline: baseScores } : {}) } };
+    const out = opts.shardSize
+      ? await runShardedLocally(store, 'evaluate', req, { prompts: set.prompts.length, shardSize: opts.shardSize, ...(opts.maxParallel ? { maxParallel: opts.maxParallel } : {}) })
+      : await runStageLocally(store, 'evaluate', req);
     videos = out.metrics['videos']!;
     baseScores ??= out.outputs['scores'];
     const standardError = out.metrics['gainStandardError'];

@@ -42,7 +42,7 @@ export async function runExperiment(experiment: Experiment, runs: PlannedRun[], 
         const result = await runCampaignToResult(client, run);
         log(`done  ${result.campaignId}: Total ${result.baseTotal.toFixed(2)} -> ${result.finalTotal.toFixed(2)} after ${result.rounds} round(s) (${result.stopReason})`);
         if (run.config.stages.evaluate.backend === 'builtin') {
-          const audit = await auditCampaign(openStore(run.config.artifacts.root, run.config.artifacts.s3), result.campaignId, { prompts: experiment.auditPrompts });
+          const audit = await auditCampaign(openStore(run.config.artifacts.root, run.config.artifacts.s3), result.campaignId, { prompts: experiment.auditPrompts, ...auditSharding(run.config) });
           if (audit) {
             result.audit = auditSummary(audit);
             log(`audit ${result.campaignId}: held-out Total ${audit.generators.map((g) => `${g.version} ${g.total.toFixed(2)}`).join(' -> ')} (${audit.videos} videos of ${audit.prompts} prompts no gate saw)`);
@@ -57,4 +57,10 @@ export async function runExperiment(experiment: Experiment, runs: PlannedRun[], 
   }
   const order = (r: RunResult) => runs.findIndex((p) => p.variant === r.variant && p.seed === r.seed);
   return results.sort((a, b) => order(a) - order(b));
+}
+
+/** The audit evaluates in shards as the campaign's evaluate stage does (the figures are the same). */
+function auditSharding(config: { stages: { evaluate: { shardSize?: number; maxParallel?: number } } }): { shardSize?: number; maxParallel?: number } {
+  const { shardSize, maxParallel } = config.stages.evaluate;
+  return { ...(shardSize ? { shardSize } : {}), ...(maxParallel ? { maxParallel } : {}) };
 }

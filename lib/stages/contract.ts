@@ -29,6 +29,18 @@ export interface StageRequest {
   store: StoreLocation;
   /** Small stage parameters from the config; never bulk data. */
   params: Record<string, unknown>;
+  /**
+   * One shard of a sharded stage (config stages.<stage>.shardSize): prompts [from, to) of the
+   * stage's deterministic prompt list. Its outputs go to `<stage folder>/shards/<index>/`.
+   */
+  shard?: ShardSpec;
+}
+
+export interface ShardSpec {
+  index: number;
+  count: number;
+  from: number;
+  to: number;
 }
 
 export interface StageResult {
@@ -41,6 +53,9 @@ export interface StageResult {
   seconds: number;
   /** True when a finished, verified output was found and returned instead of redoing the work. */
   reused: boolean;
+  /** Set for a shard by the activity adapter: which attempt finished it, on which worker. */
+  attempt?: number;
+  worker?: string;
 }
 
 export interface StageContext {

@@ -115,7 +115,7 @@ async function inStage<T>(request: StageRequest, run: () => Promise<T>): Promise
 export async function runStage(request: StageRequest, deps: StageRunnerDeps): Promise<StageResult> {
   const host = deps.host ?? quietHost();
   const store = storeFor(request.store);
-  const prefix = outputPrefix(request.campaignId, request.round, request.stage, request.step);
+  const prefix = outputPrefix(request.campaignId, request.round, request.stage, request.step, request.shard?.index);
   const finished = await inStage(request, () => findFinishedResult(store, prefix, host));
   if (finished) return { ...finished, reused: true };
 

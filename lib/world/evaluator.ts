@@ -486,6 +486,28 @@ export function totalOfParts(parts: VideoParts, skip?: (video: number) => boolea
 }
 
 /**
+ * evaluateVideos' aggregate figures from the videos' parts alone, summed in the same order with the
+ * same arithmetic, so the parts of shards evaluated apart and joined give the very same figures.
+ */
+export function evaluationOfParts(parts: VideoParts): Omit<EvalResult, 'perVideo' | 'perVideoWeights' | 'videoTotals'> {
+  const sums = VBENCH_DIMENSIONS.map(() => 0);
+  const weights = VBENCH_DIMENSIONS.map(() => 0);
+  parts.values.forEach((row, i) => {
+    row.forEach((v, d) => {
+      const w = parts.weights[i]![d];
+      if (v === null || w === null || w === undefined) return;
+      sums[d]! += v * w;
+      weights[d]! += w;
+    });
+  });
+  const dimensions = Object.fromEntries(VBENCH_DIMENSIONS.map((d, k) => [d, weights[k] ? sums[k]! / weights[k]! : Number.NaN])) as Record<VBenchDimension, number>;
+  const coverage = Object.fromEntries(VBENCH_DIMENSIONS.map((d, k) => [d, weights[k]!])) as Record<VBenchDimension, number>;
+  const missing = VBENCH_DIMENSIONS.filter((d) => !Number.isFinite(dimensions[d]));
+  const totals = parts.values.length ? scoresOf(dimensions) : { total: NaN, quality: NaN, semantic: NaN };
+  return { dimensions, ...totals, coverage, missing };
+}
+
+/**
  * The candidate's Total gain over the baseline on the same videos (same prompts and seeds, in the
  * same order), with its jackknife standard error over prompts: video i belongs to prompt `promptOf(i)`, numbered 0..P-1.
  */

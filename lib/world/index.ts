@@ -72,7 +72,7 @@ export type { Annotator, PanelOptions, PointwiseJudgment, PairwiseJudgment, Pane
 export { defaultVideoSource, humanSeedPairs, buildHumanSeedSet, buildHumanTestSet, assertTrainable, DEFAULT_SOURCE_MIX, DEFAULT_SEED_PAIRS, DEFAULT_TEST_VIDEOS } from './datasets';
 export type { VideoSource, VideoSample, SourceMix, DefaultSourceOptions, PairRecord, AnnotatedVideo, HumanDataset, DatasetStats, BuildOptions, Split } from './datasets';
 
-export { evaluateVideos, videoParts, totalOfParts, pairedTotalGain, temporalFlickering, motionSmoothness, isDynamic, imagingQuality, aestheticQuality } from './evaluator';
+export { evaluateVideos, evaluationOfParts, videoParts, totalOfParts, pairedTotalGain, temporalFlickering, motionSmoothness, isDynamic, imagingQuality, aestheticQuality } from './evaluator';
 export type { EvalItem, EvalResult, EvalOptions, VideoParts } from './evaluator';
 
 export { encodeVideos, decodeVideos, writeVideoFile, readVideoFile, encodeGif, writeGif, writeVideoWithPreview, writeFileAtomic, VIDEO_EXTENSION } from './video-io';

@@ -16,10 +16,16 @@ export interface Script {
   standardError?: (round: number) => number;
   /** Milliseconds each stage takes (real time; the time-skipping server skips only timers). */
   stageDelayMs?: number;
+  /** Milliseconds each shard of a sharded stage takes. */
+  shardDelayMs?: number;
+  /** Shards whose first attempt fails (a crashed worker): the retry must redo only them. */
+  failFirstAttempt?: (stage: string, shard: number) => boolean;
 }
 
 export interface Recorded {
   calls: Array<{ activity: string; round?: number; step?: string; input: unknown }>;
+  /** Shard activity calls per `<round>/<stage>[-step]`: index per call, and the most in flight at once. */
+  shards: Record<string, { calls: number[]; inFlight: number; maxInFlight: number; merges: number }>;
   manifests: Array<Record<string, any>>;
   rollbacks: Array<Record<string, any>>;
   promotions: Array<Record<string, any>>;
@@ -31,9 +37,29 @@ function ref(name: string): ArtifactRef {
 }
 
 export function fakeActivities(script: Script): { activities: Activities; recorded: Recorded } {
-  const recorded: Recorded = { calls: [], manifests: [], rollbacks: [], promotions: [] };
+  const recorded: Recorded = { calls: [], shards: {}, manifests: [], rollbacks: [], promotions: [] };
+  const shardKey = (r: StageRequest) => `${r.round}/${r.stage}${r.step ? `-${r.step}` : ''}`;
+  const shardLog = (r: StageRequest) => (recorded.shards[shardKey(r)] ??= { calls: [], inFlight: 0, maxInFlight: 0, merges: 0 });
+  const attempts = new Map<string, number>();
   const stage = (outputs: (r: StageRequest) => Record<string, ArtifactRef>, metrics: (r: StageRequest) => Record<string, number>) =>
     async (request: StageRequest): Promise<StageResult> => {
+      if (request.shard) {
+        const log = shardLog(request);
+        log.calls.push(request.shard.index);
+        log.inFlight += 1;
+        log.maxInFlight = Math.max(log.maxInFlight, log.inFlight);
+        const key = `${shardKey(request)}#${request.shard.index}`;
+        const attempt = (attempts.get(key) ?? 0) + 1;
+        attempts.set(key, attempt);
+        try {
+          await new Promise((r) => setTimeout(r, script.shardDelayMs ?? 0));
+          if (attempt === 1 && script.failFirstAttempt?.(request.stage, request.shard.index)) throw new Error(`shard ${request.shard.index} lost its worker`);
+        } finally {
+          log.inFlight -= 1;
+        }
+        const name = `${shardKey(request)}/shard-${request.shard.index}`;
+        return { stage: request.stage, outputKeyPrefix: name, outputs: { part: ref(name) }, metrics: {}, startedAt: new Date().toISOString(), seconds: 0.001, reused: false, attempt, worker: `fake-${request.shard.index % 3}` };
+      }
       recorded.calls.push({ activity: request.stage, round: request.round, ...(request.step ? { step: request.step } : {}), input: request });
       if (script.stageDelayMs) await new Promise((r) => setTimeout(r, script.stageDelayMs));
       const prefix = `r${request.round}-${request.stage}${request.step ? `-${request.step}` : ''}`;
@@ -76,6 +102,12 @@ export function fakeActivities(script: Script): { activities: Activities; record
         ...(r.inputs['baseline'] && script.standardError ? { gainStandardError: script.standardError(r.round) } : {}),
       }),
     ),
+    async mergeShards(input: { request: StageRequest; ledger: { attempts: number[] } }) {
+      shardLog(input.request).merges += 1;
+      // The ledger the workflow hands over must account for every shard.
+      if (input.ledger.attempts.some((a) => a < 1)) throw new Error(`merge of ${shardKey(input.request)} before every shard finished`);
+      return (activities as unknown as Record<string, (r: StageRequest) => Promise<StageResult>>)[input.request.stage]!(input.request);
+    },
     async promoteChampion(input: Record<string, any>) {
       recorded.calls.push({ activity: 'promoteChampion', round: input.round, input });
       recorded.promotions.push(input);

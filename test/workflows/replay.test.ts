@@ -12,6 +12,8 @@ const DIR = join(import.meta.dirname, '..', 'fixtures', 'histories');
 test('recorded workflow histories replay without non-determinism', async () => {
   const files = (await readdir(DIR)).filter((f) => f.endsWith('.json')).sort();
   assert.ok(files.length >= 5, `expected recorded histories in ${DIR}, found ${files.length}`);
+  // v4 recorded a sharded round: its fan-out children replay too.
+  assert.ok(files.some((f) => /^v4@replay-sharded__round-0001__sample-shards\.json$/.test(f)), 'the v4 histories include a sharded stage');
   const histories = await Promise.all(
     // `<tag>@<workflow id with / as __>.json`: one tag per released workflow version.
     files.map(async (f) => ({ workflowId: f.replace(/\.json$/, '').replace(/^v\d+@/, '').replaceAll('__', '/'), history: JSON.parse(await readFile(join(DIR, f), 'utf8')) })),

@@ -39,6 +39,14 @@ export interface InferenceOptions {
   batch?: number;
 }
 
+export interface JudgeOptions extends InferenceOptions {
+  /**
+   * Index of the first item in the whole set (default 0): each item's sampling noise depends on its
+   * index, so judging a slice with its offset gives the same verdicts as judging the whole set.
+   */
+  indexOffset?: number;
+}
+
 function featuresOf(x: Float32Array | Video | CriticInput, what: string, config: CriticConfig): Float32Array {
   const { featureVersion, features: size } = config;
   let f: Float32Array | undefined;
@@ -132,8 +140,9 @@ function gradeAnswers(out: CriticOutputs, row: number): Grade[] {
  * Pointwise judgments of videos (section 3.2): k paths each, voted per dimension, and the scalar
  * score used to rank a prompt's candidates (top-1 vs bottom-1 pairs, section 4.1).
  */
-export async function judgeVideos(critic: CriticModel | CriticExecutor, items: readonly CriticInput[], opts: InferenceOptions = {}): Promise<VideoJudgment[]> {
+export async function judgeVideos(critic: CriticModel | CriticExecutor, items: readonly CriticInput[], opts: JudgeOptions = {}): Promise<VideoJudgment[]> {
   const { paths, temperature, batch, seed } = checkPaths(opts);
+  const offset = opts.indexOffset ?? 0;
   const { exec, owned } = executorOf(critic);
   const out: VideoJudgment[] = [];
   try {
@@ -142,7 +151,7 @@ export async function judgeVideos(critic: CriticModel | CriticExecutor, items: r
       const chunk = items.slice(start, start + perCall);
       const rows = chunk.flatMap((item, j) => {
         const features = featuresOf(item, `item ${start + j}`, exec.config);
-        return Array.from({ length: paths }, (_, p) => ({ features, prompt: item.prompt, rng: new Random(seed, 'critic-judge', start + j, p) }));
+        return Array.from({ length: paths }, (_, p) => ({ features, prompt: item.prompt, rng: new Random(seed, 'critic-judge', offset + start + j, p) }));
       });
       const result = await exec.run(makeFeed(exec, rows, [], temperature));
       chunk.forEach((_, j) => {

@@ -7,7 +7,7 @@ import { getManifest, type PreferenceSet } from '../../models/datasets';
 import { Random } from '../../models/nn/random';
 import { readParams } from '../params';
 import { finiteMetrics, input, prepare, runtimeOptions, throwIfCancelled } from './common';
-import { cachedVideoFeatures, humanExamples } from './critic-features';
+import { humanExamples } from './critic-features';
 import { loadSamples } from './samples';
 
 export async function criticTrainStage(ctx: StageContext): Promise<StageOutput> {
@@ -17,8 +17,9 @@ export async function criticTrainStage(ctx: StageContext): Promise<StageOutput> 
   const critic = await loadCritic(ctx.store, input(ctx, 'critic'));
   const preferences = await getManifest<PreferenceSet>(ctx.store, input(ctx, 'pseudo'), 'dual-ipo/preferences@1', 'pseudo');
   const seedExamples = await humanExamples(ctx, input(ctx, 'humanSeed'), 'humanSeed', critic.config.featureVersion);
-  const { set, videos } = await loadSamples(ctx, preferences.samples);
-  const features = await cachedVideoFeatures(ctx.store, preferences.samples, videos.length, () => videos, critic.config.featureVersion);
+  const loaded = await loadSamples(ctx, preferences.samples);
+  const { set } = loaded;
+  const features = await loaded.features(critic.config.featureVersion);
   const index = new Map(set.candidates.map((c, i) => [c.id, i]));
   const kept = preferences.pairs.filter((r) => r.kept);
   throwIfCancelled(ctx);

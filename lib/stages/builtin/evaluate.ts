@@ -11,14 +11,14 @@ import { ConfigError, readParams } from '../params';
 import { finiteMetrics, input, prepare, runtimeOptions, throwIfCancelled } from './common';
 
 /** How many evaluation videos get a GIF in the report. */
-const GIFS = 8;
+export const GIFS = 8;
 
 /**
  * Optional input `baseline`: another generator's scores.json on the same evaluation prompts (the
  * champion's, for the eval gate). Its per-video parts, or undefined when there is no baseline or it
  * predates them. Scores of other prompts are refused by name: pairing them would be wrong.
  */
-async function baselineParts(ctx: StageContext, evalSet: EvalPromptSet, videos: number): Promise<VideoParts | undefined> {
+export async function baselineParts(ctx: StageContext, evalSet: EvalPromptSet, videos: number): Promise<VideoParts | undefined> {
   const ref = ctx.request.inputs['baseline'];
   if (!ref) return undefined;
   const base = await ctx.store.getJson<{ format?: string; evalPrompts?: string; videoParts?: VideoParts }>(ref);
@@ -45,9 +45,14 @@ export async function evaluateStage(ctx: StageContext): Promise<StageOutput> {
   const generatorRef = input(ctx, 'generator');
   const model = await loadGenerator(ctx.store, generatorRef);
   const evalSet = await getManifest<EvalPromptSet>(ctx.store, input(ctx, 'evalPrompts'), 'dual-ipo/eval-prompts@1', 'evalPrompts');
-  const requests = evalSet.prompts.flatMap((pr) => Array.from({ length: evalSet.samplesPerPrompt }, (_, k) => ({ prompt: pr.text, seed: `${evalSet.seed}/${pr.id}/${k}` })));
-  const specs = evalSet.prompts.flatMap((pr) => Array.from({ length: evalSet.samplesPerPrompt }, () => pr.spec));
-  const baseline = await baselineParts(ctx, evalSet, requests.length);
+  // A shard scores its slice of the prompts; the merge (shards.ts) joins the parts and pairs them
+  // with the baseline, so a shard ignores `baseline`.
+  const shard = ctx.request.shard;
+  const prompts = shard ? evalSet.prompts.slice(shard.from, shard.to) : evalSet.prompts;
+  const firstVideo = shard ? Math.min(shard.from, evalSet.prompts.length) * evalSet.samplesPerPrompt : 0;
+  const requests = prompts.flatMap((pr) => Array.from({ length: evalSet.samplesPerPrompt }, (_, k) => ({ prompt: pr.text, seed: `${evalSet.seed}/${pr.id}/${k}` })));
+  const specs = prompts.flatMap((pr) => Array.from({ length: evalSet.samplesPerPrompt }, () => pr.spec));
+  const baseline = shard ? undefined : await baselineParts(ctx, evalSet, requests.length);
   const started = performance.now();
   const generator = await OnnxGenerator.create(model, await generatorOnnxBytes(ctx.store, generatorRef, model), runtimeOptions(p));
   let videos: Video[];
@@ -61,8 +66,9 @@ export async function evaluateStage(ctx: StageContext): Promise<StageOutput> {
   const result = evaluateVideos(videos.map((video, i) => ({ spec: specs[i]!, video })), { perVideo: true });
   const parts = videoParts(result);
   const gifs: Record<string, ArtifactRef> = {};
-  for (let i = 0; i < Math.min(GIFS, videos.length); i++) {
-    gifs[`gif${i}`] = await ctx.store.put(ctx.outputKey(`gifs/${i}.gif`), encodeGif(videos[i]!), { summary: { prompt: requests[i]!.prompt.slice(0, 120) } });
+  for (let i = 0; i < Math.min(GIFS - firstVideo, videos.length); i++) {
+    const n = firstVideo + i;
+    gifs[`gif${n}`] = await ctx.store.put(ctx.outputKey(`gifs/${n}.gif`), encodeGif(videos[i]!), { summary: { prompt: requests[i]!.prompt.slice(0, 120) } });
   }
   const scores = await ctx.store.putJson(ctx.outputKey('scores.json'), {
     format: 'dual-ipo/scores@1',
@@ -81,7 +87,8 @@ export async function evaluateStage(ctx: StageContext): Promise<StageOutput> {
     videoTotals: result.videoTotals,
     videoParts: parts,
     gifs: Object.values(gifs),
-    prompts: requests.slice(0, GIFS).map((r) => r.prompt),
+    prompts: requests.slice(0, Math.max(0, GIFS - firstVideo)).map((r) => r.prompt),
+    ...(shard ? { shard } : {}),
   });
   const metrics: Record<string, number> = { total: result.total, quality: result.quality, semantic: result.semantic, videos: requests.length, samplingSeconds: sampling };
   for (const d of VBENCH_DIMENSIONS) metrics[`dim_${d}`] = result.dimensions[d];

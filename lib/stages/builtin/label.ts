@@ -10,7 +10,6 @@ import type { LabelSet } from '../../models/datasets';
 import { Random } from '../../models/nn/random';
 import { readParams } from '../params';
 import { finiteMetrics, input, mean, prepare, runtimeOptions } from './common';
-import { cachedVideoFeatures } from './critic-features';
 import { loadSamples } from './samples';
 import { benchmarkTotal, promptShown } from './world-readings';
 
@@ -21,16 +20,19 @@ export async function labelStage(ctx: StageContext): Promise<StageOutput> {
   const criticRef = input(ctx, 'critic');
   const samplesRef = input(ctx, 'samples');
   const critic = await loadCritic(ctx.store, criticRef);
-  const { set, videos } = await loadSamples(ctx, samplesRef);
+  // A shard labels its prompts only; prompt and candidate indices stay the round's.
+  const shard = ctx.request.shard;
+  const loaded = await loadSamples(ctx, samplesRef, shard);
+  const { set, videos } = loaded;
   const started = performance.now();
-  const features = await cachedVideoFeatures(ctx.store, samplesRef, videos.length, () => videos, critic.config.featureVersion);
+  const features = await loaded.features(critic.config.featureVersion);
   const exec = await CriticOnnx.create(critic, runtimeOptions(p));
   let judged;
   try {
     judged = await judgeVideos(
       exec,
       set.candidates.map((c, i) => ({ prompt: set.prompts[c.prompt]!.text, features: features[i]! })),
-      { paths, seed: `${p.seed}/label/${ctx.request.round}/${ctx.request.step ?? 'round'}`, batch: p.batch },
+      { paths, seed: `${p.seed}/label/${ctx.request.round}/${ctx.request.step ?? 'round'}`, batch: p.batch, indexOffset: loaded.candidateOffset },
     );
   } finally {
     await exec.release();
@@ -52,7 +54,7 @@ export async function labelStage(ctx: StageContext): Promise<StageOutput> {
     ...(oracle ? { rankBy } : {}),
     items: judged.map((j, i) => ({
       id: set.candidates[i]!.id,
-      prompt: set.candidates[i]!.prompt,
+      prompt: loaded.promptOffset + set.candidates[i]!.prompt,
       score: oracle ? oracle[i]! : j.score,
       scores: j.scores,
       grades: j.grades,

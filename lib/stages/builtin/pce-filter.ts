@@ -9,12 +9,12 @@ import type { StageContext, StageOutput } from '../contract';
 import type { ArtifactRef } from '../../artifacts';
 import { comparePairs, CriticOnnx, loadCritic, pseudoLogProbs, referenceCritic, DIMENSIONS, type CriticModel, type PseudoLabel } from '../../models/critic';
 import { readTensor } from '../../models/nn/tf-ops';
-import { getManifest, type LabelSet, type PreferencePairRecord, type PreferencePointRecord, type PreferenceSet } from '../../models/datasets';
+import { type PreferencePairRecord, type PreferencePointRecord, type PreferenceSet } from '../../models/datasets';
 import { pickAPicCsv, trlPreferenceJsonl, trlUnpairedJsonl, videoLocator } from '../../models/exports';
 import { readParams } from '../params';
 import { finiteMetrics, input, mean, prepare, runtimeOptions, throwIfCancelled } from './common';
-import { cachedVideoFeatures } from './critic-features';
 import { loadSamples } from './samples';
+import { loadLabels } from './shards';
 import { benchmarkTotal } from './world-readings';
 
 /** R(y_w|x) and R(y_l|x) per pair: the critic's log-ratio to its reference for "A is better" / "B is better", mean over dimensions. */
@@ -46,8 +46,9 @@ export async function pceFilterStage(ctx: StageContext): Promise<StageOutput> {
   const minGap = p.minScoreGap;
   const labelsRef = input(ctx, 'labels');
   const criticRef = input(ctx, 'critic');
-  const labels = await getManifest<LabelSet>(ctx.store, labelsRef, 'dual-ipo/labels@1', 'labels');
-  const { set, videos } = await loadSamples(ctx, labels.samples);
+  const labels = await loadLabels(ctx.store, labelsRef);
+  const loaded = await loadSamples(ctx, labels.samples);
+  const { set, videos } = loaded;
   const critic = await loadCritic(ctx.store, criticRef);
   const index = new Map(set.candidates.map((c, i) => [c.id, i]));
 
@@ -57,7 +58,7 @@ export async function pceFilterStage(ctx: StageContext): Promise<StageOutput> {
   const groups: PromptCandidates[] = set.prompts.map((pr, i) => ({ prompt: pr.id, candidates: byPrompt[i]! }));
   const pairs = buildPreferencePairs(groups, { minGap });
   const promptOf = new Map(set.prompts.map((pr) => [pr.id, pr]));
-  const features = await cachedVideoFeatures(ctx.store, labels.samples, videos.length, () => videos, critic.config.featureVersion);
+  const features = await loaded.features(critic.config.featureVersion);
   const featuresOf = (id: string) => features[index.get(id)!]!;
   throwIfCancelled(ctx);
   const exec = await CriticOnnx.create(critic, runtimeOptions(p));
@@ -100,7 +101,7 @@ export async function pceFilterStage(ctx: StageContext): Promise<StageOutput> {
   const totalOf = (id: string, promptId: string) => benchmarkTotal(promptOf.get(promptId)!.spec, videos[index.get(id)!]!);
   const checked = p.benchmarkCheck ? kept.map((r) => ({ chosen: totalOf(r.chosen, r.promptId), rejected: totalOf(r.rejected, r.promptId) })) : [];
 
-  const locator = (id: string) => videoLocator(set.videos.uri, id);
+  const locator = (id: string) => videoLocator(loaded.videosUri(index.get(id)!), id);
   const exports: Record<string, ArtifactRef> = {
     trlPreference: await ctx.store.put(ctx.outputKey('exports/trl-preference.jsonl'), trlPreferenceJsonl(kept.map((r) => ({ prompt: r.prompt, chosen: locator(r.chosen), rejected: locator(r.rejected), chosenScore: r.chosenScore, rejectedScore: r.rejectedScore })))),
     trlUnpaired: await ctx.store.put(ctx.outputKey('exports/trl-unpaired.jsonl'), trlUnpairedJsonl(points.map((pt) => ({ prompt: pt.prompt, completion: locator(pt.id), label: pt.desirable })))),

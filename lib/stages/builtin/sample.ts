@@ -28,8 +28,13 @@ export async function sampleStage(ctx: StageContext): Promise<StageOutput> {
   const model = await loadGenerator(ctx.store, generatorRef);
   const started = performance.now();
 
-  // Fresh prompts every round, from (seed, round) alone: a retried stage samples the same ones.
-  const prompts = samplePrompts({ count: promptCount, seed: `${seed}/round-${round}/prompts`, round });
+  // Fresh prompts every round, from (seed, round) alone: a retried stage samples the same ones. A
+  // shard samples its slice of that list (prompt k depends on k alone), and each candidate's noise
+  // seed depends on its prompt's id, so shards sample exactly what the whole stage would.
+  const shard = ctx.request.shard;
+  const from = shard ? Math.min(shard.from, promptCount) : 0;
+  const to = shard ? Math.min(shard.to, promptCount) : promptCount;
+  const prompts = samplePrompts({ count: to - from, seed: `${seed}/round-${round}/prompts`, round, startIndex: from });
   const list: SampleCandidate[] = prompts.flatMap((pr, i) => Array.from({ length: candidates }, (_, c) => ({ id: `${pr.id}/${c}`, prompt: i, candidate: c, seed: `${seed}/round-${round}/${pr.id}/${c}` })));
   const requests: SampleRequest[] = list.map((c) => ({ prompt: prompts[c.prompt]!.text, seed: c.seed }));
 

@@ -45,8 +45,10 @@ export class CommandJobError extends Error {
 }
 
 export function jobDir(jobsDir: string, ctx: Pick<StageContext, 'request'>): string {
-  const { campaignId, round, stage, step } = ctx.request;
-  return join(jobsDir, campaignId, `round-${String(round).padStart(4, '0')}`, step ? `${stage}-${step}` : stage);
+  const { campaignId, round, stage, step, shard } = ctx.request;
+  const folder = join(jobsDir, campaignId, `round-${String(round).padStart(4, '0')}`, step ? `${stage}-${step}` : stage);
+  // Shards of one stage may run side by side on one worker: each needs its own job folder.
+  return shard ? join(folder, 'shards', String(shard.index).padStart(5, '0')) : folder;
 }
 
 function stableJson(value: unknown): string {
@@ -326,6 +328,7 @@ export function commandStage(options: CommandStageOptions = {}): StageImpl {
         round: ctx.request.round,
         stage: ctx.request.stage,
         step: ctx.request.step ?? null,
+        ...(ctx.request.shard ? { shard: ctx.request.shard } : {}),
         inputs,
         params: ctx.request.params,
         outputDir,

@@ -151,6 +151,10 @@ describe('round manifests', () => {
     assert.equal(manifestKey('camp-01', 12345), 'campaigns/camp-01/round-12345/manifest.json');
     assert.equal(outputPrefix('camp-01', 7, 'train'), 'campaigns/camp-01/round-0007/train/');
     assert.equal(outputPrefix('camp-01', 7, 'train', 'critic'), 'campaigns/camp-01/round-0007/train-critic/');
+    // A shard's folder sits under its stage's, apart from the stage's own (merged) result.
+    assert.equal(outputPrefix('camp-01', 7, 'label', 'relabel', 12), 'campaigns/camp-01/round-0007/label-relabel/shards/00012/');
+    assert.throws(() => outputPrefix('c', 1, 'sample', undefined, -1), /shard index/);
+    assert.throws(() => outputPrefix('c', 1, 'sample', undefined, 1.5), /shard index/);
     for (const id of ['', '../x', 'a/b', '.hidden', 'a b', 'x'.repeat(129), 'a\\b']) {
       // nonRetryable: retrying a refused id only delays the error (issue 19, item 9)
       assert.throws(() => manifestKey(id, 1), (err: Error) => /campaign id/.test(err.message) && (err as { nonRetryable?: boolean }).nonRetryable === true, JSON.stringify(id));

@@ -34,3 +34,33 @@ test('history lists each stage with its first figures and always the pairs\' ben
   assert.doesNotMatch(line, /gapMean|points|desirable/, 'past the first six, only the benchmark check');
   assert.match(text, /gate eval: ACCEPTED {2}total=58\.5000/);
 });
+
+test('history shows a sharded stage\'s fan-out: shards, attempts, retries and workers', () => {
+  const manifest = {
+    schema: 'dual-ipo/round-manifest@1',
+    campaignId: 'c',
+    round: 1,
+    status: 'accepted',
+    reason: 'eval gate',
+    configHash: 'f'.repeat(64),
+    codeVersion: '0.1.0',
+    inputs: {},
+    outputs: {},
+    generator: { before: 'g0', after: 'g1', accepted: true },
+    critic: { before: 'c0', after: 'c0', refined: false },
+    gates: [],
+    rollbacks: [],
+    stages: [
+      { stage: 'sample', seconds: 30, reused: false, startedAt: '2026-01-01T00:00:00Z', metrics: { videos: 80 }, shards: { count: 10, shardSize: 1, maxParallel: 4, attempts: 12, retried: 2, reused: 1, hosts: { 'w1@a': 6, 'w2@b': 4 }, ledger: ref('file:///s/campaigns/c/round-0001/sample/shards.json') } },
+      { stage: 'pceFilter', seconds: 5, reused: false, startedAt: '2026-01-01T00:01:00Z', metrics: {} },
+    ],
+    evaluation: null,
+    championEvaluation: { total: 58.2, quality: 65, semantic: 29 },
+    startedAt: '2026-01-01T00:00:00Z',
+    finishedAt: '2026-01-01T00:02:00Z',
+  } as unknown as RoundManifest;
+  const lines = formatHistory('c', { campaignId: 'c', workflowStatus: 'COMPLETED', activities: [] }, [manifest]).split('\n');
+  const at = lines.findIndex((l) => l.includes('stage sample'));
+  assert.equal(lines[at + 1], '    10 shards of 1 prompts, at most 4 in flight: 12 attempts, 2 retried, 1 reused; workers w1@a:6 w2@b:4; ledger file:///s/campaigns/c/round-0001/sample/shards.json');
+  assert.match(lines[at + 2]!, /stage pceFilter/, 'an unsharded stage has no fan-out line');
+});

@@ -7,10 +7,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, configDigest, loadConfig, parseConfig } from '../../../config/load';
 import { outputPrefix } from '../../../lib/artifacts/manifest';
+import { shardPlan, shardRange } from '../../../config/stage-params';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 
 describe('campaign config', () => {
+  test('sharding: shardSize and maxParallel on sample, label and evaluate, validated with clear errors; absent means one activity', () => {
+    const plain = parseConfig({});
+    assert.equal(shardPlan(plain, 'sample'), undefined);
+    assert.ok(!('shardSize' in plain.stages.sample), 'an unsharded config carries no sharding fields (its hash is unchanged)');
+    const c = parseConfig({ generation: { promptsPerRound: 10, evalPrompts: 7 }, stages: { sample: { shardSize: 3, maxParallel: 2 }, evaluate: { shardSize: 5 } } });
+    assert.deepEqual(shardPlan(c, 'sample'), { prompts: 10, shardSize: 3, maxParallel: 2, shards: 4 });
+    assert.deepEqual(shardPlan(c, 'evaluate'), { prompts: 7, shardSize: 5, maxParallel: 8, shards: 2 });
+    assert.deepEqual(shardRange(shardPlan(c, 'sample')!, 3), { from: 9, to: 10 });
+    const refused = (stages: Record<string, unknown>, message: RegExp) => assert.throws(() => parseConfig({ stages }), (err: Error) => err instanceof ConfigError && message.test(err.message), JSON.stringify(stages));
+    refused({ pceFilter: { shardSize: 4 } }, /stages\.pceFilter\.shardSize: the pceFilter stage cannot be sharded \(only sample, label, evaluate/);
+    refused({ label: { maxParallel: 4 } }, /stages\.label\.maxParallel: maxParallel bounds the shards in flight: set shardSize/);
+    refused({ sample: { shardSize: 0 } }, /stages\.sample\.shardSize/);
+    refused({ sample: { shardSize: 2, maxParallel: 1.5 } }, /stages\.sample\.maxParallel/);
+  });
+
   test('defaults follow the paper', () => {
     const c = parseConfig({});
     assert.equal(c.generation.candidatesPerPrompt, 8); // 4.1: 8 videos per prompt

@@ -180,6 +180,12 @@ describe('experiments', () => {
     // Another campaign with the same base on the same prompts and noise scores the same.
     await round('d', 1, 'g0', 'g0', false, a.generator!, b.generator!);
     assert.equal((await auditCampaign(store, 'd', { prompts: 4 }))!.generators[0]!.total, audit.generators[0]!.total);
+    // Sharded (as a campaign whose evaluate stage has shardSize), the same figures.
+    await round('e', 1, 'g0', 'g0', false, a.generator!, b.generator!);
+    await round('e', 2, 'g0', 'g2', true, a.generator!, b.generator!);
+    const sharded = (await auditCampaign(store, 'e', { prompts: 4, shardSize: 3, maxParallel: 2 }))!;
+    assert.deepEqual(sharded.generators, audit.generators);
+    assert.ok(await store.head('campaigns/e/round-0002/evaluate-audit/shards/00001/result.json'), 'the audit ran in shards');
     const prompts = await auditPrompts(store, { prompts: 4 });
     assert.equal(prompts.sha256, (await auditPrompts(store, { prompts: 4 })).sha256, 'one prompt set, written once');
     // An audit on another number of prompts is recomputed, not reused.
