@@ -11,24 +11,14 @@ import tarfile
 import numpy as np
 import pytest
 
-from conftest import PY, job_env
+from conftest import PY, job_env, request, run_job as run
 
 pytest.importorskip("diffusers", reason="needs the generator packages of scripts/setup.sh's Python section")
 pytest.importorskip("peft", reason="needs the generator packages of scripts/setup.sh's Python section")
 from dual_ipo_jobs.tiny import TINY_VIDEO  # noqa: E402
 from dual_ipo_jobs.videos import read_mp4  # noqa: E402
 
-SIZE = {"numFrames": TINY_VIDEO["numFrames"], "height": TINY_VIDEO["height"], "width": TINY_VIDEO["width"],
-        "maxSequenceLength": TINY_VIDEO["maxSequenceLength"]}
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    from dual_ipo_jobs.tiny import tiny_cogvideox
-
-    path = str(tmp_path_factory.mktemp("tiny") / "cogvideox")
-    tiny_cogvideox(seed=0).save_pretrained(path)
-    return path
+SIZE = dict(TINY_VIDEO)
 
 
 @pytest.fixture(scope="module")
@@ -42,26 +32,6 @@ def prefs(tmp_path_factory):
                                            for p in ["a red ball rolls", "a blue cube bounces"]))
     (d / "real.jsonl").write_text(json.dumps({"prompt": "a dog runs", "video": "grey.npy"}) + "\n")
     return d
-
-
-def request(folder, stage, params, inputs=None, checkpoint=None):
-    os.makedirs(folder, exist_ok=True)
-    refs = {k: {"uri": f"file://{v}", "sha256": "0" * 64, "size": os.path.getsize(v), "path": str(v)} for k, v in (inputs or {}).items()}
-    req = {"contract": "dual-ipo/command-job@1", "campaignId": "py-gen", "round": 1, "stage": stage, "step": None, "inputs": refs,
-           "params": params, "outputDir": os.path.join(folder, "out"), "resultFile": os.path.join(folder, "result.json"), "checkpoint": checkpoint}
-    path = os.path.join(folder, "request.json")
-    with open(path, "w") as f:
-        json.dump(req, f)
-    return path
-
-
-def run(module, req, **kw):
-    r = subprocess.run([PY, "-m", f"dual_ipo_jobs.jobs.{module}", req], env=job_env(), capture_output=True, text=True, timeout=600, **kw)
-    assert r.returncode == 0, r.stderr[-3000:]
-    lines = [json.loads(line) for line in r.stdout.splitlines()]   # stdout is JSON lines only, whatever the libraries print
-    folder = os.path.dirname(req)
-    with open(os.path.join(folder, "result.json")) as f:
-        return json.load(f), lines, os.path.join(folder, "out")
 
 
 def train_params(tiny, **kw):
