@@ -171,7 +171,7 @@ fi
 PY_JOBS="${DUAL_IPO_PY_JOBS:-$TOOLS/py-jobs}"
 PY_JOBS_PINS=(torch==2.15.0 numpy==2.4.6 pytest==9.2.0
   diffusers==0.42.1 transformers==5.25.0 tokenizers==0.23.3 huggingface_hub==2.4.0 safetensors==0.8.0 peft==0.21.2
-  accelerate==1.16.0 imageio==2.38.2 imageio-ffmpeg==0.8.1 pillow==13.0.0)
+  accelerate==1.16.0 imageio==2.38.2 imageio-ffmpeg==0.8.1 pillow==13.0.0 torchvision==0.29.2)
 if [ "${DUAL_IPO_SETUP_PYTHON:-}" = 1 ]; then
   py_stamp="$PY_JOBS/.dual-ipo-setup"
   py_want="${PY_JOBS_PINS[*]} $(sha256sum python/pyproject.toml | cut -d' ' -f1)"
@@ -185,7 +185,7 @@ if [ "${DUAL_IPO_SETUP_PYTHON:-}" = 1 ]; then
     if python3 -m venv "$PY_JOBS" \
       && "$PY_JOBS/bin/python" -m pip install --no-input --quiet "${PY_JOBS_PINS[@]}" \
       && "$PY_JOBS/bin/python" -m pip install --no-input --quiet --no-deps "$ROOT/python" \
-      && "$PY_JOBS/bin/python" -c 'import torch, diffusers, peft, imageio_ffmpeg, dual_ipo_jobs.losses, dual_ipo_jobs.cogvideox'; then
+      && "$PY_JOBS/bin/python" -c 'import torch, torchvision, diffusers, peft, imageio_ffmpeg, dual_ipo_jobs.losses, dual_ipo_jobs.cogvideox, dual_ipo_jobs.critic'; then
       echo "$py_want" > "$py_stamp"
       did+=("created the Python job environment $PY_JOBS ($(du -sh "$PY_JOBS" | cut -f1), $((SECONDS - started)) s)")
     else
