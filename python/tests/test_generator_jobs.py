@@ -128,3 +128,27 @@ def test_generator_train_resumes_after_sigterm_on_the_same_trajectory(tiny, pref
     for k in w1:
         np.testing.assert_allclose(w1[k], w2[k], rtol=1e-4, atol=1e-6)
     assert resumed["metrics"]["lossFinal"] == pytest.approx(whole["metrics"]["lossFinal"], rel=1e-5)
+
+
+def test_sample_through_the_typescript_command_backend_publishes_the_tar(tiny, tmp_path):
+    import shutil
+    from urllib.parse import urlparse
+
+    from conftest import PYDIR
+
+    root = os.path.dirname(PYDIR)
+    child = os.path.join(root, "test", "helpers", "run-stage-child.ts")
+    if not (shutil.which("node") and os.path.isdir(os.path.join(root, "node_modules", "tsx")) and os.path.exists(child)):
+        pytest.skip("needs node with the repository's node_modules (npm run setup)")
+    req = {"campaignId": "py-sample", "round": 1, "stage": "sample", "backend": "command", "command": [PY, "-m", "dual_ipo_jobs.jobs.sample"],
+           "inputs": {}, "store": {"root": str(tmp_path / "store")},
+           "params": {"baseModel": tiny, **SIZE, "prompts": ["a red ball rolls"], "numInferenceSteps": 2, "seed": 5}}
+    r = subprocess.run(["node", "--import", "tsx", child, json.dumps(req), str(tmp_path / "jobs")], cwd=root, env=job_env(),
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    result = json.loads(r.stdout.strip().splitlines()[-1])
+    ref = result["outputs"]["samples"]
+    assert ref["uri"].endswith("/sample/samples") and result["metrics"]["videos"] == 1
+    with tarfile.open(urlparse(ref["uri"]).path) as tar:
+        index = json.load(tar.extractfile("index.json"))
+        assert index["videos"][0]["path"] in tar.getnames()
