@@ -163,16 +163,20 @@ fi
 
 # --- 4. Python job environment (optional) ----------------------------------------------------------
 # Only with DUAL_IPO_SETUP_PYTHON=1: a venv in .tools/py-jobs (DUAL_IPO_PY_JOBS moves it) with pinned
-# torch, numpy and pytest from PyPI, and the job kit python/ (dual_ipo_jobs) installed into it; `npm test`
-# then runs python/tests with it. PyPI's Linux torch wheel brings its CUDA libraries (about 5 GB in
-# all) and runs on the CPU too. Skipped while the stamp matches the pins and python/pyproject.toml.
+# torch, numpy and pytest from PyPI, the reference jobs' packages (diffusers, transformers, peft, mp4
+# through imageio-ffmpeg's bundled ffmpeg), and the job kit python/ (dual_ipo_jobs) installed into it;
+# `npm test` then runs python/tests with it. PyPI's Linux torch wheel brings its CUDA libraries (about
+# 5 GB in all) and runs on the CPU too; the reference jobs' packages add about 0.5 GB. Skipped while the
+# stamp matches the pins and python/pyproject.toml.
 PY_JOBS="${DUAL_IPO_PY_JOBS:-$TOOLS/py-jobs}"
-PY_JOBS_PINS=(torch==2.15.0 numpy==2.4.6 pytest==9.2.0)
+PY_JOBS_PINS=(torch==2.15.0 numpy==2.4.6 pytest==9.2.0
+  diffusers==0.42.1 transformers==5.25.0 tokenizers==0.23.3 huggingface_hub==2.4.0 safetensors==0.8.0 peft==0.21.2
+  accelerate==1.16.0 imageio==2.38.2 imageio-ffmpeg==0.8.1 pillow==13.0.0 torchvision==0.29.2)
 if [ "${DUAL_IPO_SETUP_PYTHON:-}" = 1 ]; then
   py_stamp="$PY_JOBS/.dual-ipo-setup"
   py_want="${PY_JOBS_PINS[*]} $(sha256sum python/pyproject.toml | cut -d' ' -f1)"
   if [ "${DUAL_IPO_SETUP_FORCE:-}" != 1 ] && [ -f "$py_stamp" ] && [ "$(cat "$py_stamp")" = "$py_want" ] \
-    && "$PY_JOBS/bin/python" -c 'import torch, pytest, dual_ipo_jobs' 2>/dev/null; then
+    && "$PY_JOBS/bin/python" -c 'import torch, pytest, diffusers, peft, imageio_ffmpeg, dual_ipo_jobs' 2>/dev/null; then
     say "Python job environment: up to date at $PY_JOBS"
   else
     started=$SECONDS
@@ -181,7 +185,7 @@ if [ "${DUAL_IPO_SETUP_PYTHON:-}" = 1 ]; then
     if python3 -m venv "$PY_JOBS" \
       && "$PY_JOBS/bin/python" -m pip install --no-input --quiet "${PY_JOBS_PINS[@]}" \
       && "$PY_JOBS/bin/python" -m pip install --no-input --quiet --no-deps "$ROOT/python" \
-      && "$PY_JOBS/bin/python" -c 'import torch, dual_ipo_jobs.losses'; then
+      && "$PY_JOBS/bin/python" -c 'import torch, torchvision, diffusers, peft, imageio_ffmpeg, dual_ipo_jobs.losses, dual_ipo_jobs.cogvideox, dual_ipo_jobs.critic'; then
       echo "$py_want" > "$py_stamp"
       did+=("created the Python job environment $PY_JOBS ($(du -sh "$PY_JOBS" | cut -f1), $((SECONDS - started)) s)")
     else
