@@ -121,3 +121,31 @@ def test_critic_train_dpo_with_a_human_seed(qwen, labels, tmp_path):
     # Plain DPO at the reference: -log sigma(0) whichever rows the batch drew.
     assert result["metrics"]["lossFirst"] == pytest.approx(math.log(2), abs=1e-6)
     assert result["metrics"]["nanCount"] == 0
+
+
+def test_label_resumes_after_sigterm_with_the_same_judgements(qwen, samples, labels, tmp_path):
+    import signal
+    import subprocess
+
+    from conftest import PY, job_env
+
+    params = label_params(qwen)
+    req = request(tmp_path / "cut", "label", params, {"samples": samples})
+    proc = subprocess.Popen([PY, "-m", "dual_ipo_jobs.jobs.label", req], env=job_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines = []
+    for line in proc.stdout:
+        lines.append(json.loads(line))
+        if lines[-1].get("done") == 3:
+            proc.send_signal(signal.SIGTERM)
+            break
+    lines += [json.loads(line) for line in proc.stdout]
+    proc.wait(timeout=300)
+    assert proc.returncode == 75, proc.stderr.read()[-2000:]
+    checkpoint = lines[-1]["checkpoint"]
+    assert checkpoint["judged"] >= 3
+    result, rlines, out = run_job("label", request(tmp_path / "cut", "label", params, {"samples": samples}, checkpoint=checkpoint))
+    kept = [m["message"] for m in rlines if m["type"] == "log" and m["message"].startswith("resumed:")]
+    assert kept and int(kept[0].split()[1]) >= 3, rlines[:3]
+    with open(os.path.join(out, "labels", "labels.json")) as f, open(os.path.join(labels[2], "labels", "labels.json")) as g:
+        assert json.load(f)["judgements"] == json.load(g)["judgements"]
+    assert result["metrics"] == labels[0]["metrics"]

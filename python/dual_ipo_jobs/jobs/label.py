@@ -63,7 +63,11 @@ def main() -> None:
             tasks += [("pair", (a, b), d) for group in by_prompt.values() for a, b in itertools.combinations(group, 2) for d in DIMENSIONS]
 
         done_path = os.path.join(work, "judged.json")
-        judged = json.load(open(done_path, encoding="utf-8")) if os.path.exists(done_path) else {}
+        judged = {}
+        if os.path.exists(done_path):
+            with open(done_path, encoding="utf-8") as f:
+                judged = json.load(f)
+            job.log(f"resumed: {len(judged)} judgements kept from {done_path}")
         for n, (kind, vs, dim) in enumerate(tasks):
             key = f"{kind}:{'|'.join(v['id'] for v in vs)}:{dim}"
             if key not in judged:
