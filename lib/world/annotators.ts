@@ -165,7 +165,14 @@ function panelEvidence(panel: Annotator[]): HumanEvidence {
   return evidence;
 }
 
-function look(panel: Annotator[], spec: PromptSpec, v: ViewedVideo): { assessment: Assessment; key: string } {
+/** What the panel keeps of a video it has looked at: its assessment and its key (small, unlike the pixels). */
+export interface PanelView {
+  assessment: Assessment;
+  key: string;
+}
+
+/** The panel's look at a video; a view can be judged against many others without perceiving it again. */
+export function panelView(panel: Annotator[], spec: PromptSpec, v: ViewedVideo): PanelView {
   const perception = v.perception ?? perceive(v.video);
   return { assessment: assess(spec, perception, panelEvidence(panel)), key: v.key ?? videoFingerprint(v.video) };
 }
@@ -188,7 +195,7 @@ function majorityPair(votes: PairLabel[]): { label: PairLabel; share: number } {
 }
 
 export function panelPointwise(panel: Annotator[], spec: PromptSpec, video: ViewedVideo): PanelPointwise {
-  const { assessment, key } = look(panel, spec, video);
+  const { assessment, key } = panelView(panel, spec, video);
   const judgments = panel.map((a) => annotatePointwise(a, spec, assessment, key));
   const labels = {} as Record<HumanDimension, Grade>;
   const agreement = {} as Record<HumanDimension, number>;
@@ -201,8 +208,11 @@ export function panelPointwise(panel: Annotator[], spec: PromptSpec, video: View
 }
 
 export function panelPairwise(panel: Annotator[], spec: PromptSpec, a: ViewedVideo, b: ViewedVideo): PanelPairwise {
-  const va = look(panel, spec, a);
-  const vb = look(panel, spec, b);
+  return panelPairwiseOfViews(panel, spec, panelView(panel, spec, a), panelView(panel, spec, b));
+}
+
+/** panelPairwise of two videos the panel has already looked at (panelView, with this panel's evidence). */
+export function panelPairwiseOfViews(panel: Annotator[], spec: PromptSpec, va: PanelView, vb: PanelView): PanelPairwise {
   const key = `${va.key}|${vb.key}`;
   const judgments = panel.map((annotator) => annotatePairwise(annotator, spec, va.assessment, vb.assessment, key));
   const labels = {} as Record<HumanDimension, PairLabel>;
