@@ -10,7 +10,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { boundaryChange } from '../lib/world/coherence';
-import { isDynamic, perceive, renderVideo, samplePrompts, type Video } from '../lib/world';
+import { isDynamic, perceive, renderVideo, samplePrompts, type Perception, type Video } from '../lib/world';
 import { openStore } from '../lib/artifacts';
 import { fitAutoencoder, latentSize, reconstructVideos, type AutoencoderConfig } from '../lib/models/autoencoder';
 import { candidateNoise, generatorOnnxBytes, loadGenerator } from '../lib/models/generator-serving';
@@ -52,6 +52,17 @@ if (values.ae) {
 const held = samplePrompts({ count: Number(values.videos), seed: 'coherence/held-out' }).map((p, i) => renderVideo(p.spec, { seed: `coherence/held-out/${i}` }));
 show('renders', held);
 show('reconstructions', reconstructVideos(config, params, held));
+
+/** The largest first-to-last displacement of a tracked object (px): how far the video's subjects travel. */
+function travel(p: Perception): number {
+  return Math.max(
+    0,
+    ...p.objects.map((o) => {
+      const seen = o.detections.filter((d) => d !== undefined);
+      return seen.length > 1 ? Math.hypot(seen.at(-1)!.cx - seen[0]!.cx, seen.at(-1)!.cy - seen[0]!.cy) : 0;
+    }),
+  );
+}
 
 /** Pearson correlation. */
 function pearson(x: number[], y: number[]): number {
@@ -96,11 +107,17 @@ async function generatorSamples(root: string, key: string, count: number): Promi
   const renders = prompts.map((p, i) => renderVideo(p.spec, { seed: `coherence/generator/${i}` }));
   const askedRender = renders.map((v) => (isDynamic(v, perceive(v)) ? 1 : 0));
   const askedSpec = prompts.map((p) => (p.spec.subjects.some((s) => s.action !== 'stay') ? 1 : 0));
+  const renderTravel = renders.map((v) => travel(perceive(v)));
   const mean = (x: number[]) => x.reduce((a, b) => a + b, 0) / x.length;
   console.log(`prompts: ${count}; renders dynamic ${mean(askedRender).toFixed(2)}; some subject asked to move ${mean(askedSpec).toFixed(2)}`);
+  console.log(`renders: dynamic degree's r with their own travel ${pearson(askedRender, renderTravel).toFixed(3)}`);
   for (const [name, videos] of [['raw', raw], ['decoded', decoded]] as const) {
     show(`generator samples, ${name}`, videos);
-    const dynamic = videos.map((v) => (isDynamic(v, perceive(v)) ? 1 : 0));
-    console.log(`  dynamic degree ${mean(dynamic).toFixed(3)}; r with the render's ${pearson(dynamic, askedRender).toFixed(3)}, with "asked to move" ${pearson(dynamic, askedSpec).toFixed(3)}`);
+    const perceptions = videos.map((v) => perceive(v));
+    const dynamic = videos.map((v, i) => (isDynamic(v, perceptions[i]!) ? 1 : 0));
+    const moved = perceptions.map(travel);
+    console.log(
+      `  dynamic degree ${mean(dynamic).toFixed(3)}; r with the render's ${pearson(dynamic, askedRender).toFixed(3)}, with "asked to move" ${pearson(dynamic, askedSpec).toFixed(3)}, with the sample's own travel ${pearson(dynamic, moved).toFixed(3)}; the sample's travel ${mean(moved).toFixed(2)} px (renders ${mean(renderTravel).toFixed(2)}), its r with the render's ${pearson(moved, renderTravel).toFixed(3)}`,
+    );
   }
 }
