@@ -99,6 +99,14 @@ export async function auditCampaign(store: ArtifactStore, campaignId: string, op
 
 /** The experiment's view: base and final held-out Total. */
 export function auditSummary(audit: CampaignAudit): AuditResult {
-  const finalSe = audit.generators.at(-1)!.gainStandardError; // the base has none
-  return { base: audit.generators[0]!.total, final: audit.generators.at(-1)!.total, prompts: audit.prompts, videos: audit.videos, ...(finalSe !== undefined ? { gainStandardError: finalSe } : {}) };
+  const last = audit.generators.at(-1)!;
+  const finalSe = last.gainStandardError; // the base has none
+  return {
+    base: audit.generators[0]!.total,
+    final: last.total,
+    prompts: audit.prompts,
+    videos: audit.videos,
+    ...(finalSe !== undefined ? { gainStandardError: finalSe } : {}),
+    ...(last.study ? { study: last.study } : {}),
+  };
 }

@@ -70,6 +70,8 @@ export interface AuditResult {
   final: number;
   /** Paired standard error of final - base, when the audit has one. */
   gainStandardError?: number;
+  /** The user study of the final generator against the base, when the audit has one. */
+  study?: AuditStudy;
   prompts: number;
   videos: number;
 }

@@ -175,7 +175,7 @@ describe('experiments', () => {
     assert.equal(audit.generators[0]!.gainStandardError, undefined, 'the base has no gain');
     const se = audit.generators[1]!.gainStandardError!;
     assert.ok(Number.isFinite(se) && se > 0, `paired standard error ${se}`);
-    assert.deepEqual(auditSummary(audit), { base: audit.generators[0]!.total, final: audit.generators[1]!.total, prompts: 4, videos: 8, gainStandardError: se });
+    assert.deepEqual(auditSummary(audit), { base: audit.generators[0]!.total, final: audit.generators[1]!.total, prompts: 4, videos: 8, gainStandardError: se, study: audit.generators[1]!.study });
     // The user study beside the Total: the panel's verdicts on g2's 8 videos against the base's (same prompts and seeds).
     assert.equal(audit.generators[0]!.study, undefined, 'the base is not compared with itself');
     const study = audit.generators[1]!.study!;
