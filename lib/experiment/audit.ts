@@ -9,7 +9,8 @@ import type { ArtifactRef, ArtifactStore } from '../artifacts';
 import { manifestKey, readManifest } from '../artifacts/manifest';
 import { promptRecord, type EvalPromptSet } from '../models/datasets';
 import { runShardedLocally, runStageLocally } from '../stages/local';
-import { AUDIT_ERRORS, AUDIT_PROMPTS, auditKey, type AuditedGenerator, type AuditResult, type CampaignAudit } from '../report/audit-record';
+import { studyAgainstBase, studyViews, userStudyPanel, USER_STUDY_EVIDENCE } from './user-study';
+import { AUDIT_ERRORS, AUDIT_PROMPTS, AUDIT_VERSION, auditKey, type AuditedGenerator, type AuditResult, type CampaignAudit } from '../report/audit-record';
 
 export { AUDIT_PROMPTS, auditKey, type AuditedGenerator, type AuditResult, type CampaignAudit };
 
@@ -63,12 +64,17 @@ export async function auditCampaign(store: ArtifactStore, campaignId: string, op
   if (previousRef) {
     const previous = await store.getJson<CampaignAudit>(previousRef);
     const same =
-      previous.errors === AUDIT_ERRORS && previous.prompts === set.prompts.length && previous.generators.map((g) => g.sha256).join() === generators.map((g) => g.ref.sha256).join();
+      previous.errors === AUDIT_ERRORS &&
+      previous.version === AUDIT_VERSION &&
+      previous.prompts === set.prompts.length &&
+      previous.generators.map((g) => g.sha256).join() === generators.map((g) => g.ref.sha256).join();
     if (same) return previous;
   }
   const audited: AuditedGenerator[] = [];
   let videos = 0;
   let baseScores: ArtifactRef | undefined;
+  const panel = userStudyPanel();
+  let baseViews: Awaited<ReturnType<typeof studyViews>> | undefined;
   for (const g of generators) {
     // Paired with the base generator's scores, the evaluate stage gives the gain its standard error.
     const req = { campaignId, round: g.round, step: 'audit', inputs: { generator: g.ref, evalPrompts, ...(baseScores ? { baseline: baseScores } : {}) } };
@@ -78,6 +84,9 @@ export async function auditCampaign(store: ArtifactStore, campaignId: string, op
     videos = out.metrics['videos']!;
     baseScores ??= out.outputs['scores'];
     const standardError = out.metrics['gainStandardError'];
+    const views = await studyViews(store, g.ref, set, panel);
+    const study = baseViews ? studyAgainstBase(panel, set, views, baseViews) : undefined;
+    baseViews ??= views;
     audited.push({
       round: g.round,
       version: g.version,
@@ -86,15 +95,24 @@ export async function auditCampaign(store: ArtifactStore, campaignId: string, op
       quality: out.metrics['quality']!,
       semantic: out.metrics['semantic']!,
       ...(standardError !== undefined ? { gainStandardError: standardError } : {}),
+      ...(study ? { study } : {}),
     });
   }
-  const audit: CampaignAudit = { format: 'dual-ipo/audit@1', campaignId, prompts: set.prompts.length, videos, generators: audited, errors: AUDIT_ERRORS };
+  const audit: CampaignAudit = { format: 'dual-ipo/audit@1', campaignId, prompts: set.prompts.length, videos, generators: audited, errors: AUDIT_ERRORS, version: AUDIT_VERSION, studyEvidence: USER_STUDY_EVIDENCE };
   await store.putJson(auditKey(campaignId), audit, { summary: { generators: audited.length } });
   return audit;
 }
 
 /** The experiment's view: base and final held-out Total. */
 export function auditSummary(audit: CampaignAudit): AuditResult {
-  const finalSe = audit.generators.at(-1)!.gainStandardError; // the base has none
-  return { base: audit.generators[0]!.total, final: audit.generators.at(-1)!.total, prompts: audit.prompts, videos: audit.videos, ...(finalSe !== undefined ? { gainStandardError: finalSe } : {}) };
+  const last = audit.generators.at(-1)!;
+  const finalSe = last.gainStandardError; // the base has none
+  return {
+    base: audit.generators[0]!.total,
+    final: last.total,
+    prompts: audit.prompts,
+    videos: audit.videos,
+    ...(finalSe !== undefined ? { gainStandardError: finalSe } : {}),
+    ...(last.study ? { study: last.study } : {}),
+  };
 }

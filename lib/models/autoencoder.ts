@@ -19,7 +19,8 @@ import { initParams, type ParamSet, type ParamShapes } from './nn/params';
 import { Random } from './nn/random';
 import { Trainer, cosineSchedule } from './nn/train';
 import { TfOps, disposeTensors, readTensor, tensorsOf } from './nn/tf-ops';
-import { checkLayout, tubeletCount, tubeletSize, type TubeletLayout } from './video';
+import type { Video } from '../world';
+import { checkLayout, decodedVideo, toTubelets, tubeletCount, tubeletSize, type TubeletLayout } from './video';
 
 export interface AutoencoderConfig extends TubeletLayout {
   channels: number;
@@ -193,6 +194,22 @@ function latentStatistics(c: AutoencoderConfig, params: ParamSet, data: Float32A
     }
     const std = mean.map((m, k) => Math.sqrt(Math.max(1e-8, sq[k]! - m * m)));
     return { mean, std };
+  } finally {
+    disposeTensors(tensors);
+  }
+}
+
+/** Videos through the frozen autoencoder and back (pixels in, pixels out): what the decoder makes of the real videos' own codes. */
+export function reconstructVideos(c: AutoencoderConfig, params: ParamSet, videos: readonly Video[]): Video[] {
+  const N = tubeletCount(c);
+  const D = tubeletSize(c);
+  const tubelets = new Float32Array(videos.length * N * D);
+  videos.forEach((v, i) => toTubelets(v.data, c, tubelets, i * N * D));
+  const tensors = tensorsOf(params);
+  try {
+    const o = new TfOps(tensors);
+    const out = readTensor(() => decodeLatents(o, encodeVideos(o, tf.tensor(tubelets, [videos.length, N, D]))));
+    return videos.map((_, i) => decodedVideo(out, c, i * N * D));
   } finally {
     disposeTensors(tensors);
   }

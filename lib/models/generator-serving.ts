@@ -16,7 +16,7 @@ import { OnnxOps } from './onnx/graph';
 import { decodeModelMetadata, DataType } from './onnx/proto';
 import { OnnxModel, type RuntimeOptions } from './onnx/runtime';
 import { tokenize } from './text';
-import { fromTubelets, tubeletCount, tubeletSize } from './video';
+import { decodedVideo, tubeletCount, tubeletSize } from './video';
 
 export interface GeneratorModel {
   config: GeneratorConfig;
@@ -138,7 +138,7 @@ export class OnnxGenerator {
         noise: { data: noise, dims: [chunk.length, D] },
       });
       latents.set(out.latent!.data, start * D);
-      for (let i = 0; i < chunk.length; i++) videos.push(fromTubelets(out.tubelets!.data, c.autoencoder, i * per));
+      for (let i = 0; i < chunk.length; i++) videos.push(decodedVideo(out.tubelets!.data, c.autoencoder, i * per));
       await opts.onBatch?.(start + chunk.length);
     }
     return { latents, videos };
@@ -167,7 +167,7 @@ export function sampleWithTf(model: GeneratorModel, requests: readonly SampleReq
     });
     const latent = new Float32Array(latentT.dataSync());
     const tubelets = tubeletsT.dataSync() as Float32Array;
-    const videos = requests.map((_, i) => fromTubelets(tubelets, c.autoencoder, i * tubeletCount(c.autoencoder) * tubeletSize(c.autoencoder)));
+    const videos = requests.map((_, i) => decodedVideo(tubelets, c.autoencoder, i * tubeletCount(c.autoencoder) * tubeletSize(c.autoencoder)));
     tf.dispose([latentT, tubeletsT]);
     return { latents: latent, videos };
   } finally {

@@ -32,7 +32,7 @@ export interface HumanSetOptions {
   /** Base generator for the generator share (none: renders only). */
   generator?: OnnxGenerator;
   generatorShare: number;
-  /** How the panel turns evidence into scores (lib/world assessment.ts; default 'clipped'). */
+  /** How the panel turns evidence into scores (lib/world assessment.ts; default 'graded'). */
   evidence?: HumanEvidence;
   onProgress?: (done: number, total: number) => Promise<void> | void;
   signal?: AbortSignal;
@@ -85,7 +85,6 @@ export async function buildHumanSet(opts: HumanSetOptions): Promise<{ records: P
       if (l === 'tie') ties++;
     }
   }
-  // The panel's reading of the evidence is recorded only when it is not the default (older sets stay identical).
-  const evidence = opts.evidence && opts.evidence !== 'clipped' ? { evidence: opts.evidence } : {};
+  const evidence = { evidence: opts.evidence ?? 'graded' };
   return { records, stats: { pairs: records.length, videos: 2 * records.length, tieRate: labels ? ties / labels : 0, origins, ...evidence } };
 }

@@ -30,8 +30,8 @@ export interface Sizes {
   /** Samples per evaluation prompt (fixed seeds). */
   evalSamplesPerPrompt: number;
   critic: CriticConfig;
-  /** How the human sets' panel scores the evidence (absent: 'clipped', lib/world assessment.ts). */
-  humanEvidence?: 'graded';
+  /** How the human sets' panel scores the evidence (absent: 'graded', lib/world assessment.ts). */
+  humanEvidence?: 'clipped';
   /** Warm-start epochs and learning rate (unset: the critic's own defaults, docs/critic.md). */
   criticEpochs?: number;
   criticLearningRate?: number;

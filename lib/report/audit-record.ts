@@ -15,6 +15,25 @@ export interface AuditedGenerator {
    * Absent for the base.
    */
   gainStandardError?: number;
+  /** The simulated user study against the base (lib/world/user-study.ts); absent for the base and in audits before version 2. */
+  study?: AuditStudy;
+}
+
+export interface WinLossTie {
+  wins: number;
+  losses: number;
+  ties: number;
+}
+
+/** The panel's pairwise verdicts on this generator's videos against the base's (same prompts and seeds). */
+export interface AuditStudy extends WinLossTie {
+  pairs: number;
+  /** (wins - losses) / pairs, in [-1, 1]. */
+  net: number;
+  /** Jackknife over prompts of `net`. */
+  standardError?: number;
+  /** Per human dimension (semantic, motion, faithfulness), from this generator's side. */
+  dimensions: Record<string, WinLossTie>;
 }
 
 export interface CampaignAudit {
@@ -26,9 +45,16 @@ export interface CampaignAudit {
   generators: AuditedGenerator[];
   /** How the gains' standard errors were computed; audits without it are recomputed. */
   errors?: typeof AUDIT_ERRORS;
+  /** What the audit computes; an audit of another version (absent = 1) is recomputed. */
+  version?: number;
+  /** How the user study's panel read the evidence (assessment.ts). */
+  studyEvidence?: string;
 }
 
 export const AUDIT_ERRORS = 'prompt-jackknife';
+
+/** 2: a user study beside the Total. */
+export const AUDIT_VERSION = 2;
 
 /**
  * Audit prompts by default (2 videos each). Measured on the quickstart's campaigns (2026-11-27): with
@@ -44,6 +70,8 @@ export interface AuditResult {
   final: number;
   /** Paired standard error of final - base, when the audit has one. */
   gainStandardError?: number;
+  /** The user study of the final generator against the base, when the audit has one. */
+  study?: AuditStudy;
   prompts: number;
   videos: number;
 }

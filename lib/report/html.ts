@@ -2,6 +2,7 @@
 // that opens from disk without a server or network.
 import type { ArtifactStore } from '../artifacts/store';
 import type { RoundManifest } from '../artifacts/manifest';
+import type { AuditedGenerator } from './audit-record';
 import type { EvaluationResult, ReportData } from './collect';
 import { num, signed } from './format';
 import { lineChart, stackedBars } from './svg';
@@ -9,6 +10,17 @@ import { lineChart, stackedBars } from './svg';
 const esc = (s: unknown) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** Where a round's time went, in the categories of the paper's appendix G. */
+/** The user study per human dimension (the paper's Fig. 3b): wins / losses / ties against the base. */
+function studyDimensions(generators: AuditedGenerator[]): string {
+  const rows = generators.filter((g) => g.study);
+  // The paper's order (the record's keys come back sorted from the store).
+  const order = (d: string) => { const i = ['semantic', 'motion', 'faithfulness'].indexOf(d); return i < 0 ? 3 : i; };
+  const dims = [...new Set(rows.flatMap((g) => Object.keys(g.study!.dimensions)))].sort((a, b) => order(a) - order(b) || (a < b ? -1 : 1));
+  return `<table id="audit-study"><tr><th>round</th><th class="l">generator</th>${dims.map((d) => `<th>${esc(d)} W / L / T</th>`).join('')}</tr>
+${rows.map((g) => `<tr><td>${g.round}</td><td class="l">${esc(g.version)}</td>${dims.map((d) => { const w = g.study!.dimensions[d]; return `<td>${w ? `${w.wins} / ${w.losses} / ${w.ties}` : '–'}</td>`; }).join('')}</tr>`).join('\n')}
+</table>`;
+}
+
 export function stageCategory(stage: string): string {
   const base = stage.split('-')[0]!;
   return (
@@ -60,6 +72,7 @@ export async function renderReport(data: ReportData, store: ArtifactStore): Prom
   const heldOutGain = data.audit && data.audit.generators.length ? data.audit.generators.at(-1)!.total - data.audit.generators[0]!.total : undefined;
   const heldOutSe = data.audit?.generators.at(-1)?.gainStandardError;
   // "+0.11 ± 0.15": the audit's paired standard error, where the audit has one.
+  const finalStudy = data.audit?.generators.at(-1)?.study;
   const withError = (value: number, se: number | undefined) => `${signed(value)}${se === undefined ? '' : ` <small class="muted">± ${num(se)}</small>`}`;
   sections.push(`<div class="cards">
   <div class="card"><span class="muted">rounds</span><b id="rounds">${manifests.length}</b></div>
@@ -68,6 +81,7 @@ export async function renderReport(data: ReportData, store: ArtifactStore): Prom
   <div class="card"><span class="muted">champion Total</span><b id="final-total">${num(finalEval?.total)}</b></div>
   <div class="card"><span class="muted">gain (gate set)</span><b id="gain" class="${(gain ?? 0) >= 0 ? 'ok' : 'bad'}">${signed(gain)}</b></div>
   ${heldOutGain === undefined ? '' : `<div class="card"><span class="muted">gain (held-out audit)</span><b id="held-out-gain" class="${heldOutGain >= 0 ? 'ok' : 'bad'}">${withError(heldOutGain, heldOutSe)}</b></div>`}
+  ${finalStudy === undefined ? '' : `<div class="card"><span class="muted">user study vs base (held out)</span><b id="held-out-study" class="${finalStudy.net >= 0 ? 'ok' : 'bad'}">${withError(finalStudy.net, finalStudy.standardError)}</b></div>`}
   <div class="card"><span class="muted">champions</span><b>${esc(finalChampion?.generator.after ?? 'g0')} / ${esc(manifests.at(-1)?.critic.after ?? 'c0')}</b></div>
 </div>
 <p class="muted">${data.record?.stopReason ? `Stopped: ${esc(data.record.stopReason)}. ` : ''}Config ${esc((manifests[0]?.configHash ?? data.record?.configHash ?? '').slice(0, 12))}, code ${esc(manifests[0]?.codeVersion ?? '?')}. Report generated ${esc(data.generatedAt)}.</p>`);
@@ -92,11 +106,13 @@ ${evaluations.map((e) => `<tr><td>${e.round}</td><td class="l">${esc(e.generator
 
   if (data.audit) {
     const a = data.audit;
+    const studied = a.generators.some((g) => g.study);
     sections.push(`<h2>Held-out audit</h2>
 <p class="muted">The eval gate keeps a candidate only if it beats the champion on the campaign's own evaluation prompts, which biases those figures upward. Here the base and every accepted generator are scored on ${a.prompts} fresh prompts no gate saw (${a.videos} videos each, the same noise for every generator).${a.generators.some((g) => g.gainStandardError !== undefined) ? ' "± x" is the standard error of the gain (every generator samples the same prompts with the same seeds; the error is the jackknife over prompts of the Total difference): a gain smaller than about twice it is not distinguishable from noise.' : ''}</p>
-<table id="audit"><tr><th>round</th><th class="l">generator</th><th>Total</th><th>Quality</th><th>Semantic</th><th>vs base</th></tr>
-${a.generators.map((g) => `<tr><td>${g.round}</td><td class="l">${esc(g.version)}</td><td>${num(g.total)}</td><td>${num(g.quality)}</td><td>${num(g.semantic)}</td><td>${g.round === 0 ? '' : withError(g.total - a.generators[0]!.total, g.gainStandardError)}</td></tr>`).join('\n')}
-</table>`);
+${studied ? `<p class="muted">User study: the annotator panel (${esc(a.studyEvidence ?? 'graded')} evidence) compares each generator's video with the base's of the same prompt and seed on semantic consistency, motion smoothness and faithfulness; the video preferred on more dimensions wins. "net" is (wins - losses) / pairs, ± its jackknife standard error over prompts.</p>` : ''}
+<table id="audit"><tr><th>round</th><th class="l">generator</th><th>Total</th><th>Quality</th><th>Semantic</th><th>vs base</th>${studied ? '<th>study W / L / T</th><th>study net</th>' : ''}</tr>
+${a.generators.map((g) => `<tr><td>${g.round}</td><td class="l">${esc(g.version)}</td><td>${num(g.total)}</td><td>${num(g.quality)}</td><td>${num(g.semantic)}</td><td>${g.round === 0 ? '' : withError(g.total - a.generators[0]!.total, g.gainStandardError)}</td>${studied ? `<td>${g.study ? `${g.study.wins} / ${g.study.losses} / ${g.study.ties}` : ''}</td><td>${g.study ? withError(g.study.net, g.study.standardError) : ''}</td>` : ''}</tr>`).join('\n')}
+</table>${studied ? studyDimensions(a.generators) : ''}`);
   }
 
   const dims = [...new Set(evaluations.flatMap((e) => Object.keys(e.dimensions)))];

@@ -93,7 +93,7 @@ export const builtinKnobs = {
     /** The critic's frozen tower (docs/critic.md): pixel statistics alone, or with a detector's readings. */
     criticVision: z.enum(Object.keys(CRITIC_VISIONS) as [CriticVision, ...CriticVision[]]).default('statistics'),
     /** How the human sets' panel scores what it sees (docs/world.md). */
-    humanEvidence: z.enum(HUMAN_EVIDENCE).default('clipped'),
+    humanEvidence: z.enum(HUMAN_EVIDENCE).default('graded'),
     /** Paths of the warm-started critic's agreement check. */
     paths: C.paths,
     /** Run the critic branch in-process after the generator instead of in a worker thread beside it. */

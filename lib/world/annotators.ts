@@ -19,7 +19,7 @@ export interface Annotator {
   /** Probability of giving a label other than the one the evidence supports. */
   noise: number;
   seed: number;
-  /** How the evidence becomes a score (assessment.ts); absent = 'clipped'. The whole panel reads it alike. */
+  /** How the evidence becomes a score (assessment.ts); absent (annotators made by hand) = 'graded'. The whole panel reads it alike. */
   evidence?: HumanEvidence;
 }
 
@@ -29,7 +29,7 @@ export interface PanelOptions {
   seed?: Seed;
   /** Noise levels: one for all, one per annotator, or a range drawn from uniformly (default 0.04-0.16). */
   noise?: number | number[] | { min: number; max: number };
-  /** How the evidence becomes a score (default 'clipped'; assessment.ts). */
+  /** How the evidence becomes a score (default 'graded'; assessment.ts). */
   evidence?: HumanEvidence;
 }
 
@@ -44,12 +44,12 @@ export function makePanel(options: PanelOptions = {}): Annotator[] {
   const seed = options.seed ?? 'panel';
   const rng = new Rng(seed, 'noise');
   const noise = options.noise ?? DEFAULT_NOISE_RANGE;
-  const evidence = options.evidence ?? 'clipped';
+  const evidence = options.evidence ?? 'graded';
   if (!HUMAN_EVIDENCE.includes(evidence)) throw new Error(`panel evidence must be one of ${HUMAN_EVIDENCE.join(', ')}, got ${JSON.stringify(evidence)}`);
   return Array.from({ length: size }, (_, i) => {
     const level = typeof noise === 'number' ? noise : Array.isArray(noise) ? noise[i] : rng.uniform(noise.min, noise.max);
     if (level === undefined || !(level >= 0 && level <= 1)) throw new Error(`annotator ${i}: noise level must be in [0, 1], got ${level}`);
-    return { id: `annotator-${i + 1}`, noise: level, seed: deriveSeed(seed, 'annotator', i), ...(evidence === 'clipped' ? {} : { evidence }) };
+    return { id: `annotator-${i + 1}`, noise: level, seed: deriveSeed(seed, 'annotator', i), evidence };
   });
 }
 
@@ -159,13 +159,20 @@ export interface ViewedVideo {
 
 /** How the panel reads evidence: its members must agree (one assessment serves them all). */
 function panelEvidence(panel: Annotator[]): HumanEvidence {
-  const evidence = panel[0]?.evidence ?? 'clipped';
-  const other = panel.find((a) => (a.evidence ?? 'clipped') !== evidence);
-  if (other) throw new Error(`panel: annotator ${other.id} has evidence "${other.evidence ?? 'clipped'}", ${panel[0]!.id} "${evidence}": a panel reads the evidence alike`);
+  const evidence = panel[0]?.evidence ?? 'graded';
+  const other = panel.find((a) => (a.evidence ?? 'graded') !== evidence);
+  if (other) throw new Error(`panel: annotator ${other.id} has evidence "${other.evidence ?? 'graded'}", ${panel[0]!.id} "${evidence}": a panel reads the evidence alike`);
   return evidence;
 }
 
-function look(panel: Annotator[], spec: PromptSpec, v: ViewedVideo): { assessment: Assessment; key: string } {
+/** What the panel keeps of a video it has looked at: its assessment and its key (small, unlike the pixels). */
+export interface PanelView {
+  assessment: Assessment;
+  key: string;
+}
+
+/** The panel's look at a video; a view can be judged against many others without perceiving it again. */
+export function panelView(panel: Annotator[], spec: PromptSpec, v: ViewedVideo): PanelView {
   const perception = v.perception ?? perceive(v.video);
   return { assessment: assess(spec, perception, panelEvidence(panel)), key: v.key ?? videoFingerprint(v.video) };
 }
@@ -188,7 +195,7 @@ function majorityPair(votes: PairLabel[]): { label: PairLabel; share: number } {
 }
 
 export function panelPointwise(panel: Annotator[], spec: PromptSpec, video: ViewedVideo): PanelPointwise {
-  const { assessment, key } = look(panel, spec, video);
+  const { assessment, key } = panelView(panel, spec, video);
   const judgments = panel.map((a) => annotatePointwise(a, spec, assessment, key));
   const labels = {} as Record<HumanDimension, Grade>;
   const agreement = {} as Record<HumanDimension, number>;
@@ -201,8 +208,11 @@ export function panelPointwise(panel: Annotator[], spec: PromptSpec, video: View
 }
 
 export function panelPairwise(panel: Annotator[], spec: PromptSpec, a: ViewedVideo, b: ViewedVideo): PanelPairwise {
-  const va = look(panel, spec, a);
-  const vb = look(panel, spec, b);
+  return panelPairwiseOfViews(panel, spec, panelView(panel, spec, a), panelView(panel, spec, b));
+}
+
+/** panelPairwise of two videos the panel has already looked at (panelView, with this panel's evidence). */
+export function panelPairwiseOfViews(panel: Annotator[], spec: PromptSpec, va: PanelView, vb: PanelView): PanelPairwise {
   const key = `${va.key}|${vb.key}`;
   const judgments = panel.map((annotator) => annotatePairwise(annotator, spec, va.assessment, vb.assessment, key));
   const labels = {} as Record<HumanDimension, PairLabel>;

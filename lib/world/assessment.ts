@@ -117,13 +117,14 @@ const MOTION_WEIGHT: Partial<Record<Flaw['kind'], number>> = { shake: 0.8, flick
 const QUALITY_WEIGHT: Partial<Record<Flaw['kind'], number>> = { blur: 0.7, noise: 0.7, deformed: 0.5, 'muddy colour': 0.3, artefacts: 0.4, background: 0.5 };
 
 /**
- * How a viewer turns what is wrong into a score. 'clipped' (the default, and every figure measured
- * before 2026-11-27): penalties add up and the score stops at 0, so a video that misses about 60% of
+ * How a viewer turns what is wrong into a score. 'clipped': penalties add up and the score stops at 0, so a video that misses about 60% of
  * the prompt's weighted attributes, or shows blur plus a deformed, muddy subject, scores 0 however
  * much more it gets wrong, and two such videos are a tie. 'graded': the same flaws and checks, but
  * penalties multiply and the semantic score falls with the square of the share shown, so the score
  * reaches 0 only when nothing is right, and a viewer still prefers the video that shows more of the
- * prompt, as human raters of weak models do. Both agree where little is wrong (the subject's colour
+ * prompt, as human raters of weak models do (the default: on the quickstart's base-generator samples
+ * the clipped panel graded 93% of them 0 on semantics and 99.9% 0 on faithfulness, and tied 13.6% of
+ * pairwise labels; graded, 3.5%). Both agree where little is wrong (the subject's colour
  * wrong in a one-subject prompt of weight 10: 0.71 clipped, 0.69 graded).
  */
 export const HUMAN_EVIDENCE = ['clipped', 'graded'] as const;
@@ -135,7 +136,7 @@ function penalty(flaws: Flaw[], weights: Partial<Record<Flaw['kind'], number>>, 
 }
 
 /** Checks a video's perception against its prompt spec along the three human dimensions. */
-export function assess(spec: PromptSpec, p: Perception, evidence: HumanEvidence = 'clipped'): Assessment {
+export function assess(spec: PromptSpec, p: Perception, evidence: HumanEvidence = 'graded'): Assessment {
   const checks = semanticChecks(spec, p);
   const motion = motionFlaws(p);
   const quality = qualityFlaws(p);

@@ -58,6 +58,8 @@ export {
   makePanel,
   panelPointwise,
   panelPairwise,
+  panelPairwiseOfViews,
+  panelView,
   annotatePointwise,
   annotatePairwise,
   truthPointwise,
@@ -67,7 +69,9 @@ export {
   DEFAULT_NOISE_RANGE,
   TIE_MARGIN,
 } from './annotators';
-export type { Annotator, PanelOptions, PointwiseJudgment, PairwiseJudgment, PanelPointwise, PanelPairwise, ViewedVideo } from './annotators';
+export type { Annotator, PanelOptions, PointwiseJudgment, PairwiseJudgment, PanelPointwise, PanelPairwise, PanelView, ViewedVideo } from './annotators';
+export { userStudy } from './user-study';
+export type { StudyPair, UserStudyResult, WinLossTie } from './user-study';
 
 export { defaultVideoSource, humanSeedPairs, buildHumanSeedSet, buildHumanTestSet, assertTrainable, DEFAULT_SOURCE_MIX, DEFAULT_SEED_PAIRS, DEFAULT_TEST_VIDEOS } from './datasets';
 export type { VideoSource, VideoSample, SourceMix, DefaultSourceOptions, PairRecord, AnnotatedVideo, HumanDataset, DatasetStats, BuildOptions, Split } from './datasets';

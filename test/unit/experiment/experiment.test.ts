@@ -175,8 +175,21 @@ describe('experiments', () => {
     assert.equal(audit.generators[0]!.gainStandardError, undefined, 'the base has no gain');
     const se = audit.generators[1]!.gainStandardError!;
     assert.ok(Number.isFinite(se) && se > 0, `paired standard error ${se}`);
-    assert.deepEqual(auditSummary(audit), { base: audit.generators[0]!.total, final: audit.generators[1]!.total, prompts: 4, videos: 8, gainStandardError: se });
+    assert.deepEqual(auditSummary(audit), { base: audit.generators[0]!.total, final: audit.generators[1]!.total, prompts: 4, videos: 8, gainStandardError: se, study: audit.generators[1]!.study });
+    // The user study beside the Total: the panel's verdicts on g2's 8 videos against the base's (same prompts and seeds).
+    assert.equal(audit.generators[0]!.study, undefined, 'the base is not compared with itself');
+    const study = audit.generators[1]!.study!;
+    assert.equal(study.pairs, 8);
+    assert.equal(study.wins + study.losses + study.ties, 8);
+    assert.equal(study.net, (study.wins - study.losses) / 8);
+    assert.ok(Number.isFinite(study.standardError), 'jackknife over the 4 prompts');
+    assert.deepEqual(Object.keys(study.dimensions), ['semantic', 'motion', 'faithfulness']);
+    assert.deepEqual([audit.version, audit.studyEvidence], [2, 'graded']);
     assert.deepEqual(await store.getJson(( await store.head(auditKey('c')))!), audit, 'written beside the campaign for the report');
+    // An audit of an earlier version (no study) is recomputed, not reused.
+    const { version: _v, ...old } = audit;
+    await store.putJson(auditKey('c'), { ...old, generators: old.generators.map(({ study: _s, ...g }) => g) });
+    assert.deepEqual((await auditCampaign(store, 'c', { prompts: 4 }))!.generators[1]!.study, study);
     // Another campaign with the same base on the same prompts and noise scores the same.
     await round('d', 1, 'g0', 'g0', false, a.generator!, b.generator!);
     assert.equal((await auditCampaign(store, 'd', { prompts: 4 }))!.generators[0]!.total, audit.generators[0]!.total);

@@ -13,7 +13,8 @@ import { openStore, type ArtifactStore } from '../../../lib/artifacts';
 import { writeManifest, type RoundManifest } from '../../../lib/artifacts/manifest';
 import { writeReport } from '../../../lib/report/write';
 import { auditKey, type CampaignAudit } from '../../../lib/report/audit-record';
-import { roundCosts } from '../../../lib/report/html';
+import { renderReport, roundCosts } from '../../../lib/report/html';
+import { collectReport } from '../../../lib/report/collect';
 
 let work: string;
 let store: ArtifactStore;
@@ -96,8 +97,19 @@ before(async () => {
     videos: 8,
     generators: [
       { round: 0, version: 'g0', sha256: 'a'.repeat(64), total: 68, quality: 70, semantic: 60 },
-      { round: 1, version: 'g1', sha256: 'b'.repeat(64), total: 68.4, quality: 70.2, semantic: 61, gainStandardError: 0.151 },
+      {
+        round: 1,
+        version: 'g1',
+        sha256: 'b'.repeat(64),
+        total: 68.4,
+        quality: 70.2,
+        semantic: 61,
+        gainStandardError: 0.151,
+        study: { pairs: 8, wins: 2, losses: 5, ties: 1, net: -0.375, standardError: 0.2, dimensions: { semantic: { wins: 1, losses: 1, ties: 6 }, motion: { wins: 3, losses: 4, ties: 1 }, faithfulness: { wins: 0, losses: 6, ties: 2 } } },
+      },
     ],
+    version: 2,
+    studyEvidence: 'graded',
   };
   await store.putJson(auditKey(ID), audit);
 });
@@ -116,6 +128,9 @@ describe('campaign report', () => {
     assert.match(html, /<b id="gain" class="ok">\+2\.50<\/b>/);
     assert.match(html, /<b id="held-out-gain" class="ok">\+0\.40 <small class="muted">± 0\.15<\/small><\/b>/, 'the held-out gain with its paired standard error');
     assert.match(html, /<table id="audit">.*<td>68\.40<\/td><td>70\.20<\/td><td>61\.00<\/td><td>\+0\.40 <small class="muted">± 0\.15<\/small><\/td>/s);
+    assert.match(html, /<b id="held-out-study" class="bad">-0\.38 <small class="muted">± 0\.20<\/small><\/b>/, 'the user study beside the held-out gain');
+    assert.match(html, /<table id="audit">.*<th>study W \/ L \/ T<\/th>.*<td>2 \/ 5 \/ 1<\/td><td>-0\.38 <small class="muted">± 0\.20<\/small><\/td><\/tr>/s);
+    assert.match(html, /<table id="audit-study">.*<td class="l">g1<\/td><td>1 \/ 1 \/ 6<\/td><td>3 \/ 4 \/ 1<\/td><td>0 \/ 6 \/ 2<\/td>/s, 'per dimension, as the paper\'s Fig. 3b');
     assert.match(html, /<table id="scores">.*<td>1<\/td><td class="l">g1<\/td><td class="l ok">accepted<\/td><td>72\.50<\/td>.*<td>\+2\.50 <small class="muted">± 0\.31<\/small><\/td><\/tr>/s, 'the gain the eval gate judged, with its error');
     assert.match(html, /this campaign's gate asked for 1 standard error\(s\)/);
     assert.match(html, /subject_consistency<\/td><td>90\.00<\/td><td>93\.00<\/td><td>91\.00/);
@@ -129,6 +144,14 @@ describe('campaign report', () => {
     assert.doesNotMatch(html, /(src|href)="(https?:|\/\/)/, 'nothing loads from the network');
     const json = JSON.parse(await readFile(join(work, 'out', 'report.json'), 'utf8'));
     assert.equal(json.evaluations.length, 3);
+  });
+
+  test('an audit written before the user study (version 1) shows without its columns', async () => {
+    const data = await collectReport(store, ID);
+    const { study: _s, ...g1 } = data.audit!.generators[1]!;
+    const html = await renderReport({ ...data, audit: { format: 'dual-ipo/audit@1', campaignId: ID, prompts: 4, videos: 8, generators: [data.audit!.generators[0]!, g1] } }, store);
+    assert.match(html, /<table id="audit">.*<td>\+0\.40 <small class="muted">± 0\.15<\/small><\/td><\/tr>/s);
+    assert.doesNotMatch(html, /held-out-study|study W|audit-study/);
   });
 
   test('an unknown campaign is a clear error', async () => {

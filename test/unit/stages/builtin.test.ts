@@ -181,19 +181,19 @@ describe('builtin backend', () => {
     assert.notDeepEqual((await byRandom('random-d', 11, 2)).items.map((it) => it.score), random.items.map((it) => it.score), 'another round draws others');
   });
 
-  test("bootstrap with criticVision 'detector' and humanEvidence 'graded': its own cache, a detector critic, a graded panel, and stages that read both", async () => {
-    const params = { ...BOOT, criticVision: 'detector', humanEvidence: 'graded' };
+  test("bootstrap with criticVision 'detector' and humanEvidence 'clipped': its own cache, a detector critic, a clipped panel, and stages that read both", async () => {
+    const params = { ...BOOT, criticVision: 'detector', humanEvidence: 'clipped' };
     const boot2 = await runStageLocally(store, 'bootstrap', { campaignId: 'c-detector', round: 0, params });
     assert.equal(boot2.metrics.reusedCache ?? 0, 0, 'another tower and panel are another bootstrap');
     const critic = await loadCritic(store, boot2.outputs.critic!);
     assert.deepEqual([critic.config.featureVersion, critic.config.features], [2, featureSize(2)]);
-    // The graded panel scores the same kind of videos, but no longer clips at 0.
-    const [clipped, graded] = [await store.getJson<HumanSet>(boot.outputs.humanSeed!), await store.getJson<HumanSet>(boot2.outputs.humanSeed!)];
+    // The clipped panel scores the same videos as the default (graded) one, but stops at 0.
+    const [graded, clipped] = [await store.getJson<HumanSet>(boot.outputs.humanSeed!), await store.getJson<HumanSet>(boot2.outputs.humanSeed!)];
     const videos = (set: HumanSet) => set.records.flatMap((r) => [r.a, r.b]);
     assert.deepEqual(videos(graded).map((v) => [v.id, v.origin]), videos(clipped).map((v) => [v.id, v.origin]), 'the same videos');
     const changed = videos(graded).filter((v, i) => v.pointwise.scores.semantic !== videos(clipped)[i]!.pointwise.scores.semantic);
-    assert.ok(changed.length > 0, 'the graded panel scores some video differently');
-    assert.deepEqual([graded.stats.evidence, clipped.stats.evidence], ['graded', undefined], 'a graded set says so; a default one is unchanged');
+    assert.ok(changed.length > 0, 'the clipped panel scores some video differently');
+    assert.deepEqual([graded.stats.evidence, clipped.stats.evidence], ['graded', 'clipped'], 'each set says how its panel read the evidence');
     const validated = await runStageLocally(store, 'validate', { campaignId: 'c-detector', round: 1, inputs: { critic: boot2.outputs.critic!, humanTest: boot2.outputs.humanTest! }, params: { seed: 11, paths: 2 } });
     assert.ok(validated.metrics.agreementPairwise! >= 0 && validated.metrics.agreementPairwise! <= 1);
     // validate cached the test set's features, computed from the stored videos, for the next rounds.

@@ -117,10 +117,20 @@ describe('graded human evidence', () => {
     }
   });
 
+  test('is the default: of the assessment and of a panel', () => {
+    const { spec, perception } = wrong[0]!;
+    assert.deepEqual(assess(spec, perception), assess(spec, perception, 'graded'));
+    assert.notDeepEqual(assess(spec, perception).scores, assess(spec, perception, 'clipped').scores, 'a video the two readings score apart');
+    const bad = renderCorrupted(spec, 'blur', { seed: 'default', severity: 0.8 }).video;
+    const labels = (evidence?: 'graded' | 'clipped') => panelPointwise(makePanel({ seed: 'default', ...(evidence ? { evidence } : {}) }), spec, { video: bad }).scores;
+    assert.deepEqual(labels(), labels('graded'));
+    assert.notDeepEqual(labels(), labels('clipped'));
+  });
+
   test('keeps ranking videos the clipped reading scores 0: more of the prompt shown scores higher', () => {
     let zeros = 0;
     for (const { spec, perception } of wrong) {
-      const [clipped, graded] = [assess(spec, perception), assess(spec, perception, 'graded')];
+      const [clipped, graded] = [assess(spec, perception, 'clipped'), assess(spec, perception)];
       const total = graded.checks.reduce((s, c) => s + c.weight, 0);
       const shown = graded.checks.filter((c) => c.ok).reduce((s, c) => s + c.weight, 0) / total;
       if (clipped.scores.semantic === 0) {
@@ -146,9 +156,9 @@ describe('graded human evidence', () => {
     // The panel reads its evidence alike for every annotator, and says so in its members.
     const panel = makePanel({ seed: 1, evidence: 'graded' });
     assert.ok(panel.every((a) => a.evidence === 'graded'));
-    assert.ok(makePanel({ seed: 1 }).every((a) => a.evidence === undefined));
+    assert.ok(makePanel({ seed: 1 }).every((a) => a.evidence === 'graded'), 'the default');
     assert.throws(() => makePanel({ evidence: 'lenient' as 'graded' }), /panel evidence must be one of clipped, graded, got "lenient"/);
-    const mixed = [...makePanel({ size: 2, seed: 1 }), ...makePanel({ size: 1, seed: 2, evidence: 'graded' })];
+    const mixed = [...makePanel({ size: 2, seed: 1, evidence: 'clipped' }), ...makePanel({ size: 1, seed: 2 })];
     assert.throws(() => panelPointwise(mixed, wrong[0]!.spec, { video: renderVideo(wrong[0]!.spec, { seed: 0 }) }), /annotator annotator-1 has evidence "graded", annotator-1 "clipped": a panel reads the evidence alike/);
     const { spec, perception } = wrong[0]!;
     const a = panelPointwise(panel, spec, { video: renderVideo(spec, { seed: 0 }), perception });

@@ -6,8 +6,12 @@ import { criticParamShapes, CRITIC_VISIONS, featureSize, FEATURE_VERSION } from 
 import { SIZE_FIELDS, SIZE_PRESETS, type Sizes } from '../../../models/sizes';
 import { ConfigError, type StageParams } from '../../params';
 
-/** Bumped when a change to the models makes cached bootstraps invalid. */
-export const MODELS_VERSION = 1;
+/**
+ * Bumped when a change to the models makes cached bootstraps invalid. 2: decoded videos interpolate
+ * the tubelets' keyframes (lib/models/video.ts decodedVideo), which changes the generator samples
+ * in the human sets, and the panel reads the evidence graded by default.
+ */
+export const MODELS_VERSION = 2;
 
 /** The preset named by param `size` (default quickstart), with any field overridden by a param of that name. */
 export function resolveSizes(p: Pick<StageParams<'bootstrap'>, 'size' | 'criticVision' | 'humanEvidence' | (typeof SIZE_FIELDS)[number]>): Sizes {
@@ -19,8 +23,9 @@ export function resolveSizes(p: Pick<StageParams<'bootstrap'>, 'size' | 'criticV
   // The critic's frozen tower (docs/critic.md): pixel statistics alone, or with a detector's readings.
   const featureVersion = CRITIC_VISIONS[p.criticVision];
   if (featureVersion !== sizes.critic.featureVersion) sizes.critic = { ...sizes.critic, featureVersion, features: featureSize(featureVersion) };
-  // How the panel of the human sets scores what it sees (lib/world assessment.ts); absent keeps old cache keys.
-  if (p.humanEvidence === 'graded') sizes.humanEvidence = 'graded';
+  // How the panel of the human sets scores what it sees (lib/world assessment.ts); the default is
+  // left out of the sizes, so that default settings keep one cache id.
+  if (p.humanEvidence === 'clipped') sizes.humanEvidence = 'clipped';
   if (sizes.humanTestVideos % 2) throw new ConfigError(`bootstrap: param "humanTestVideos" must be even (pairs of videos), got ${sizes.humanTestVideos}`);
   return sizes;
 }
