@@ -1,7 +1,7 @@
 // Loading a campaign config: YAML or JSON, validated before anything starts.
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { createHash } from 'node:crypto';
+import { sha256Hex, stableStringify } from '../lib/artifacts/stable-json';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { campaignConfigSchema, type CampaignConfig } from './schema';
@@ -94,16 +94,5 @@ export function loadConfig(path: string): CampaignConfig {
 export function configDigest(config: CampaignConfig): string {
   const { campaign, ...rest } = config;
   const { id: _id, ...campaignRest } = campaign;
-  return createHash('sha256').update(stableJson({ campaign: campaignRest, ...rest })).digest('hex');
-}
-
-function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
+  return sha256Hex(stableStringify({ campaign: campaignRest, ...rest }));
 }

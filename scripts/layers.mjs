@@ -15,7 +15,7 @@ export const LAYERS = {
   'lib/world': ['lib/core'],
   'lib/models': ['lib/core', 'lib/world', 'lib/artifacts'],
   'lib/stages': ['lib/core', 'lib/world', 'lib/artifacts', 'lib/models', 'lib/paths.ts'],
-  config: ['lib/stages'],
+  config: ['lib/stages', 'lib/artifacts'],
   workflows: ['lib/core', 'config', 'type:lib/stages', 'type:lib/artifacts', 'type:activities'],
   activities: ['lib/stages', 'lib/artifacts'],
   workers: ['activities'],

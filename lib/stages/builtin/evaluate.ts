@@ -39,6 +39,37 @@ export async function baselineParts(ctx: StageContext, evalSet: EvalPromptSet, v
   return base.videoParts;
 }
 
+type Evaluated = Pick<ReturnType<typeof evaluateVideos>, 'total' | 'quality' | 'semantic' | 'dimensions' | 'coverage' | 'missing'>;
+
+/** The head of scores.json, the same for one activity and for a merge of shards. */
+export function scoresHead(ctx: StageContext, generator: ArtifactRef, result: Evaluated, videos: number) {
+  return {
+    format: 'dual-ipo/scores@1',
+    generator: generator.sha256,
+    evalPrompts: input(ctx, 'evalPrompts').sha256,
+    total: result.total,
+    quality: result.quality,
+    semantic: result.semantic,
+    dimensions: result.dimensions,
+    coverage: result.coverage,
+    missing: result.missing,
+    videos,
+  };
+}
+
+/** The stage's metrics; with the champion's parts, the gain's paired error (the eval gate's error bar). */
+export function evaluationMetrics(result: Evaluated, videos: number, parts: VideoParts, baseline: VideoParts | undefined, samplesPerPrompt: number, extra: Record<string, number>): Record<string, number> {
+  const metrics: Record<string, number> = { total: result.total, quality: result.quality, semantic: result.semantic, videos, ...extra };
+  for (const d of VBENCH_DIMENSIONS) metrics[`dim_${d}`] = result.dimensions[d];
+  if (baseline) {
+    // The champion's video i came from the same prompt and seed.
+    const paired = pairedTotalGain(baseline, parts, (i) => Math.floor(i / samplesPerPrompt));
+    metrics.pairedGain = paired.gain;
+    metrics.gainStandardError = paired.standardError;
+  }
+  return finiteMetrics(metrics);
+}
+
 export async function evaluateStage(ctx: StageContext): Promise<StageOutput> {
   await prepare(ctx);
   const p = readParams('evaluate', ctx);
@@ -71,16 +102,7 @@ export async function evaluateStage(ctx: StageContext): Promise<StageOutput> {
     gifs[`gif${n}`] = await ctx.store.put(ctx.outputKey(`gifs/${n}.gif`), encodeGif(videos[i]!), { summary: { prompt: requests[i]!.prompt.slice(0, 120) } });
   }
   const scores = await ctx.store.putJson(ctx.outputKey('scores.json'), {
-    format: 'dual-ipo/scores@1',
-    generator: generatorRef.sha256,
-    evalPrompts: input(ctx, 'evalPrompts').sha256,
-    total: result.total,
-    quality: result.quality,
-    semantic: result.semantic,
-    dimensions: result.dimensions,
-    coverage: result.coverage,
-    missing: result.missing,
-    videos: requests.length,
+    ...scoresHead(ctx, generatorRef, result, requests.length),
     // Video i of every generator comes from the same prompt and seed: gates and audits pair them
     // (pairedTotalGain). Parts: each video's dimension values and weights, from which the Total of
     // any subset follows.
@@ -90,13 +112,5 @@ export async function evaluateStage(ctx: StageContext): Promise<StageOutput> {
     prompts: requests.slice(0, Math.max(0, GIFS - firstVideo)).map((r) => r.prompt),
     ...(shard ? { shard } : {}),
   });
-  const metrics: Record<string, number> = { total: result.total, quality: result.quality, semantic: result.semantic, videos: requests.length, samplingSeconds: sampling };
-  for (const d of VBENCH_DIMENSIONS) metrics[`dim_${d}`] = result.dimensions[d];
-  if (baseline) {
-    // The eval gate's error bar: the champion's video i came from the same prompt and seed.
-    const paired = pairedTotalGain(baseline, parts, (i) => Math.floor(i / evalSet.samplesPerPrompt));
-    metrics.pairedGain = paired.gain;
-    metrics.gainStandardError = paired.standardError;
-  }
-  return { outputs: { scores, ...gifs }, metrics: finiteMetrics(metrics) };
+  return { outputs: { scores, ...gifs }, metrics: evaluationMetrics(result, requests.length, parts, baseline, evalSet.samplesPerPrompt, { samplingSeconds: sampling }) };
 }

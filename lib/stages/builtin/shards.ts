@@ -3,13 +3,12 @@
 // parts into one scores file, figures recomputed in the same order as an unsharded evaluation.
 import type { ArtifactRef, ArtifactStore } from '../../artifacts';
 import type { StageContext, StageOutput, StageResult } from '../contract';
-import { VBENCH_DIMENSIONS } from '../../core';
-import { evaluationOfParts, pairedTotalGain, type VideoParts } from '../../world';
+import { evaluationOfParts, type VideoParts } from '../../world';
 import { DIMENSIONS } from '../../models/critic';
 import { getManifest, type EvalPromptSet, type LabelSet, type SampleSet } from '../../models/datasets';
 import { finiteMetrics, input, mean } from './common';
 import type { SampleShardSet } from './samples';
-import { baselineParts } from './evaluate';
+import { baselineParts, evaluationMetrics, scoresHead } from './evaluate';
 
 /** What a sharded label stage's merge writes: each shard's label set, in prompt order. */
 export interface LabelShardSet {
@@ -104,33 +103,17 @@ async function mergeEvaluate(ctx: StageContext, shards: StageResult[]): Promise<
   const parts: VideoParts = { values: files.flatMap((f) => f.videoParts.values), weights: files.flatMap((f) => f.videoParts.weights) };
   const result = evaluationOfParts(parts);
   const videos = parts.values.length;
-  const generator = input(ctx, 'generator');
   const scores = await ctx.store.putJson(ctx.outputKey('scores.json'), {
-    format: 'dual-ipo/scores@1',
-    generator: generator.sha256,
-    evalPrompts: input(ctx, 'evalPrompts').sha256,
-    total: result.total,
-    quality: result.quality,
-    semantic: result.semantic,
-    dimensions: result.dimensions,
-    coverage: result.coverage,
-    missing: result.missing,
-    videos,
+    ...scoresHead(ctx, input(ctx, 'generator'), result, videos),
     videoTotals: files.flatMap((f) => f.videoTotals),
     videoParts: parts,
     gifs: Object.values(gifs),
     prompts: files.flatMap((f) => f.prompts),
     shards: shardScores,
   });
-  const metrics: Record<string, number> = { total: result.total, quality: result.quality, semantic: result.semantic, videos, samplingSeconds: sum(shards.map((r) => r.metrics['samplingSeconds'] ?? 0)), shards: shards.length };
-  for (const d of VBENCH_DIMENSIONS) metrics[`dim_${d}`] = result.dimensions[d];
   const baseline = await baselineParts(ctx, evalSet, videos);
-  if (baseline) {
-    const paired = pairedTotalGain(baseline, parts, (i) => Math.floor(i / evalSet.samplesPerPrompt));
-    metrics.pairedGain = paired.gain;
-    metrics.gainStandardError = paired.standardError;
-  }
-  return { outputs: { scores, ...gifs }, metrics: finiteMetrics(metrics) };
+  const extra = { samplingSeconds: sum(shards.map((r) => r.metrics['samplingSeconds'] ?? 0)), shards: shards.length };
+  return { outputs: { scores, ...gifs }, metrics: evaluationMetrics(result, videos, parts, baseline, evalSet.samplesPerPrompt, extra) };
 }
 
 export const builtinMerges: Partial<Record<StageContext['request']['stage'], (ctx: StageContext, shards: StageResult[]) => Promise<StageOutput>>> = {

@@ -9,6 +9,7 @@ import { lstat, mkdir, open, readFile, realpath, rename, rm, stat, writeFile } f
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ArtifactRef } from '../../artifacts/types';
+import { sha256Hex, stableStringify } from '../../artifacts/stable-json';
 import { dataDir } from '../../paths';
 import { keepsExternalWork, missingOutputs, type StageContext, type StageImpl, type StageOutput, type StageRequest } from '../contract';
 import { resolveProgram } from './resolve';
@@ -51,22 +52,11 @@ export function jobDir(jobsDir: string, ctx: Pick<StageContext, 'request'>): str
   return shard ? join(folder, 'shards', String(shard.index).padStart(5, '0')) : folder;
 }
 
-function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
-
 /** What makes two requests the same job: command, stage, step, round, inputs (by content) and params. */
 export function requestDigest(request: StageRequest): string {
   const inputs = Object.fromEntries(Object.entries(request.inputs).map(([name, ref]) => [name, { sha256: ref.sha256, size: ref.size }]));
   const identity = { argv: request.command ?? [], campaignId: request.campaignId, round: request.round, stage: request.stage, step: request.step ?? null, inputs, params: request.params };
-  return createHash('sha256').update(stableJson(identity)).digest('hex');
+  return sha256Hex(stableStringify(identity));
 }
 
 function alive(pid: number): boolean {
