@@ -3,7 +3,7 @@ export { criticGate, evalGate, abnormalLoss, saturationStop } from './gates';
 export type { DivergenceRule } from './gates';
 export { dpoLoss } from './dpo';
 export type { DpoLoss } from './dpo';
-export { implicitReward, meanReward, preferenceCertainty, pceFilter, srpoLoss } from './srpo';
+export { averageRewardQ, implicitReward, meanReward, preferenceCertainty, pceFilter, srpoLoss } from './srpo';
 export type { SrpoLoss } from './srpo';
 export { selfConsistencyVote } from './self-consistency';
 export type { Vote } from './self-consistency';

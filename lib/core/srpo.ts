@@ -12,15 +12,28 @@ export function implicitReward(policyLogp: tf.Tensor1D, refLogp: tf.Tensor1D): t
   return tf.sub<tf.Tensor1D>(policyLogp, refLogp);
 }
 
-// Q = E_(x,y)[R(y|x)]: a plain number, i.e. detached; computed once per SRPO iteration over all responses.
-export function meanReward(rewards: tf.Tensor1D | readonly number[]): number {
+function plainMean(fn: string, rewards: tf.Tensor1D | readonly number[]): number {
   const values = isTensor(rewards) ? rewards.dataSync() : rewards;
-  if (isTensor(rewards) && rewards.rank !== 1) throw new Error(`meanReward: rewards must be a Tensor1D, got shape [${rewards.shape.join(', ')}]`);
-  if (values.length === 0) throw new Error('meanReward: no rewards (Q is the mean over the dataset, which is empty)');
-  assertFiniteNumbers('meanReward', 'rewards', values);
+  if (isTensor(rewards) && rewards.rank !== 1) throw new Error(`${fn}: rewards must be a Tensor1D, got shape [${rewards.shape.join(', ')}]`);
+  if (values.length === 0) throw new Error(`${fn}: no rewards (Q is the mean over the dataset, which is empty)`);
+  assertFiniteNumbers(fn, 'rewards', values);
   let sum = 0;
   for (let i = 0; i < values.length; i++) sum += values[i]!;
   return sum / values.length;
+}
+
+/** The plain mean of some rewards, a number (detached). For PCE's Q use averageRewardQ. */
+export function meanReward(rewards: tf.Tensor1D | readonly number[]): number {
+  return plainMean('meanReward', rewards);
+}
+
+// Q of eqs. 3-4, "the average reward across all samples in the current dataset": the dataset is the
+// labelled examples (x, y_w), so Q = mean_i R(y_w,i|x_i) over their chosen responses. A plain number
+// (detached), computed once per dataset; the one definition for the PCE filter and eq. 5's weight.
+// Not over the rejected (flipped) answers: for a binary verdict their rewards mirror the chosen ones,
+// Q falls below nearly every chosen reward and "PCE > 0.5" keeps everything (docs/algorithms.md 2).
+export function averageRewardQ(chosenRewards: tf.Tensor1D | readonly number[]): number {
+  return plainMean('averageRewardQ', chosenRewards);
 }
 
 // eqs. 3/4: PCE(y_w|x) = P(R(y_w|x) > Q), read as sigma(beta * (R(y_w|x) - Q))

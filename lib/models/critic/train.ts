@@ -15,7 +15,7 @@
 // The "response" whose likelihood DPO compares is the pairwise answer on one dimension, given the
 // rationale of the path that voted for it: chosen = the voted side, rejected = the other side.
 import * as tf from '@tensorflow/tfjs';
-import { dpoLoss, meanReward, pceFilter, preferenceCertainty, srpoLoss, type Vote } from '../../core';
+import { averageRewardQ, dpoLoss, pceFilter, preferenceCertainty, srpoLoss, type Vote } from '../../core';
 import { cloneParams } from '../nn/params';
 import { Random } from '../nn/random';
 import { disposeTensors, TfOps, tensorsOf } from '../nn/tf-ops';
@@ -299,14 +299,6 @@ export interface SrpoOptions {
   usePce?: boolean;
   /** 'srpo' = eq. 5 (PCE-weighted DPO); 'dpo' = plain DPO (Table 6 ablation). */
   loss?: 'srpo' | 'dpo';
-  /**
-   * Q over the chosen answers (default) or over all responses, chosen and rejected
-   * (docs/algorithms.md's default). Our rejected response is the other side of the same question,
-   * which the critic finds very unlikely, so a Q over all responses sits far below every chosen
-   * reward and the filter keeps everything (measured: 100% kept, 90.1% correct, vs 75% kept,
-   * 96.6% correct with Q over the chosen answers; docs/critic.md).
-   */
-  q?: 'all' | 'chosen';
   epochs?: number;
   lr?: number;
   /** Pseudo-labels per step. */
@@ -348,7 +340,7 @@ const meanOf = (a: ArrayLike<number>) => (a.length ? Array.from(a).reduce((s, v)
 
 /**
  * One SRPO iteration (section 3.2): PCE-filter the pseudo-labels (R = log pi_policy - log pi_ref
- * of the chosen answer against Q = meanReward, kept iff PCE > 0.5, strictly), then train the policy
+ * of the chosen answer against Q = averageRewardQ of the chosen answers, kept iff PCE > 0.5, strictly), then train the policy
  * on the kept labels with srpoLoss (or dpoLoss) against the frozen reference, mixed with seed data.
  *
  * The reference must differ from the policy for the filter to keep anything: at policy = reference
@@ -380,7 +372,7 @@ export async function srpoTrainCritic(
   const start = pseudoLogProbs(policy, pseudo);
   const rewardChosen = start.chosen.map((v, i) => v - ref.chosen[i]!);
   const rewardRejected = start.rejected.map((v, i) => v - ref.rejected[i]!);
-  const q = meanReward(opts.q === 'all' ? [...rewardChosen, ...rewardRejected] : Array.from(rewardChosen));
+  const q = averageRewardQ(Array.from(rewardChosen));
   const pceTensor = preferenceCertainty(tf.tensor1d(rewardChosen), q, beta);
   const keepMask = opts.usePce === false ? pseudo.map(() => true) : pceFilter(pceTensor);
   pceTensor.dispose();

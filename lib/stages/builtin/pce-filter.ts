@@ -4,7 +4,7 @@
 // plus pointwise data for KTO and the exports in TRL / Pick-a-Pic formats; and, as a diagnostic that
 // decides nothing, how often the world's benchmark agrees with the kept pairs.
 import * as tf from '@tensorflow/tfjs';
-import { buildPreferencePairs, meanReward, preferenceCertainty, splitForKto, type PromptCandidates } from '../../core';
+import { averageRewardQ, buildPreferencePairs, preferenceCertainty, splitForKto, type PromptCandidates } from '../../core';
 import type { StageContext, StageOutput } from '../contract';
 import type { ArtifactRef } from '../../artifacts';
 import { comparePairs, CriticOnnx, loadCritic, pseudoLogProbs, referenceCritic, DIMENSIONS, type CriticModel, type PseudoLabel } from '../../models/critic';
@@ -68,8 +68,8 @@ export async function pceFilterStage(ctx: StageContext): Promise<StageOutput> {
   } finally {
     await exec.release();
   }
-  // Q over every response, chosen and rejected (docs/algorithms.md section 2); PCE per pair.
-  const q = pairs.length ? meanReward([...rewards.chosen, ...rewards.rejected]) : 0;
+  // Q over the pairs' chosen responses, as in SRPO training (averageRewardQ, eqs. 3-4); PCE per pair.
+  const q = pairs.length ? averageRewardQ(rewards.chosen) : 0;
   const pce = pairs.length ? Array.from(readTensor(() => preferenceCertainty(tf.tensor1d(rewards.chosen), q, beta))) : [];
   const records: PreferencePairRecord[] = pairs.map((pr, i) => ({
     prompt: promptOf.get(pr.prompt)!.text,

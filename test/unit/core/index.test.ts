@@ -5,7 +5,7 @@ import * as api from 'dual-ipo';
 
 test("the algorithm core is exported from 'dual-ipo'", () => {
   const names = [
-    'dpoLoss', 'implicitReward', 'meanReward', 'preferenceCertainty', 'pceFilter', 'srpoLoss', 'selfConsistencyVote',
+    'dpoLoss', 'implicitReward', 'meanReward', 'averageRewardQ', 'preferenceCertainty', 'pceFilter', 'srpoLoss', 'selfConsistencyVote',
     'noisePredictionMse', 'diffusionDpoLoss', 'diffusionNllLoss', 'diffusionDpoTotalLoss', 'diffusionKtoLoss', 'diffusionKtoTotalLoss',
     'vbenchScores', 'buildPreferencePairs', 'splitForKto', 'pairwiseAgreement', 'pointwiseAgreement',
     'criticGate', 'evalGate', 'abnormalLoss', 'saturationStop', 'detach', 'jackknifeGain',

@@ -3,7 +3,7 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { dpoLoss } from '../../../lib/core/dpo';
-import { implicitReward, meanReward, pceFilter, preferenceCertainty, srpoLoss } from '../../../lib/core/srpo';
+import { averageRewardQ, implicitReward, meanReward, pceFilter, preferenceCertainty, srpoLoss } from '../../../lib/core/srpo';
 import { assertClose, numericGrads, useCpu } from './grad-check';
 
 before(useCpu);
@@ -24,6 +24,46 @@ describe('implicitReward and meanReward (Q)', () => {
     assert.throws(() => meanReward([1, NaN]), /meanReward: rewards contains NaN at index 1/);
     assert.throws(() => meanReward(tf.tensor2d([[1]]) as unknown as tf.Tensor1D), /must be a Tensor1D/);
     assert.throws(() => implicitReward(t([1, 2]), t([1])), /implicitReward: refLogp has 1 samples but policyLogp has 2/);
+  });
+});
+
+describe('averageRewardQ (Q of eqs. 3-4) and the PCE filter', () => {
+  // A critic answering A / B / tie against a reference that answers uniformly (1/3 each): it gives
+  // its chosen answer probability p, so R(y_w|x) = log p + log 3 and the flipped answer gets
+  // R(y_l|x) = log((1 - p) / 2) + log 3.
+  const chosenReward = (p: number) => Math.log(p) + Math.log(3);
+  const flippedReward = (p: number) => Math.log((1 - p) / 2) + Math.log(3);
+  const keptShare = (certainty: number[], q: (chosen: number[]) => number) => {
+    const R = certainty.map(chosenReward);
+    const kept = pceFilter(preferenceCertainty(t(R), q(R), 0.1));
+    return kept.filter(Boolean).length / kept.length;
+  };
+  const critic = (confident: number, of: number) => Array.from({ length: of }, (_, i) => (i < confident ? 0.95 : 0.45));
+
+  test('Q is the mean reward of the chosen responses', () => {
+    // (1 + 0 - 1 + 1) / 4 = 0.25
+    assert.equal(averageRewardQ([1, 0, -1, 1]), 0.25);
+    assert.equal(averageRewardQ(t([1, 0, -1, 1])), 0.25);
+    assert.throws(() => averageRewardQ([]), /averageRewardQ: no rewards/);
+    assert.throws(() => averageRewardQ([0, Infinity]), /averageRewardQ: rewards contains Infinity at index 1/);
+  });
+
+  test("the kept share follows the critic's certainty: the pairs it is surer of than on average pass", () => {
+    // 3 of 10 pairs at p = 0.95, 7 at 0.45: Q lies between, the 3 certain pairs pass; and the other way round.
+    assert.equal(keptShare(critic(3, 10), averageRewardQ), 0.3);
+    assert.equal(keptShare(critic(7, 10), averageRewardQ), 0.7);
+    // One pair's certainty rising past the rest of the dataset's makes it pass (and the others fail).
+    const others = Array.from({ length: 9 }, () => 0.6);
+    for (const [p, kept] of [[0.4, [false, true]], [0.9, [true, false]]] as const) {
+      const R = [p, ...others].map(chosenReward);
+      const filter = pceFilter(preferenceCertainty(t(R), averageRewardQ(R), 0.1));
+      assert.deepEqual([filter[0], filter[1]], kept, `p = ${p}`);
+    }
+  });
+
+  test('a Q over the chosen and the flipped answers lies below every chosen reward: the filter keeps everything', () => {
+    const overAll = (certainty: number[]) => () => meanReward([...certainty.map(chosenReward), ...certainty.map(flippedReward)]);
+    for (const c of [critic(3, 10), critic(7, 10), critic(0, 10)]) assert.equal(keptShare(c, overAll(c)), 1);
   });
 });
 

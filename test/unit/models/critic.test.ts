@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { preferenceCertainty, meanReward, selfConsistencyVote } from '../../../lib/core';
+import { averageRewardQ, preferenceCertainty, selfConsistencyVote } from '../../../lib/core';
 import { openStore } from '../../../lib/artifacts';
 import { initTf } from '../../../lib/models/backend';
 import { fitVocabulary } from '../../../lib/models/text';
@@ -136,29 +136,23 @@ describe('critic: SRPO', () => {
     const pseudo = await pseudoLabelPairs(warm, pairs, { paths: 4, seed: 5 });
     assert.ok(pseudo.length > 20, `${pseudo.length} pseudo-labels`);
     const reference = referenceCritic(warm);
-    // The filter by hand: R = log pi - log pi_ref of the chosen answer, Q over all responses, PCE > 0.5 strictly.
+    // The filter by hand: R = log pi - log pi_ref of the chosen answer, Q over the chosen answers, PCE > 0.5 strictly.
     const [pol, ref] = [pseudoLogProbs(warm, pseudo), pseudoLogProbs(reference, pseudo)];
     for (const v of ref.chosen) assert.ok(Math.abs(v - Math.log(1 / 3)) < 1e-5, 'the base critic answers uniformly');
     const rw = Array.from(pol.chosen, (v, i) => v - ref.chosen[i]!);
-    const rl = Array.from(pol.rejected, (v, i) => v - ref.rejected[i]!);
     const keptByHand = (q: number) => Array.from(preferenceCertainty(tf.tensor1d(rw), q, 0.1).dataSync()).filter((p) => p > 0.5).length;
 
-    // Q over all responses, chosen and rejected: chosen answers below the dataset's mean reward are dropped.
-    const qAll = meanReward([...rw, ...rl]);
-    const { model, metrics } = await srpoTrainCritic(warm, reference, pseudo, seedSet, { epochs: 3, lr: 2e-3, batch: 16, seedMix: 0.5, beta: 0.1, q: 'all' });
+    // Q over the chosen answers (averageRewardQ): the less certain part of the labels falls below it.
+    const qChosen = averageRewardQ(rw);
+    const { model, metrics } = await srpoTrainCritic(warm, reference, pseudo, seedSet, { epochs: 3, lr: 2e-3, batch: 16, seedMix: 0.5, beta: 0.1 });
     assert.equal(metrics.total, pseudo.length);
-    assert.ok(Math.abs(metrics.q - qAll) < 1e-6);
-    assert.equal(metrics.kept, keptByHand(qAll));
+    assert.ok(Math.abs(metrics.q - qChosen) < 1e-6);
+    assert.equal(metrics.kept, keptByHand(qChosen));
+    assert.ok(metrics.kept > 0 && metrics.kept < pseudo.length, `kept ${metrics.kept} of ${pseudo.length}`);
+    assert.equal(metrics.kept, rw.filter((r) => r > qChosen).length, 'PCE > 0.5 is R(y_w|x) > Q');
     assert.ok(metrics.marginAfter > metrics.marginBefore, `margin ${metrics.marginBefore} -> ${metrics.marginAfter}`);
     assert.ok(metrics.lossFinal < metrics.lossFirst, `loss ${metrics.lossFirst} -> ${metrics.lossFinal}`);
     assert.notDeepEqual(model.params['pair.f1.w']!.data, warm.params['pair.f1.w']!.data);
-
-    // Q over the chosen answers (the default): the less certain part of the labels falls below it.
-    const qChosen = meanReward(rw);
-    const chosenOnly = await srpoTrainCritic(warm, reference, pseudo, seedSet, { epochs: 1, batch: 16 });
-    assert.equal(chosenOnly.metrics.kept, keptByHand(qChosen));
-    assert.ok(chosenOnly.metrics.kept > 0 && chosenOnly.metrics.kept < pseudo.length, `kept ${chosenOnly.metrics.kept} of ${pseudo.length}`);
-    assert.equal(chosenOnly.metrics.kept, rw.filter((r) => r > qChosen).length, 'PCE > 0.5 is R(y_w|x) > Q');
 
     // Against itself every R is 0 and every PCE exactly 0.5: the strict rule keeps nothing.
     const self = await srpoTrainCritic(warm, warm, pseudo, seedSet, { epochs: 1 });
