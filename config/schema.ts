@@ -101,6 +101,13 @@ export const campaignConfigSchema = z
         maxConsecutiveRejected: z.number().int().min(1).default(2),
         /** Section 3.3 / appendix C: when to run SRPO critic refinement. Degradation always schedules one. */
         criticRefinement: z.enum(['every-round', 'on-degradation', 'never']).default('every-round'),
+        /**
+         * Appendix C: when the eval gate rejects a round whose critic update passed the critic gate,
+         * 'rollback' discards the update (the next round labels with the critic of before it, and a
+         * refinement from that critic is scheduled as for any rejected round: the paper's "retrain");
+         * 'keep' keeps the updated critic.
+         */
+        criticOnEvalFailure: z.enum(['rollback', 'keep']).default('rollback'),
         /** Continue-as-new after this many rounds in one run, whatever the server suggests. */
         roundsPerRun: z.number().int().min(1).default(50),
       })

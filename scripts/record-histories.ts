@@ -30,6 +30,8 @@ const scenarios: Array<{ name: string; script: Script; config: Record<string, an
     config: { campaign: { maxRounds: 2 }, generation: { promptsPerRound: 40, evalPrompts: 16 } },
     stages: { sample: { shardSize: 4, maxParallel: 3 }, label: { shardSize: 10, maxParallel: 2 }, evaluate: { shardSize: 8 } },
   },
+  // v5: the eval gate rejects round 2 after its critic update passed the critic gate: the critic is rolled back too.
+  { name: 'critic-rollback', script: { totals: [70, 72, 69, 75] }, config: { campaign: { maxRounds: 3 } } },
 ];
 /** The fan-out children a sharded round may start (absent ones are skipped). */
 const SHARDED_LABELS = ['sample', 'label', 'label-relabel', 'label-pseudo', 'evaluate'];

@@ -1,6 +1,7 @@
 // One Dual-IPO round (paper 3.3): sample -> label -> PCE-filter -> (SRPO critic refinement when due;
 // an accepted critic re-labels the round's samples) -> generator-train -> evaluate -> eval gate. A failed gate or an abnormal training loss rolls the
-// generator back to the champion; the round's lineage manifest is written whatever happens.
+// generator back to the champion, and the critic too when it was updated this round (appendix C);
+// the round's lineage manifest is written whatever happens.
 import {
   ApplicationFailure,
   CancellationScope,
@@ -106,6 +107,19 @@ export async function dualIpoRound(input: RoundInput): Promise<RoundOutcome> {
     );
   };
 
+  // Appendix C: a critic update the eval gate then rejects is discarded too; the next round labels
+  // with the critic champion of before the update (campaign.criticOnEvalFailure: 'keep' keeps it).
+  const rollbackCriticUpdate = async (reason: string) => {
+    if (!refinement?.accepted || config.campaign.criticOnEvalFailure === 'keep' || !patched('critic-rollback-on-eval-failure')) return;
+    const updated = critic;
+    const why = `eval gate rejected the round after the critic update: ${reason}`;
+    rollbacks.push({ what: 'critic', from: updated.version, to: champion.critic.version, reason: why });
+    critic = champion.critic;
+    await CancellationScope.nonCancellable(() =>
+      book.rollbackChampion({ store: input.store, campaignId, round, kind: 'critic', candidate: updated, champion: champion.critic, reason: why }),
+    );
+  };
+
   try {
     // 1. Preference data (paper 3.3): sample, label with the champion critic, PCE-filter. Fig. 3a's
     // static baseline trains on the same data every round, nothing new sampled.
@@ -201,6 +215,7 @@ export async function dualIpoRound(input: RoundInput): Promise<RoundOutcome> {
     } else {
       generator = champion.generator;
       await rollbackGenerator(reason);
+      await rollbackCriticUpdate(reason);
     }
     upsertSearchAttributes([{ key: GateOutcomeKey, value: accepted ? 'accepted' : 'rejected' }]);
     stagesDone = stagesTotal;

@@ -186,7 +186,9 @@ export function formatHistory(campaignId: string, status: FullStatus, manifests:
   for (const m of manifests) {
     const evaluation = (m as RoundManifest & { evaluation?: { total: number } | null }).evaluation;
     lines.push('');
-    lines.push(`round ${m.round}: ${m.status.toUpperCase()}  generator ${m.generator.before} -> ${m.generator.after}  critic ${m.critic.before} -> ${m.critic.after}${evaluation ? `  Total ${evaluation.total.toFixed(2)}` : ''}`);
+    // A critic candidate the round discarded (critic gate, or the eval gate after the update) is named beside the versions.
+    const discarded = m.rollbacks.find((r) => r.what === 'critic');
+    lines.push(`round ${m.round}: ${m.status.toUpperCase()}  generator ${m.generator.before} -> ${m.generator.after}  critic ${m.critic.before} -> ${m.critic.after}${discarded ? ` (${discarded.from} rolled back)` : ''}${evaluation ? `  Total ${evaluation.total.toFixed(2)}` : ''}`);
     lines.push(`  ${m.startedAt} .. ${m.finishedAt}  config ${m.configHash.slice(0, 12)}  code ${m.codeVersion}`);
     for (const s of m.stages) {
       // The first few figures of each stage, and always the pairs' benchmark check (pceFilter).

@@ -111,6 +111,36 @@ describe('dualIpoCampaign', () => {
     assert.deepEqual(result.acceptedTotals, [70, 72, 75]);
   });
 
+  test('eval gate failure after an accepted critic update rolls the critic back too: the next round labels with the old champion critic', async () => {
+    const cfg = config({ campaign: { maxRounds: 3 } });
+    const { result, recorded } = await runCampaign({ totals: [70, 72, 69, 75] }, cfg);
+    const [m1, m2, m3] = recorded.manifests.sort((a, b) => a.round - b.round);
+    assert.deepEqual([m1.status, m2.status, m3.status], ['accepted', 'rejected', 'accepted']);
+    // Round 2: the critic gate accepted c2, the eval gate rejected g2; both are discarded.
+    assert.deepEqual(m2.gates.map((g: any) => [g.gate, g.accepted]), [['critic', true], ['eval', false]]);
+    assert.deepEqual(m2.rollbacks.map((r: any) => [r.what, r.from, r.to]), [['generator', 'g2', 'g1'], ['critic', 'c2', 'c1']]);
+    assert.match(m2.rollbacks[1].reason, /eval gate rejected the round after the critic update/);
+    assert.deepEqual([m2.critic.before, m2.critic.after, m2.critic.accepted], ['c1', 'c1', true]);
+    const pointer = recorded.rollbacks.find((r) => r.kind === 'critic' && r.round === 2)!;
+    assert.deepEqual([pointer.candidate.version, pointer.champion.version], ['c2', 'c1'], 'the champion pointer goes back to c1');
+    // Round 3 labels with c1 (round 1's critic) and refines c1, not the discarded c2.
+    const label3 = recorded.calls.find((c) => c.activity === 'label' && c.round === 3 && !c.step)!.input as any;
+    assert.equal(label3.inputs.critic.uri, 'file:///fake/critic-1');
+    const train3 = recorded.calls.find((c) => c.activity === 'criticTrain' && c.round === 3)!.input as any;
+    assert.equal(train3.inputs.critic.uri, 'file:///fake/critic-1');
+    assert.deepEqual([m3.critic.before, result.champion.critic, result.champion.generator], ['c1', 'c3', 'g3']);
+  });
+
+  test("campaign.criticOnEvalFailure 'keep': the updated critic stays champion when the eval gate fails", async () => {
+    const cfg = config({ campaign: { maxRounds: 3, criticOnEvalFailure: 'keep' } });
+    const { recorded } = await runCampaign({ totals: [70, 72, 69, 75] }, cfg);
+    const m2 = recorded.manifests.find((m) => m.round === 2)!;
+    assert.deepEqual(m2.rollbacks.map((r: any) => r.what), ['generator']);
+    assert.equal(m2.critic.after, 'c2');
+    const label3 = recorded.calls.find((c) => c.activity === 'label' && c.round === 3 && !c.step)!.input as any;
+    assert.equal(label3.inputs.critic.uri, 'file:///fake/critic-2');
+  });
+
   test('eval gate with minStandardErrors: a gain inside its noise is rolled back; each evaluation pairs with the champion of its round', async () => {
     const cfg = config({ campaign: { maxRounds: 3, criticRefinement: 'never' }, gates: { eval: { minStandardErrors: 2 } } });
     // gains over the champion: +0.3 (needs 2 x 0.25 = 0.5: rejected), then +0.9 and +0.6 (accepted)

@@ -64,3 +64,35 @@ test('history shows a sharded stage\'s fan-out: shards, attempts, retries and wo
   assert.equal(lines[at + 1], '    10 shards of 1 prompts, at most 4 in flight: 12 attempts, 2 retried, 1 reused; workers w1@a:6 w2@b:4; ledger file:///s/campaigns/c/round-0001/sample/shards.json');
   assert.match(lines[at + 2]!, /stage pceFilter/, 'an unsharded stage has no fan-out line');
 });
+
+test('history names a critic update rolled back after the eval gate failed, and gives the rollback its line', () => {
+  const manifest = {
+    schema: 'dual-ipo/round-manifest@1',
+    campaignId: 'c',
+    round: 2,
+    status: 'rejected',
+    reason: 'Total 69.00 < champion 72.00',
+    configHash: 'f'.repeat(64),
+    codeVersion: '0.1.0',
+    inputs: {},
+    outputs: {},
+    generator: { before: 'g1', after: 'g1', accepted: false },
+    critic: { before: 'c1', after: 'c1', refined: true, accepted: true },
+    gates: [
+      { gate: 'critic', round: 2, accepted: true, reason: 'agreement 0.80 >= 0.75', figures: { agreementPairwise: 0.8 } },
+      { gate: 'eval', round: 2, accepted: false, reason: 'Total 69.00 < champion 72.00', figures: { total: 69 } },
+    ],
+    rollbacks: [
+      { what: 'generator', from: 'g2', to: 'g1', reason: 'Total 69.00 < champion 72.00' },
+      { what: 'critic', from: 'c2', to: 'c1', reason: 'eval gate rejected the round after the critic update: Total 69.00 < champion 72.00' },
+    ],
+    stages: [],
+    evaluation: { total: 69, quality: 70, semantic: 65 },
+    championEvaluation: { total: 72, quality: 73, semantic: 68 },
+    startedAt: '2026-01-01T00:00:00Z',
+    finishedAt: '2026-01-01T00:02:00Z',
+  } as unknown as RoundManifest;
+  const lines = formatHistory('c', { campaignId: 'c', workflowStatus: 'COMPLETED', activities: [] }, [manifest]).split('\n');
+  assert.ok(lines.includes('round 2: REJECTED  generator g1 -> g1  critic c1 -> c1 (c2 rolled back)  Total 69.00'), lines.join('\n'));
+  assert.ok(lines.includes('  rollback critic: c2 -> c1 (eval gate rejected the round after the critic update: Total 69.00 < champion 72.00)'));
+});
