@@ -22,7 +22,8 @@ export function stageParams(config: CampaignConfig, stage: StageName, round: num
   const fromConfig: Record<StageName, Record<string, unknown>> = {
     bootstrap: { promptsPerRound: g.promptsPerRound, candidatesPerPrompt: g.candidatesPerPrompt, evalPrompts: g.evalPrompts },
     sample: { promptsPerRound: g.promptsPerRound, candidatesPerPrompt: g.candidatesPerPrompt },
-    label: { ...judging, ...(step === 'pseudo' ? {} : ranking) },
+    // Configs parsed before critic.ranking existed have none: the stage's default (pairwise) applies.
+    label: { ...judging, ...(c.ranking ? { ranking: c.ranking } : {}), ...(step === 'pseudo' ? {} : ranking) },
     pceFilter: { ...judging, ...(step === 'pseudo' ? {} : ranking) },
     criticTrain: { ...judging, loss: c.loss, epochs: c.epochs, learningRate: c.learningRate, humanSeedMix: c.humanSeedMix, pseudoLabelsPerIteration: c.pseudoLabelsPerIteration },
     validate: {},

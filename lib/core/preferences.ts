@@ -1,5 +1,6 @@
-// Preference data from critic scores (paper section 4.1): top-1 vs bottom-1 pairs for Diffusion-DPO
-// and a pointwise desirable/undesirable split for Diffusion-KTO.
+// Preference data from the critic (paper sections 3.3 and 4.1): a ranking of each prompt's candidates
+// from the critic's pairwise judgements, top-1 vs bottom-1 pairs for Diffusion-DPO, and a pointwise
+// desirable/undesirable split for Diffusion-KTO.
 import { assertFiniteNumbers, assertFiniteScalar } from './tensor-checks';
 
 export interface ScoredCandidate {
@@ -31,6 +32,49 @@ function rank(fn: string, prompt: string, candidates: readonly ScoredCandidate[]
     ids.add(c.id);
   }
   return [...candidates].sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** One pair of a prompt's candidates as the critic judged it: its answers counted over paths (and dimensions). */
+export interface PairwiseJudgement {
+  a: string;
+  b: string;
+  /** Answers "a is better", "b is better" and "tie". */
+  aWins: number;
+  bWins: number;
+  ties: number;
+}
+
+// Section 3.3 ("pairwise data for DPO") with 4.1's "top-1 and bottom-1 by critic ranking": each
+// candidate's win rate over every answer about the pairs it is in, a tie counting half:
+// score(c) = (wins(c) + ties(c) / 2) / answers(c), in [0, 1]. A lone candidate (no pair) scores 0.5.
+export function pairwiseWinRates(prompt: string, ids: readonly string[], judgements: readonly PairwiseJudgement[]): ScoredCandidate[] {
+  const fn = 'pairwiseWinRates';
+  const won = new Map<string, number>();
+  const answered = new Map<string, number>();
+  for (const id of ids) {
+    if (won.has(id)) throw new Error(`${fn}: duplicate candidate id "${id}" for prompt "${prompt}"`);
+    won.set(id, 0);
+    answered.set(id, 0);
+  }
+  judgements.forEach((j, i) => {
+    const where = `judgement ${i} ("${j.a}" vs "${j.b}") of prompt "${prompt}"`;
+    for (const id of [j.a, j.b]) if (!won.has(id)) throw new Error(`${fn}: ${where} names "${id}", which is not a candidate of the prompt`);
+    if (j.a === j.b) throw new Error(`${fn}: ${where} compares a candidate with itself`);
+    for (const [name, n] of [['aWins', j.aWins], ['bWins', j.bWins], ['ties', j.ties]] as const) {
+      if (!Number.isFinite(n) || n < 0) throw new Error(`${fn}: ${where} has ${name} ${n}; counts must be finite and >= 0`);
+    }
+    const total = j.aWins + j.bWins + j.ties;
+    if (total === 0) throw new Error(`${fn}: ${where} has no answers`);
+    won.set(j.a, won.get(j.a)! + j.aWins + j.ties / 2);
+    won.set(j.b, won.get(j.b)! + j.bWins + j.ties / 2);
+    answered.set(j.a, answered.get(j.a)! + total);
+    answered.set(j.b, answered.get(j.b)! + total);
+  });
+  return ids.map((id) => {
+    const n = answered.get(id)!;
+    if (n === 0 && ids.length > 1) throw new Error(`${fn}: candidate "${id}" of prompt "${prompt}" is in no judged pair`);
+    return { id, score: n === 0 ? 0.5 : won.get(id)! / n };
+  });
 }
 
 // Section 4.1: per prompt, y_w = top-1 and y_l = bottom-1 by critic score; kept iff gap > 0 and gap >= minGap

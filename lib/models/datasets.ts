@@ -61,8 +61,10 @@ export interface SampleSet {
 export interface LabelItem {
   id: string;
   prompt: number;
-  /** The ranking score: the critic's expected grade (0..1) from the k-path vote, or with rankBy 'evaluator' the benchmark's per-video Total / 100, with 'human-evidence' the share of the prompt shown (0..1), with 'random' a uniform draw per candidate. */
+  /** The pointwise score: the critic's expected grade (0..1) from the k-path vote (what ranks with ranking 'pointwise', and KTO's split), or with rankBy 'evaluator' the benchmark's per-video Total / 100, with 'human-evidence' the share of the prompt shown (0..1), with 'random' a uniform draw per candidate. */
   score: number;
+  /** With ranking 'pairwise': the win rate (0..1) of the critic's pairwise judgements over every pair of the prompt's candidates. */
+  wins?: number;
   scores: Record<HumanDimension, number>;
   grades: Record<HumanDimension, Grade>;
   /** Vote share of the voted grade per dimension. */
@@ -78,6 +80,8 @@ export interface LabelSet {
   paths: number;
   /** What `score` is (absent in older label sets: 'critic'). */
   rankBy?: RankBy;
+  /** 'pairwise': the critic's ranking is each item's `wins` (absent: its pointwise `score`). */
+  ranking?: 'pairwise';
   items: LabelItem[];
 }
 
@@ -121,8 +125,10 @@ export interface PreferenceSet {
   critic: string;
   beta: number;
   usePce: boolean;
-  /** Q: the mean implicit reward over every response (chosen and rejected). */
+  /** Q: the mean implicit reward of the pairs' chosen responses (averageRewardQ). */
   q: number;
+  /** What ranked the candidates into pairs: the critic's 'pairwise' win rates or 'pointwise' score, or a diagnostic rankBy (absent in older sets). */
+  rankedBy?: 'pairwise' | 'pointwise' | RankBy;
   /** All top-1 / bottom-1 pairs with their PCE; `kept` ones are the training data. */
   pairs: PreferencePairRecord[];
   /** Pointwise data for Diffusion-KTO (from the kept pairs' prompts' candidates). */

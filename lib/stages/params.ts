@@ -36,6 +36,13 @@ export const paper = {
   critic: {
     /** Self-consistency: reasoning paths per judgment. */
     paths: z.number().int().min(1).default(8),
+    /**
+     * Section 3.3: what ranks each prompt's candidates into the top-1 / bottom-1 pair for DPO: the
+     * critic's pairwise judgements ('pairwise', the paper's "pairwise data for DPO": each candidate's
+     * win rate over every pair of the prompt's candidates, k paths each) or its pointwise expected
+     * grade ('pointwise'). KTO's desirable / undesirable split is always at the mean pointwise score.
+     */
+    ranking: z.enum(['pairwise', 'pointwise']).default('pairwise'),
     /** Section 3.2: keep pseudo-labels with PCE > 0.5. */
     pceThreshold: z.number().gt(0).lt(1).default(0.5),
     usePce: z.boolean().default(true),
@@ -128,7 +135,7 @@ export const builtinKnobs = {
 export const stageParamSchemas = {
   bootstrap: z.object({ ...common, promptsPerRound: G.promptsPerRound, candidatesPerPrompt: G.candidatesPerPrompt, evalPrompts: G.evalPrompts, ...builtinKnobs.bootstrap }),
   sample: z.object({ ...common, promptsPerRound: G.promptsPerRound, candidatesPerPrompt: G.candidatesPerPrompt, ...builtinKnobs.sample }),
-  label: z.object({ ...common, paths: C.paths, rankBy: G.rankBy, ...builtinKnobs.label }),
+  label: z.object({ ...common, paths: C.paths, ranking: C.ranking, rankBy: G.rankBy, ...builtinKnobs.label }),
   pceFilter: z.object({ ...common, paths: C.paths, beta: C.beta, usePce: C.usePce, pceThreshold: C.pceThreshold, minScoreGap: G.minScoreGap, ...builtinKnobs.pceFilter }),
   criticTrain: z.object({
     ...common,

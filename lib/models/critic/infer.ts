@@ -264,6 +264,37 @@ export async function comparePairs(
   }
 }
 
+/** The answers about one pair (i < j) of a prompt's candidates, counted over paths and dimensions ("a" = candidate i). */
+export interface CandidatePairVotes {
+  a: number;
+  b: number;
+  aWins: number;
+  bWins: number;
+  ties: number;
+}
+
+/**
+ * The critic's pairwise judgements of one prompt's candidates (section 3.3: pairwise data for DPO):
+ * every pair i < j judged along k paths by the pair head, each path's answer on each dimension
+ * counted. n candidates give n (n - 1) / 2 pairs, each 2 k rows (8 candidates: 28 pairs, 448 rows
+ * at 8 paths, 7 times the pointwise judging of the same videos).
+ */
+export async function judgeCandidatePairs(
+  critic: CriticModel | CriticExecutor,
+  prompt: string,
+  candidates: readonly (Float32Array | Video | CriticInput)[],
+  opts: InferenceOptions = {},
+): Promise<CandidatePairVotes[]> {
+  const index: { a: number; b: number }[] = [];
+  for (let a = 0; a < candidates.length; a++) for (let b = a + 1; b < candidates.length; b++) index.push({ a, b });
+  const judged = await comparePairs(critic, index.map(({ a, b }) => ({ prompt, a: candidates[a]!, b: candidates[b]! })), { ...opts, keepPaths: true });
+  return judged.map((j, i) => {
+    const answers = j.paths!.flatMap((p) => p.answers);
+    const count = (label: PairwiseLabel) => answers.filter((x) => x === label).length;
+    return { ...index[i]!, aWins: count('A'), bWins: count('B'), ties: count('tie') };
+  });
+}
+
 /**
  * SRPO pseudo-labels (section 3.2): the critic votes on pairs of unlabelled videos; each dimension
  * with a decided majority (A or B, not tied with another answer) becomes one label, carrying the

@@ -1,15 +1,19 @@
 // label: every sampled video judged along k reasoning paths on onnxruntime, voted per dimension
-// (selfConsistencyVote, paper 3.2): grades, a score, the rationale. As diagnostics (not in the
-// paper), param rankBy scores by 'evaluator', the benchmark's per-video Total (an oracle of what
-// perfect preferences would give); 'human-evidence', the share of the prompt a careful viewer sees
-// (a critic that reads the panel's checks perfectly); or 'random', a uniform draw per candidate
-// (the control: pairs that carry no preference).
+// (selfConsistencyVote, paper 3.2): grades, a pointwise score, the rationale; and, with param ranking
+// 'pairwise' (the default, paper 3.3: pairwise data for DPO), every pair of a prompt's candidates
+// judged by the critic's pair head along the same k paths, each candidate's win rate over them
+// (pairwiseWinRates) the ranking the pairs are built from. As diagnostics (not in the paper), param
+// rankBy scores by 'evaluator', the benchmark's per-video Total (an oracle of what perfect
+// preferences would give); 'human-evidence', the share of the prompt a careful viewer sees (a critic
+// that reads the panel's checks perfectly); or 'random', a uniform draw per candidate (the control:
+// pairs that carry no preference).
 import type { StageContext, StageOutput } from '../contract';
-import { CriticOnnx, judgeVideos, loadCritic, DIMENSIONS } from '../../models/critic';
+import { pairwiseWinRates } from '../../core';
+import { CriticOnnx, judgeCandidatePairs, judgeVideos, loadCritic, DIMENSIONS } from '../../models/critic';
 import type { LabelSet } from '../../models/datasets';
 import { Random } from '../../models/nn/random';
 import { readParams } from '../params';
-import { finiteMetrics, input, mean, prepare, runtimeOptions } from './common';
+import { finiteMetrics, input, mean, prepare, runtimeOptions, throwIfCancelled } from './common';
 import { loadSamples } from './samples';
 import { benchmarkTotal, promptShown } from './world-readings';
 
@@ -26,14 +30,36 @@ export async function labelStage(ctx: StageContext): Promise<StageOutput> {
   const { set, videos } = loaded;
   const started = performance.now();
   const features = await loaded.features(critic.config.featureVersion);
+  const seed = `${p.seed}/label/${ctx.request.round}/${ctx.request.step ?? 'round'}`;
+  // The oracle rankings replace the critic's; only the critic's own ranking needs its pair head.
+  const pairwise = p.ranking === 'pairwise' && rankBy === 'critic';
   const exec = await CriticOnnx.create(critic, runtimeOptions(p));
   let judged;
+  const wins: number[] = [];
+  let pairsJudged = 0;
+  let pairwiseSeconds = 0;
   try {
     judged = await judgeVideos(
       exec,
       set.candidates.map((c, i) => ({ prompt: set.prompts[c.prompt]!.text, features: features[i]! })),
-      { paths, seed: `${p.seed}/label/${ctx.request.round}/${ctx.request.step ?? 'round'}`, batch: p.batch, indexOffset: loaded.candidateOffset },
+      { paths, seed, batch: p.batch, indexOffset: loaded.candidateOffset },
     );
+    if (pairwise) {
+      const pairStarted = performance.now();
+      const byPrompt = set.prompts.map(() => [] as number[]);
+      set.candidates.forEach((c, i) => byPrompt[c.prompt]!.push(i));
+      for (const [k, rows] of byPrompt.entries()) {
+        throwIfCancelled(ctx);
+        // Seeded by the round's prompt index, so a shard judges its prompts as the whole stage would.
+        const votes = await judgeCandidatePairs(exec, set.prompts[k]!.text, rows.map((i) => features[i]!), { paths, seed: `${seed}/pairs/${loaded.promptOffset + k}`, batch: p.batch });
+        const ids = rows.map((i) => set.candidates[i]!.id);
+        const rates = pairwiseWinRates(set.prompts[k]!.id, ids, votes.map((v) => ({ ...v, a: ids[v.a]!, b: ids[v.b]! })));
+        rates.forEach((r, j) => (wins[rows[j]!] = r.score));
+        pairsJudged += votes.length;
+        if (k % 16 === 15) await ctx.progress(k + 1, byPrompt.length, undefined, `pairwise judgements: ${k + 1}/${byPrompt.length} prompts`);
+      }
+      pairwiseSeconds = (performance.now() - pairStarted) / 1000;
+    }
   } finally {
     await exec.release();
   }
@@ -52,10 +78,12 @@ export async function labelStage(ctx: StageContext): Promise<StageOutput> {
     critic: criticRef.sha256,
     paths,
     ...(oracle ? { rankBy } : {}),
+    ...(pairwise ? { ranking: 'pairwise' as const } : {}),
     items: judged.map((j, i) => ({
       id: set.candidates[i]!.id,
       prompt: loaded.promptOffset + set.candidates[i]!.prompt,
       score: oracle ? oracle[i]! : j.score,
+      ...(pairwise ? { wins: wins[i]! } : {}),
       scores: j.scores,
       grades: j.grades,
       shares: Object.fromEntries(DIMENSIONS.map((d) => [d, j.votes[d].share])) as LabelSet['items'][number]['shares'],
@@ -66,6 +94,14 @@ export async function labelStage(ctx: StageContext): Promise<StageOutput> {
   const share = mean(judged.map((j) => mean(DIMENSIONS.map((d) => j.votes[d].share))));
   return {
     outputs: { labels: ref },
-    metrics: finiteMetrics({ videos: judged.length, paths, meanScore: mean(judged.map((j) => j.score)), meanVoteShare: share, seconds, videoPathsPerSecond: (judged.length * paths) / Math.max(1e-9, seconds) }),
+    metrics: finiteMetrics({
+      videos: judged.length,
+      paths,
+      meanScore: mean(judged.map((j) => j.score)),
+      meanVoteShare: share,
+      seconds,
+      videoPathsPerSecond: (judged.length * paths) / Math.max(1e-9, seconds),
+      ...(pairwise ? { pairsJudged, pairwiseSeconds } : {}),
+    }),
   };
 }

@@ -1,5 +1,6 @@
-// pceFilter (paper 3.2, section 4.1): top-1 / bottom-1 pairs per prompt by the label set's score
-// (buildPreferencePairs), each kept iff the critic's certainty PCE = sigma(beta (R(y_w|x) - Q)) > 0.5,
+// pceFilter (paper 3.2, section 4.1): top-1 / bottom-1 pairs per prompt by the label set's ranking
+// (buildPreferencePairs): the critic's pairwise win rates when the label stage judged the pairs
+// (ranking 'pairwise'), else its pointwise score (or a diagnostic rankBy's); each kept iff the critic's certainty PCE = sigma(beta (R(y_w|x) - Q)) > 0.5,
 // where R is its implicit reward (log-ratio to its frozen reference) for "the top video is better";
 // plus pointwise data for KTO and the exports in TRL / Pick-a-Pic formats; and, as a diagnostic that
 // decides nothing, how often the world's benchmark agrees with the kept pairs.
@@ -52,9 +53,16 @@ export async function pceFilterStage(ctx: StageContext): Promise<StageOutput> {
   const critic = await loadCritic(ctx.store, criticRef);
   const index = new Map(set.candidates.map((c, i) => [c.id, i]));
 
-  // Section 4.1: per prompt, top-1 and bottom-1 by the label set's score (the critic's, unless rankBy).
+  // Section 4.1: per prompt, top-1 and bottom-1 by the critic's ranking (its pairwise win rates, or
+  // its pointwise score), or by a diagnostic rankBy's score.
+  const rankedBy = labels.rankBy ?? (labels.ranking === 'pairwise' ? 'pairwise' : 'pointwise');
+  const rankOf = (item: (typeof labels.items)[number]): number => {
+    if (rankedBy !== 'pairwise') return item.score;
+    if (typeof item.wins !== 'number') throw new Error(`pceFilter: the labels are ranked pairwise but item "${item.id}" has no "wins"`);
+    return item.wins;
+  };
   const byPrompt = set.prompts.map(() => [] as { id: string; score: number }[]);
-  for (const item of labels.items) byPrompt[item.prompt]!.push({ id: item.id, score: item.score });
+  for (const item of labels.items) byPrompt[item.prompt]!.push({ id: item.id, score: rankOf(item) });
   const groups: PromptCandidates[] = set.prompts.map((pr, i) => ({ prompt: pr.id, candidates: byPrompt[i]! }));
   const pairs = buildPreferencePairs(groups, { minGap });
   const promptOf = new Map(set.prompts.map((pr) => [pr.id, pr]));
@@ -86,8 +94,9 @@ export async function pceFilterStage(ctx: StageContext): Promise<StageOutput> {
   }));
   const kept = records.filter((r) => r.kept);
 
-  // Pointwise data for Diffusion-KTO: every candidate of a prompt whose pair passed, desirable above
-  // the mean score of those candidates and undesirable below it (at the mean: no label).
+  // Pointwise data for Diffusion-KTO (section 3.3: pointwise grades for KTO): every candidate of a
+  // prompt whose pair passed, desirable above the mean of those candidates' pointwise scores and
+  // undesirable below it (at the mean: no label), whatever ranked the pairs.
   const keptPrompts = new Set(kept.map((r) => r.promptId));
   const candidates = labels.items.filter((it) => keptPrompts.has(set.prompts[it.prompt]!.id)).map((it) => ({ id: it.id, score: it.score, prompt: set.prompts[it.prompt]!.text, promptId: set.prompts[it.prompt]!.id }));
   const split = candidates.length ? splitForKto(candidates, { threshold: mean(candidates.map((c) => c.score)) }) : { desirable: [], undesirable: [], neutral: [] };
@@ -107,7 +116,7 @@ export async function pceFilterStage(ctx: StageContext): Promise<StageOutput> {
     trlUnpaired: await ctx.store.put(ctx.outputKey('exports/trl-unpaired.jsonl'), trlUnpairedJsonl(points.map((pt) => ({ prompt: pt.prompt, completion: locator(pt.id), label: pt.desirable })))),
     pickAPic: await ctx.store.put(ctx.outputKey('exports/pick-a-pic.csv'), pickAPicCsv(kept.map((r) => ({ prompt: r.prompt, chosen: locator(r.chosen), rejected: locator(r.rejected) })))),
   };
-  const preferenceSet: PreferenceSet = { format: 'dual-ipo/preferences@1', samples: labels.samples, labels: labelsRef, critic: criticRef.sha256, beta, usePce, q, pairs: records, points, exports };
+  const preferenceSet: PreferenceSet = { format: 'dual-ipo/preferences@1', samples: labels.samples, labels: labelsRef, critic: criticRef.sha256, beta, usePce, q, rankedBy, pairs: records, points, exports };
   const ref = await ctx.store.putJson(ctx.outputKey('preferences.json'), preferenceSet, { summary: { kept: kept.length, total: records.length, points: points.length } });
   return {
     outputs: { preferences: ref, ...exports },

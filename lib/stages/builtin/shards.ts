@@ -17,6 +17,7 @@ export interface LabelShardSet {
   critic: string;
   paths: number;
   rankBy?: LabelSet['rankBy'];
+  ranking?: LabelSet['ranking'];
   shards: { from: number; to: number; items: number; labels: ArtifactRef }[];
 }
 
@@ -27,7 +28,7 @@ export async function loadLabels(store: ArtifactStore, ref: ArtifactRef): Promis
   const manifest = head as LabelShardSet;
   const items: LabelSet['items'] = [];
   for (const s of manifest.shards) items.push(...(await getManifest<LabelSet>(store, s.labels, 'dual-ipo/labels@1', 'labels')).items);
-  return { format: 'dual-ipo/labels@1', samples: manifest.samples, critic: manifest.critic, paths: manifest.paths, ...(manifest.rankBy ? { rankBy: manifest.rankBy } : {}), items };
+  return { format: 'dual-ipo/labels@1', samples: manifest.samples, critic: manifest.critic, paths: manifest.paths, ...(manifest.rankBy ? { rankBy: manifest.rankBy } : {}), ...(manifest.ranking ? { ranking: manifest.ranking } : {}), items };
 }
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
@@ -64,7 +65,7 @@ async function mergeLabel(ctx: StageContext, shards: StageResult[]): Promise<Sta
   }
   const first = sets[0];
   if (!first) throw new Error('label: no shards to merge');
-  const manifest: LabelShardSet = { format: 'dual-ipo/label-shards@1', samples: input(ctx, 'samples'), critic: first.critic, paths: first.paths, ...(first.rankBy ? { rankBy: first.rankBy } : {}), shards: parts };
+  const manifest: LabelShardSet = { format: 'dual-ipo/label-shards@1', samples: input(ctx, 'samples'), critic: first.critic, paths: first.paths, ...(first.rankBy ? { rankBy: first.rankBy } : {}), ...(first.ranking ? { ranking: first.ranking } : {}), shards: parts };
   const labels = await ctx.store.putJson(ctx.outputKey('labels.json'), manifest, { summary: { videos: sum(parts.map((p) => p.items)), paths: first.paths, shards: parts.length } });
   // The unsharded stage's figures, recomputed from the items in the same order and arithmetic.
   const items = sets.flatMap((s) => s.items);
@@ -74,7 +75,16 @@ async function mergeLabel(ctx: StageContext, shards: StageResult[]): Promise<Sta
   const seconds = sum(shards.map((r) => r.metrics['seconds'] ?? 0));
   return {
     outputs: { labels },
-    metrics: finiteMetrics({ videos: items.length, paths: first.paths, meanScore: mean(critic), meanVoteShare: share, seconds, videoPathsPerSecond: (items.length * first.paths) / Math.max(1e-9, seconds), shards: shards.length }),
+    metrics: finiteMetrics({
+      videos: items.length,
+      paths: first.paths,
+      meanScore: mean(critic),
+      meanVoteShare: share,
+      seconds,
+      videoPathsPerSecond: (items.length * first.paths) / Math.max(1e-9, seconds),
+      ...(first.ranking ? { pairsJudged: sum(shards.map((r) => r.metrics['pairsJudged'] ?? 0)), pairwiseSeconds: sum(shards.map((r) => r.metrics['pairwiseSeconds'] ?? 0)) } : {}),
+      shards: shards.length,
+    }),
   };
 }
 

@@ -32,6 +32,12 @@ describe('stage parameters', () => {
     // The critic's own labelling inside its refinement is the critic's judgement, whatever ranks the preference data.
     assert.equal('rankBy' in stageParams(config, 'label', 1, 'pseudo'), false);
     assert.equal(stageParams(config, 'label', 1, 'relabel').rankBy, 'random');
+    // The critic ranks by its pairwise judgements unless critic.ranking says pointwise; a config parsed before the setting existed gets the stage's default.
+    assert.equal(stageParams(parseConfig({}), 'label', 1).ranking, 'pairwise');
+    assert.equal(stageParams(parseConfig({ critic: { ranking: 'pointwise' } }), 'label', 1, 'pseudo').ranking, 'pointwise');
+    const older = parseConfig({});
+    delete (older.critic as { ranking?: string }).ranking;
+    assert.equal('ranking' in stageParams(older, 'label', 1), false);
   });
 
   test('a builtin stage reading the workflow\'s parameters sees exactly the config\'s values; defaults are the config\'s', () => {

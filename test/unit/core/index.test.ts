@@ -7,7 +7,7 @@ test("the algorithm core is exported from 'dual-ipo'", () => {
   const names = [
     'dpoLoss', 'implicitReward', 'meanReward', 'averageRewardQ', 'preferenceCertainty', 'pceFilter', 'srpoLoss', 'selfConsistencyVote',
     'noisePredictionMse', 'diffusionDpoLoss', 'diffusionNllLoss', 'diffusionDpoTotalLoss', 'diffusionKtoLoss', 'diffusionKtoTotalLoss',
-    'vbenchScores', 'buildPreferencePairs', 'splitForKto', 'pairwiseAgreement', 'pointwiseAgreement',
+    'vbenchScores', 'buildPreferencePairs', 'pairwiseWinRates', 'splitForKto', 'pairwiseAgreement', 'pointwiseAgreement',
     'criticGate', 'evalGate', 'abnormalLoss', 'saturationStop', 'detach', 'jackknifeGain',
   ];
   for (const n of names) assert.equal(typeof (api as Record<string, unknown>)[n], 'function', n);

@@ -1,7 +1,8 @@
-// buildPreferencePairs (top-1 vs bottom-1) and splitForKto (pointwise split).
+// pairwiseWinRates (the critic's ranking from pairwise judgements), buildPreferencePairs (top-1 vs
+// bottom-1) and splitForKto (pointwise split).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildPreferencePairs, splitForKto } from '../../../lib/core/preferences';
+import { buildPreferencePairs, pairwiseWinRates, splitForKto } from '../../../lib/core/preferences';
 
 const cands = (scores: Record<string, number>) => Object.entries(scores).map(([id, score]) => ({ id, score }));
 
@@ -70,5 +71,39 @@ describe('splitForKto', () => {
     assert.throws(() => splitForKto([s('a', NaN)], { threshold: 0 }), /splitForKto: scores contains NaN at index 0/);
     assert.throws(() => splitForKto([], { threshold: NaN }), /threshold must be a finite number/);
     assert.throws(() => splitForKto([], { threshold: 0, margin: -1 }), /margin must be >= 0/);
+  });
+});
+
+describe('pairwiseWinRates', () => {
+  test('hand vector: win rate over the answers about each candidate, a tie counting half', () => {
+    // 3 candidates, 4 answers per pair:
+    //   x vs y: x 3, y 1        x vs z: x 2, z 0, tie 2        y vs z: y 0, z 4
+    // x: (3 + 2 + 1) / 8 = 0.75; y: (1 + 0) / 8 = 0.125; z: (0 + 1 + 4) / 8 = 0.625
+    const rates = pairwiseWinRates('p', ['x', 'y', 'z'], [
+      { a: 'x', b: 'y', aWins: 3, bWins: 1, ties: 0 },
+      { a: 'x', b: 'z', aWins: 2, bWins: 0, ties: 2 },
+      { a: 'y', b: 'z', aWins: 0, bWins: 4, ties: 0 },
+    ]);
+    assert.deepEqual(rates, [{ id: 'x', score: 0.75 }, { id: 'y', score: 0.125 }, { id: 'z', score: 0.625 }]);
+    // The pair: the most-winning candidate vs the least-winning one, which no pointwise score decides.
+    assert.deepEqual(buildPreferencePairs([{ prompt: 'p', candidates: rates }]).map((p) => [p.chosen, p.rejected, p.gap]), [['x', 'y', 0.625]]);
+  });
+
+  test('which side a pair lists first does not matter', () => {
+    const fwd = pairwiseWinRates('p', ['x', 'y'], [{ a: 'x', b: 'y', aWins: 5, bWins: 2, ties: 1 }]);
+    const rev = pairwiseWinRates('p', ['x', 'y'], [{ a: 'y', b: 'x', aWins: 2, bWins: 5, ties: 1 }]);
+    assert.deepEqual(fwd, rev);
+    assert.deepEqual(fwd.map((c) => c.score), [5.5 / 8, 2.5 / 8]);
+  });
+
+  test('a lone candidate scores 0.5; an unjudged one among several, unknown ids, self-pairs, bad counts are errors', () => {
+    assert.deepEqual(pairwiseWinRates('p', ['x'], []), [{ id: 'x', score: 0.5 }]);
+    assert.throws(() => pairwiseWinRates('p', ['x', 'y', 'z'], [{ a: 'x', b: 'y', aWins: 1, bWins: 0, ties: 0 }]), /candidate "z" of prompt "p" is in no judged pair/);
+    assert.throws(() => pairwiseWinRates('p', ['x', 'y'], [{ a: 'x', b: 'w', aWins: 1, bWins: 0, ties: 0 }]), /names "w", which is not a candidate/);
+    assert.throws(() => pairwiseWinRates('p', ['x', 'y'], [{ a: 'x', b: 'x', aWins: 1, bWins: 0, ties: 0 }]), /compares a candidate with itself/);
+    assert.throws(() => pairwiseWinRates('p', ['x', 'y'], [{ a: 'x', b: 'y', aWins: -1, bWins: 0, ties: 0 }]), /aWins -1/);
+    assert.throws(() => pairwiseWinRates('p', ['x', 'y'], [{ a: 'x', b: 'y', aWins: 0, bWins: NaN, ties: 0 }]), /bWins NaN/);
+    assert.throws(() => pairwiseWinRates('p', ['x', 'y'], [{ a: 'x', b: 'y', aWins: 0, bWins: 0, ties: 0 }]), /has no answers/);
+    assert.throws(() => pairwiseWinRates('p', ['x', 'x'], []), /duplicate candidate id "x"/);
   });
 });

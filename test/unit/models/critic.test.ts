@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { averageRewardQ, preferenceCertainty, selfConsistencyVote } from '../../../lib/core';
+import { averageRewardQ, buildPreferencePairs, pairwiseWinRates, preferenceCertainty, selfConsistencyVote } from '../../../lib/core';
 import { openStore } from '../../../lib/artifacts';
 import { initTf } from '../../../lib/models/backend';
 import { fitVocabulary } from '../../../lib/models/text';
@@ -31,6 +31,7 @@ import {
   decodeCritic,
   encodeCritic,
   initCritic,
+  judgeCandidatePairs,
   judgeVideos,
   loadCritic,
   pseudoLabelPairs,
@@ -161,6 +162,57 @@ describe('critic: SRPO', () => {
     // usePce: false keeps everything (the Table 6 ablation).
     const all = await srpoTrainCritic(warm, reference, pseudo.slice(0, 16), [], { epochs: 1, usePce: false, loss: 'dpo' });
     assert.equal(all.metrics.kept, 16);
+  });
+});
+
+describe('critic: ranking candidates by its pairwise judgements', () => {
+  // 6 prompts x 4 candidates (videos of the held-out set; the prompt is the first pair's).
+  const groups = () => Array.from({ length: 6 }, (_, g) => {
+    const [x, y] = [testSet[2 * g]!, testSet[2 * g + 1]!];
+    return { prompt: x.prompt, ids: ['a', 'b', 'c', 'd'].map((k) => `p${g}${k}`), features: [x.a.features, x.b.features, y.a.features, y.b.features] };
+  });
+  const pairwisePairs = async (critic: CriticModel) => {
+    const ranked = [];
+    for (const [g, group] of groups().entries()) {
+      const votes = await judgeCandidatePairs(critic, group.prompt, group.features, { paths: 4, seed: `rank-${g}` });
+      ranked.push({ prompt: `p${g}`, candidates: pairwiseWinRates(`p${g}`, group.ids, votes.map((v) => ({ ...v, a: group.ids[v.a]!, b: group.ids[v.b]! }))) });
+    }
+    return buildPreferencePairs(ranked).map((p) => [p.prompt, p.chosen, p.rejected]);
+  };
+  const pointwisePairs = async (critic: CriticModel) => {
+    const ranked = [];
+    for (const [g, group] of groups().entries()) {
+      const judged = await judgeVideos(critic, group.features.map((features) => ({ prompt: group.prompt, features })), { paths: 4, seed: `rank-${g}` });
+      ranked.push({ prompt: `p${g}`, candidates: judged.map((j, i) => ({ id: group.ids[i]!, score: j.score })) });
+    }
+    return buildPreferencePairs(ranked).map((p) => [p.prompt, p.chosen, p.rejected]);
+  };
+
+  test('judgeCandidatePairs counts every path and dimension of every pair i < j', async () => {
+    const [group] = groups();
+    const votes = await judgeCandidatePairs(warm, group!.prompt, group!.features, { paths: 3, seed: 1 });
+    assert.deepEqual(votes.map((v) => [v.a, v.b]), [[0, 1], [0, 2], [0, 3], [1, 2], [1, 3], [2, 3]]);
+    for (const v of votes) assert.equal(v.aWins + v.bWins + v.ties, 3 * DIMENSIONS.length);
+    const again = await comparePairs(warm, [{ prompt: group!.prompt, a: group!.features[0]!, b: group!.features[1]! }], { paths: 3, seed: 1, keepPaths: true });
+    assert.equal(votes[0]!.aWins, again[0]!.paths!.flatMap((p) => p.answers).filter((x) => x === 'A').length, 'the same paths as comparePairs');
+  });
+
+  test('the pairs change after an SRPO update of the pair head; a pointwise ranking does not see it', async () => {
+    const before = await pairwisePairs(warm);
+    assert.ok(before.length >= 4, `${before.length} pairs`);
+    // Pseudo-labels reversing the critic's pairs (the rejected video is better), learnt by DPO on the pair head alone (no seed data).
+    const index = new Map(groups().flatMap((g) => g.ids.map((id, i) => [id, { prompt: g.prompt, features: g.features[i]! }] as const)));
+    const reversed = (await pseudoLabelPairs(warm, before.map(([, chosen, rejected]) => ({ prompt: index.get(chosen!)!.prompt, a: index.get(chosen!)!.features, b: index.get(rejected!)!.features })), { paths: 4, seed: 2 }))
+      .map((l) => ({ ...l, chosen: l.chosen === 'A' ? ('B' as const) : ('A' as const) }));
+    const trained = await srpoTrainCritic(warm, referenceCritic(warm), reversed, [], { epochs: 12, lr: 3e-3, batch: 8, usePce: false, loss: 'dpo', seed: 3 });
+    // Only the pair head's weights from the update: the pointwise verdicts cannot change.
+    const pairHead = Object.fromEntries(Object.entries(trained.model.params).filter(([name]) => name.startsWith('pair.')));
+    assert.ok(Object.keys(pairHead).length > 0);
+    const updated: CriticModel = { ...warm, params: { ...warm.params, ...pairHead } };
+    const after = await pairwisePairs(updated);
+    const changed = after.filter((p) => !before.some((q) => q.join() === p.join())).length;
+    assert.ok(changed >= before.length / 2, `the pairwise ranking follows the updated pair head: ${changed} of ${before.length} pairs changed`);
+    assert.deepEqual(await pointwisePairs(updated), await pointwisePairs(warm), 'the pointwise ranking does not use the pair head');
   });
 });
 

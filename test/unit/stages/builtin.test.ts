@@ -37,7 +37,8 @@ const finite = (m: Record<string, number>) => Object.entries(m).every(([, v]) =>
 async function trainingInputs(campaignId: string, round: number, promptsPerRound: number) {
   const o = boot.outputs;
   const sample = await runStageLocally(store, 'sample', { campaignId, round, inputs: { generator: o.generator! }, params: { seed: 11, promptsPerRound, candidatesPerPrompt: 2 } });
-  const label = await runStageLocally(store, 'label', { campaignId, round, inputs: { critic: o.critic!, samples: sample.outputs.samples! }, params: { seed: 11, paths: 2 } });
+  // Pointwise ranking: two candidates judged pairwise along two paths tie often, and these tests train, they do not rank.
+  const label = await runStageLocally(store, 'label', { campaignId, round, inputs: { critic: o.critic!, samples: sample.outputs.samples! }, params: { seed: 11, paths: 2, ranking: 'pointwise' } });
   const filter = await runStageLocally(store, 'pceFilter', { campaignId, round, inputs: { labels: label.outputs.labels!, critic: o.critic! }, params: { seed: 11, paths: 2, usePce: false } });
   return { generator: o.generator!, preferences: filter.outputs.preferences!, realVideos: o.realVideos! };
 }
@@ -95,6 +96,29 @@ describe('builtin backend', () => {
     assert.ok(finite(filter.metrics));
     const prefs = await getManifest<PreferenceSet>(store, filter.outputs.preferences!, 'dual-ipo/preferences@1', 'preferences');
     assert.ok(prefs.pairs.length > 0 && prefs.pairs.every((p) => p.kept && p.chosenScore >= p.rejectedScore && p.pce > 0 && p.pce < 1));
+    // The pairs come from the critic's pairwise judgements (3 candidates: 3 pairs per prompt): top and
+    // bottom win rate; KTO's points from its pointwise scores, split at their mean.
+    const labels = await store.getJson<LabelSet>(label.outputs.labels!);
+    assert.equal(labels.ranking, 'pairwise');
+    assert.equal(label.metrics.pairsJudged, 6 * 3);
+    assert.equal(prefs.rankedBy, 'pairwise');
+    const item = new Map(labels.items.map((it) => [it.id, it]));
+    for (const pair of prefs.pairs) {
+      const wins = labels.items.filter((it) => samples.prompts[it.prompt]!.id === pair.promptId).map((it) => it.wins!);
+      assert.deepEqual([pair.chosenScore, pair.rejectedScore], [item.get(pair.chosen)!.wins, item.get(pair.rejected)!.wins]);
+      assert.deepEqual([pair.chosenScore, pair.rejectedScore], [Math.max(...wins), Math.min(...wins)], 'top-1 / bottom-1 by win rate');
+    }
+    const pointScores = prefs.points.map((pt) => item.get(pt.id)!.score);
+    const threshold = pointScores.length ? labels.items.filter((it) => prefs.pairs.some((p) => p.promptId === samples.prompts[it.prompt]!.id)).reduce((sum, it, _, all) => sum + it.score / all.length, 0) : 0;
+    for (const pt of prefs.points) assert.equal(pt.desirable, item.get(pt.id)!.score > threshold, `KTO point ${pt.id}: by its pointwise score`);
+    // Fix 1's Q: the mean reward of the pairs' chosen responses.
+    assert.ok(Math.abs(prefs.q - prefs.pairs.reduce((sum, p) => sum + p.reward / prefs.pairs.length, 0)) < 1e-9);
+    // ranking 'pointwise': the expected grade ranks, no pair is judged.
+    const pointwise = await runStageLocally(store, 'label', { campaignId: 'c1-pointwise', round: 1, inputs: { critic: o.critic!, samples: sample.outputs.samples! }, params: { ...judging, ranking: 'pointwise' } });
+    const pointLabels = await store.getJson<LabelSet>(pointwise.outputs.labels!);
+    assert.equal(pointLabels.ranking, undefined);
+    assert.ok(pointLabels.items.every((it) => it.wins === undefined) && pointwise.metrics.pairsJudged === undefined);
+    assert.deepEqual(pointLabels.items.map((it) => it.score), labels.items.map((it) => it.score), 'the same pointwise judgements');
     const table = parsePickAPicCsv(new TextDecoder().decode(await store.get(filter.outputs.pickAPic!)));
     assert.equal(table.length, prefs.pairs.length);
 
