@@ -1,7 +1,8 @@
 // pceFilter (paper 3.2, section 4.1): top-1 / bottom-1 pairs per prompt by the label set's ranking
 // (buildPreferencePairs): the critic's pairwise win rates when the label stage judged the pairs
-// (ranking 'pairwise'), else its pointwise score (or a diagnostic rankBy's); each kept iff the critic's certainty PCE = sigma(beta (R(y_w|x) - Q)) > 0.5,
-// where R is its implicit reward (log-ratio to its frozen reference) for "the top video is better";
+// (ranking 'pairwise'), else its pointwise score (or a diagnostic rankBy's); each kept iff the
+// critic's certainty PCE = sigma(beta (R(y_w|x) - Q)) > 0.5, with Q = averageRewardQ of the pairs'
+// R, where R is its implicit reward (log-ratio to its frozen reference) for "the top video is better";
 // plus pointwise data for KTO and the exports in TRL / Pick-a-Pic formats; and, as a diagnostic that
 // decides nothing, how often the world's benchmark agrees with the kept pairs.
 import * as tf from '@tensorflow/tfjs';
