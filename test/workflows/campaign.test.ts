@@ -163,6 +163,9 @@ describe('dualIpoCampaign', () => {
     assert.equal(result.champion.generator, 'g0');
     assert.ok(!recorded.calls.some((c) => c.activity === 'evaluate' && c.round === 1));
     assert.match(recorded.manifests[0]!.reason, /non-finite/);
+    // The round's accepted critic update goes with the rejected generator.
+    assert.deepEqual(recorded.manifests[0]!.rollbacks.map((r: any) => [r.what, r.from, r.to]), [['generator', 'g1', 'g0'], ['critic', 'c1', 'c0']]);
+    assert.equal(result.champion.critic, 'c0');
   });
 
   test('campaign stops after N consecutive rejected rounds', async () => {
