@@ -67,6 +67,9 @@ export function stageRunner(opts: {
         ...(step ? { step } : {}),
         backend: cfg.backend,
         ...(cfg.command ? { command: cfg.command } : {}),
+        // Only when set: activity inputs of configs without them stay as they were.
+        ...(cfg.gpusPerJob !== undefined ? { gpusPerJob: cfg.gpusPerJob } : {}),
+        ...(cfg.env !== undefined ? { env: cfg.env } : {}),
         inputs,
         store: opts.store,
         params: stageParams(opts.config, stage, opts.round, step),

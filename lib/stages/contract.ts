@@ -34,6 +34,10 @@ export interface StageRequest {
    * stage's deterministic prompt list. Its outputs go to `<stage folder>/shards/<index>/`.
    */
   shard?: ShardSpec;
+  /** Command backend: slots (GPUs on a GPU queue) one job holds (config stages.<stage>.gpusPerJob). */
+  gpusPerJob?: number;
+  /** Command backend: the job's environment beyond the default allowlist (config stages.<stage>.env). */
+  env?: { allow?: string[]; set?: Record<string, string> };
 }
 
 export interface ShardSpec {
