@@ -84,7 +84,7 @@ describe('worker drain on the dev server', { timeout: 600_000 }, () => {
     const folder = (host: string) => join(work, `jobs-${host}`, 'e2e-drain', 'round-0001', 'generatorTrain');
     // Generator training under way on host a, with a few checkpoints.
     await waitFor('3 checkpoints of generatorTrain on host a', async () => ((await readFile(join(folder('a'), 'channel.jsonl'), 'utf8')).split('\n').filter((l) => l.includes('"progress"')).length >= 3 ? true : undefined));
-    const b = startWorker('b', 'drain-gpu:1');
+    startWorker('b', 'drain-gpu:1');
     a.child.kill('SIGTERM');
     assert.equal(await a.exit, 0, `worker a exits cleanly after its drain:\n${a.stderr().slice(-2000)}`);
     assert.match(a.stderr(), /SIGTERM: draining for up to 15 s/);
