@@ -119,6 +119,8 @@ export function commandStage(options: CommandStageOptions = {}): StageImpl {
       exit: join(dir, 'exit_code'),
       job: join(dir, 'job.json'),
       result: join(dir, 'result.json'),
+      // Why the worker sent SIGTERM: `drain` (resume elsewhere) or `cancel`; a launcher reads it.
+      stopReason: join(dir, 'stop-reason'),
     };
     const logs = () => logTails({ stdout: paths.stdout, stderr: paths.stderr });
 
@@ -196,8 +198,7 @@ export function commandStage(options: CommandStageOptions = {}): StageImpl {
               throw new CommandJobError(`${label}: stages.${ctx.request.stage}.gpusPerJob: ${(err as Error).message}`, true);
             });
         }
-        await rm(paths.exit, { force: true });
-        await rm(paths.result, { force: true });
+        for (const stale of [paths.exit, paths.result, paths.stopReason]) await rm(stale, { force: true });
         const request = {
           contract: CONTRACT,
           jobKey: key,
@@ -254,12 +255,14 @@ export function commandStage(options: CommandStageOptions = {}): StageImpl {
             throw new CommandJobError(`${label}: left running (pid ${pid}) for the next attempt: ${(ctx.signal.reason as Error).message}`);
           }
           if (ctx.signal.aborted) {
+            await writeFile(paths.stopReason, 'cancel\n');
             await killGroup(pid, graceMs);
             throw new CommandJobError(`${label}: cancelled; the job's process group was stopped`);
           }
           if (options.drain?.signal.aborted && drainDeadline === undefined && alive(pid)) {
             // The worker is stopping: ask the job for a last checkpoint now, while there is time.
             drainDeadline = Date.now() + options.drain.graceMs;
+            await writeFile(paths.stopReason, 'drain\n');
             signalGroup(pid, 'SIGTERM');
             ctx.log(`${label}: worker draining; sent SIGTERM, waiting up to ${Math.round(options.drain.graceMs / 1000)} s for a last checkpoint`, { pid });
           }
@@ -281,7 +284,10 @@ export function commandStage(options: CommandStageOptions = {}): StageImpl {
         }
         await readChannel();
       } catch (err) {
-        if (err instanceof CommandJobError && err.nonRetryable) await killGroup(pid, graceMs);
+        if (err instanceof CommandJobError && err.nonRetryable) {
+          await writeFile(paths.stopReason, 'cancel\n');
+          await killGroup(pid, graceMs);
+        }
         throw err;
       }
 
