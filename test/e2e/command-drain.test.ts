@@ -37,7 +37,8 @@ function campaignConfig(id: string): CampaignConfig {
     generation: { promptsPerRound: 4, candidatesPerPrompt: 4, evalPrompts: 4 },
     artifacts: { root: join(work, 'artifacts') },
     temporal: { taskQueue: 'drain-orch' },
-    stages: { ...stages, generatorTrain: { ...stage({ steps: 40, stepDelayMs: 250, checkpointFiles: true }), gpusPerJob: 1 } },
+    // One attempt: the drain must not spend it (the workflow restarts a drained stage afresh).
+    stages: { ...stages, generatorTrain: { ...stage({ steps: 40, stepDelayMs: 250, checkpointFiles: true }), gpusPerJob: 1, maxAttempts: 1 } },
   });
 }
 
@@ -76,7 +77,7 @@ after(async () => {
 });
 
 describe('worker drain on the dev server', { timeout: 600_000 }, () => {
-  test('SIGTERM to a worker: its job checkpoints, and the retry on another worker resumes from the checkpoint\'s files in the store', async () => {
+  test('SIGTERM to a worker: its job checkpoints, and the stage restarted on another worker resumes from the checkpoint\'s files in the store, with its one attempt unspent', async () => {
     startWorker('orch', 'drain-orch');
     const a = startWorker('a', 'drain-gpu:1');
     const cfg = campaignConfig('e2e-drain');

@@ -277,14 +277,14 @@ export function commandStage(options: CommandStageOptions = {}): StageImpl {
             await new Promise((r) => setTimeout(r, POLL_MS));
             if (existsSync(paths.exit)) break;
             await readChannel();
-            if (drainDeadline !== undefined) throw new WorkerDrained(`${label}: stopped by the worker's drain (killed after ${Math.round(options.drain!.graceMs / 1000)} s); resumes elsewhere from its last checkpoint`);
+            if (drainDeadline !== undefined) throw new WorkerDrained(`${label}: stopped by the worker's drain (killed after ${Math.round(options.drain!.graceMs / 1000)} s); resumes elsewhere from its last checkpoint`, ctx.request.drainRestarts === true);
             throw new CommandJobError(`${label}: the job's process group ended without an exit code (killed?); ${await logs()}`);
           }
           await new Promise((r) => setTimeout(r, POLL_MS));
         }
         await readChannel();
       } catch (err) {
-        if (err instanceof CommandJobError && err.nonRetryable) {
+        if (err instanceof CommandJobError && err.nonRetryable && !(err instanceof WorkerDrained)) {
           await writeFile(paths.stopReason, 'cancel\n');
           await killGroup(pid, graceMs);
         }
@@ -293,7 +293,7 @@ export function commandStage(options: CommandStageOptions = {}): StageImpl {
 
       const code = Number((await readFile(paths.exit, 'utf8')).trim());
       if (code !== 0 && drainDeadline !== undefined) {
-        throw new WorkerDrained(`${label}: stopped by the worker's drain (exit ${code}); resumes elsewhere from its last checkpoint`);
+        throw new WorkerDrained(`${label}: stopped by the worker's drain (exit ${code}); resumes elsewhere from its last checkpoint`, ctx.request.drainRestarts === true);
       }
       if (code !== 0) throw new CommandJobError(`${label} exited with code ${code}; ${await logs()}`, false);
       try {
