@@ -198,7 +198,11 @@ export function commandStage(options: CommandStageOptions = {}): StageImpl {
               throw new CommandJobError(`${label}: stages.${ctx.request.stage}.gpusPerJob: ${(err as Error).message}`, true);
             });
         }
-        for (const stale of [paths.exit, paths.result, paths.stopReason]) await rm(stale, { force: true });
+        // A result file answers this request once the job exits 0: only a failed run's is stale. One
+        // from a job that died without an exit code is kept: its remote work (a launcher's) may have
+        // finished meanwhile, and the restarted launcher re-attaches and exits 0 without rewriting it.
+        const stale = [paths.exit, paths.stopReason, ...(exitCode !== undefined || !job ? [paths.result] : [])];
+        for (const path of stale) await rm(path, { force: true });
         const request = {
           contract: CONTRACT,
           jobKey: key,

@@ -48,7 +48,7 @@ function request(s: Scheduler, campaignId: string, params: Record<string, unknow
 
 function run(s: Scheduler, req: StageRequest, options: CommandStageOptions = {}, host: Partial<StageHost> = {}) {
   const quiet: StageHost = { attempt: 1, heartbeat: () => {}, signal: new AbortController().signal, log: () => {}, ...host };
-  return runStage(req, { resolveImpl: async () => commandStage({ jobsDir: jobsDir(), killGraceMs: 2000, workerEnv: workerEnv(s), ...options }), scratchRoot: join(work, 'scratch'), host: quiet });
+  return runStage(req, { resolveImpl: async () => commandStage({ jobsDir: jobsDir(), killGraceMs: 10_000, workerEnv: workerEnv(s), ...options }), scratchRoot: join(work, 'scratch'), host: quiet });
 }
 const dirOf = (req: StageRequest) => jobDir(jobsDir(), { request: req });
 const lines = async (path: string) => (await readFile(path, 'utf8').catch(() => '')).split('\n').filter(Boolean);
