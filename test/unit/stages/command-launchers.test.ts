@@ -4,7 +4,7 @@
 // and GPU devices, the job's environment allowlist, and the stable job key.
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -211,6 +211,28 @@ describe('command backend: slots and GPUs', { timeout: 120_000 }, () => {
     const order = (await readFile(log, 'utf8')).trim().split('\n').map((l) => l.split(' ')[0] + ' ' + (l.includes('gpu-one') ? 1 : 2));
     assert.deepEqual(order, ['start 1', 'end 1', 'start 2', 'end 2'], 'the 2-GPU job started after the first ended');
     assert.deepEqual(await readdir(join(work, 'slots')), [], 'every lease was released');
+  });
+
+  test('a job whose worker died keeps its GPU: a new worker on the host waits for it, and the re-attached job keeps its device', async () => {
+    const script = await envJob();
+    const log = join(work, 'reattach-slots.log');
+    const spec = { name: 'gpu', devices: ['4', '6'], size: 2 };
+    const dir = join(work, 'slots-reattach');
+    const orphan = request('gpu-orphan', { stage: 'validate', command: ['node', script], params: { log, holdMs: 2500 } });
+    const worker = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/helpers/run-stage-child.ts'), JSON.stringify(orphan), jobsDir(), JSON.stringify({ spec, dir })], { cwd: ROOT, stdio: 'ignore' });
+    await until('the job to start', async () => (await readFile(log, 'utf8').catch(() => '')).includes('start'));
+    worker.kill('SIGKILL');
+    await new Promise((r) => worker.once('exit', r));
+    // A restarted worker (a new pool over the same leases): a 2-GPU job must wait for the orphan.
+    const pool = new SlotPool(spec, dir);
+    const both = run(request('gpu-both', { stage: 'validate', command: ['node', script], params: { log }, gpusPerJob: 2 }), { slots: pool });
+    const reattached = await run(orphan, { slots: pool });
+    const env = await envOf(reattached.outputs.env!);
+    assert.equal(env.CUDA_VISIBLE_DEVICES, '4');
+    assert.deepEqual(JSON.parse(await readFile(join(dirOf(orphan), 'job.json'), 'utf8')).slots, { pool: 'gpu', slots: [0], devices: ['4'] });
+    assert.equal((await envOf((await both).outputs.env!)).CUDA_VISIBLE_DEVICES, '4,6');
+    const order = (await readFile(log, 'utf8')).trim().split('\n').map((l) => `${l.split(' ')[0]} ${l.includes('gpu-orphan') ? 'orphan' : 'both'}`);
+    assert.deepEqual(order, ['start orphan', 'end orphan', 'start both', 'end both']);
   });
 
   test('more GPUs than the queue has is a non-retryable error naming gpusPerJob', async () => {
