@@ -30,6 +30,8 @@ const scenarios: Array<{ name: string; script: Script; config: Record<string, an
     config: { campaign: { maxRounds: 2 }, generation: { promptsPerRound: 40, evalPrompts: 16 } },
     stages: { sample: { shardSize: 4, maxParallel: 3 }, label: { shardSize: 10, maxParallel: 2 }, evaluate: { shardSize: 8 } },
   },
+  // v5: a command stage drained twice (WorkerDrained) and scheduled again by the workflow (patch 'drain-restarts').
+  { name: 'drained', script: { totals: [70, 72], drains: (stage, round) => (stage === 'generatorTrain' && round === 1 ? 2 : 0) }, config: { campaign: { maxRounds: 1 } } },
 ];
 /** The fan-out children a sharded round may start (absent ones are skipped). */
 const SHARDED_LABELS = ['sample', 'label', 'label-relabel', 'label-pseudo', 'evaluate'];
