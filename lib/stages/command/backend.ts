@@ -50,7 +50,8 @@ export interface CommandStageOptions {
 
 /** A job whose result was refused leaves this file: its next start begins from scratch. */
 const INVALID_MARKER = 'invalid-result.txt';
-const LOGS = ['stdout.log', 'stderr.log', 'channel.jsonl'];
+// stdout.jsonl: the stdout of a job started by a worker of contract @1's time.
+const LOGS = ['stdout.log', 'stderr.log', 'channel.jsonl', 'stdout.jsonl'];
 
 export function jobDir(jobsDir: string, ctx: Pick<StageContext, 'request'>): string {
   const { campaignId, round, stage, step, shard } = ctx.request;
@@ -125,7 +126,7 @@ export function commandStage(options: CommandStageOptions = {}): StageImpl {
     const logs = () => logTails({ stdout: paths.stdout, stderr: paths.stderr });
 
     const state = { done: 0, total: 1, checkpoint: (ctx.checkpoint ?? null) as unknown };
-    const channel = new JobChannel(paths.channel, paths.stdout);
+    let channel = new JobChannel(paths.channel, paths.stdout);
     // Progress and checkpoints, files first: a checkpoint counts once its files are in the store.
     const handle = async (messages: ProtocolMessage[]) => {
       for (const message of messages) {
@@ -151,6 +152,9 @@ export function commandStage(options: CommandStageOptions = {}): StageImpl {
     };
 
     let job: JobRecord | undefined = existsSync(paths.job) ? (JSON.parse(await readFile(paths.job, 'utf8')) as JobRecord) : undefined;
+    // A job started before channels existed (an upgrade while it ran) printed its protocol to stdout.jsonl.
+    const legacyStdout = join(dir, 'stdout.jsonl');
+    if (job && existsSync(legacyStdout) && !existsSync(paths.stdout)) channel = new JobChannel(paths.channel, (paths.stdout = legacyStdout));
     // A job folder answers only the request that started it (a record from before digests: its argv).
     if (job && (job.digest ?? null) !== digest && (job.digest !== undefined || JSON.stringify(job.argv) !== JSON.stringify(argv))) {
       if (await isOurJob(job)) await killGroup(job.pid, graceMs);
@@ -180,7 +184,7 @@ export function commandStage(options: CommandStageOptions = {}): StageImpl {
         // checkpoint, and start it again from there.
         if (!existsSync(join(dir, INVALID_MARKER))) await readChannel().catch(() => undefined);
         await setAside(dir, `attempt-${job.attempt}`, [...LOGS, 'job.json']);
-        channel.reset();
+        channel = new JobChannel(paths.channel, (paths.stdout = join(dir, 'stdout.log')));
       }
 
       if (!finishedUnwatched && !running) {
@@ -190,11 +194,16 @@ export function commandStage(options: CommandStageOptions = {}): StageImpl {
         const inputs = await materialiseInputs(ctx, cacheDir);
         if (isEnvelope(state.checkpoint) && !(await restoreCheckpoint(ctx, paths.ckpt, state.checkpoint))) state.checkpoint = null;
         const gpus = ctx.request.gpusPerJob ?? 1;
+        // A draining worker starts nothing: the stage goes to another worker (with its checkpoint).
+        const notStarted = () => new WorkerDrained(`${label}: not started, the worker is draining`, ctx.request.drainRestarts === true);
+        if (options.drain?.signal.aborted) throw notStarted();
         if (options.slots) {
+          const waiting = options.drain ? AbortSignal.any([ctx.signal, options.drain.signal]) : ctx.signal;
           lease = await options.slots
-            .acquire(dir, gpus, { signal: ctx.signal, onWait: (n) => ctx.progress(state.done, state.total, undefined, `waiting for ${n} free ${options.slots!.spec.name} slot${n > 1 ? 's' : ''}`) })
+            .acquire(dir, gpus, { signal: waiting, onWait: (n) => ctx.progress(state.done, state.total, undefined, `waiting for ${n} free ${options.slots!.spec.name} slot${n > 1 ? 's' : ''}`) })
             .catch((err: unknown) => {
               if (ctx.signal.aborted) throw err;
+              if (options.drain?.signal.aborted) throw notStarted();
               throw new CommandJobError(`${label}: stages.${ctx.request.stage}.gpusPerJob: ${(err as Error).message}`, true);
             });
         }

@@ -102,9 +102,4 @@ export class JobChannel {
     }
     return messages;
   }
-
-  reset(): void {
-    this.channel = newCursor();
-    this.stdout = newCursor();
-  }
 }

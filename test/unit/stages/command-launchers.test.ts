@@ -235,6 +235,22 @@ describe('command backend: slots and GPUs', { timeout: 120_000 }, () => {
     assert.deepEqual(order, ['start orphan', 'end orphan', 'start both', 'end both']);
   });
 
+  test('a job waiting for slots when its worker drains is not started: it goes elsewhere', async () => {
+    const script = await envJob();
+    const log = join(work, 'drain-wait.log');
+    const pool = new SlotPool({ name: 'gpu', devices: ['0'], size: 1 }, join(work, 'slots-drain'));
+    const drain = new AbortController();
+    const holder = run(request('gpu-holder', { stage: 'validate', command: ['node', script], params: { log, holdMs: 1500 } }), { slots: pool });
+    await until('the holder to start', async () => (await readFile(log, 'utf8').catch(() => '')).includes('start'));
+    const waiter = request('gpu-waiter', { stage: 'validate', command: ['node', script], params: { log }, drainRestarts: true });
+    const waiting = run(waiter, { slots: pool, drain: { signal: drain.signal, graceMs: 1000 } });
+    setTimeout(() => drain.abort(), 300);
+    await assert.rejects(waiting, (err: Error & { nonRetryable?: boolean }) => err.name === 'WorkerDrained' && /not started, the worker is draining/.test(err.message) && err.nonRetryable === true);
+    await holder;
+    assert.ok(!existsSync(join(dirOf(waiter), 'job.json')), 'the waiting job never started');
+    assert.deepEqual(await readdir(join(work, 'slots-drain')), []);
+  });
+
   test('more GPUs than the queue has is a non-retryable error naming gpusPerJob', async () => {
     const pool = new SlotPool({ name: 'gpu', devices: ['0'], size: 1 }, join(work, 'slots-small'));
     await assert.rejects(run(request('gpu-many', { gpusPerJob: 4 }), { slots: pool }), (err: Error & { nonRetryable?: boolean }) => {
