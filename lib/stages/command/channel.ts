@@ -93,7 +93,9 @@ export class JobChannel {
     // An @1 job: protocol lines on stdout, for as long as nothing was written to the channel.
     if (this.channel.offset === 0 && !existsSync(this.channelPath)) {
       for (const { line } of await readNewLines(this.stdoutPath, this.stdout)) {
-        const message = line.trimStart().startsWith('{') ? asProtocol(parse(line)) : undefined;
+        // torchrun's --tee/--log-prefix marks each line with its rank: `[rank0]: {...}`, `[default0]:{...}`.
+        const text = line.replace(/^\[(?:rank|default)\d+\]:\s?/, '').trimStart();
+        const message = text.startsWith('{') ? asProtocol(parse(text)) : undefined;
         if (message) {
           this.legacy = true;
           messages.push(message);

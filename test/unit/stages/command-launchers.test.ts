@@ -13,6 +13,7 @@ import { openStore, type ArtifactStore } from '../../../lib/artifacts';
 import { runStage, type StageHost } from '../../../lib/stages/runner';
 import { commandStage, jobDir, jobKey, jobName, type CommandStageOptions } from '../../../lib/stages/command/backend';
 import { jobEnvironment } from '../../../lib/stages/command/env';
+import { JobChannel } from '../../../lib/stages/command/channel';
 import { SlotPool, slotPools } from '../../../lib/stages/command/slots';
 import { isTreeRef, type TreeManifest } from '../../../lib/stages/command/outputs';
 import type { ArtifactRef, StageRequest } from '../../../lib/stages/contract';
@@ -88,6 +89,22 @@ describe('command backend: channel and logs', { timeout: 120_000 }, () => {
     assert.ok(!existsSync(join(dirOf(req), 'channel.jsonl')));
     assert.deepEqual(checkpoints.at(-1), { step: 3 });
     assert.deepEqual(await store.getJson(await store.head('campaigns/legacy/round-0001/evaluate/checkpoint.json').then((r) => r!)), { step: 3 });
+  });
+
+  test('@1 protocol lines under torchrun\'s rank prefixes are read; other stdout lines, JSON or not, are logs', async () => {
+    const dir = await mkdtemp(join(work, 'channel-'));
+    const stdout = join(dir, 'stdout.log');
+    await writeFile(stdout, ['[rank0]: {"type": "progress", "done": 1, "total": 4, "checkpoint": {"step": 1}}', '[default0]:{"type": "log", "message": "hi"}', '{"loss": 0.4}', 'plain text', '{"type": "progress", "done": 2, "total": 4}', ''].join('\n'));
+    const channel = new JobChannel(join(dir, 'channel.jsonl'), stdout);
+    assert.deepEqual(await channel.read(), [
+      { type: 'progress', done: 1, total: 4, checkpoint: { step: 1 } },
+      { type: 'log', message: 'hi' },
+      { type: 'progress', done: 2, total: 4 },
+    ]);
+    // Once the channel exists, stdout is only a log.
+    await writeFile(join(dir, 'channel.jsonl'), '{"type": "progress", "done": 3, "total": 4}\n');
+    await writeFile(stdout, '{"type": "progress", "done": 9, "total": 9}\n', { flag: 'a' });
+    assert.deepEqual(await channel.read(), [{ type: 'progress', done: 3, total: 4 }]);
   });
 
   test('a failing job\'s message quotes the tails of stdout.log and stderr.log', async () => {
