@@ -217,9 +217,9 @@ class Job:
         if checkpoint is not None:
             msg["checkpoint"] = checkpoint
             self.checkpoint = checkpoint
+            self.checkpoint_files = list(files or [])
             if files:
                 msg["files"] = list(files)
-                self.checkpoint_files = list(files)
         self.done, self.total = done, total
         self.channel.send(msg)
 
