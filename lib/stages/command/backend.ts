@@ -268,8 +268,12 @@ export function commandStage(options: CommandStageOptions = {}): StageImpl {
             throw new CommandJobError(`${label}: left running (pid ${pid}) for the next attempt: ${(ctx.signal.reason as Error).message}`);
           }
           if (ctx.signal.aborted) {
-            await writeFile(paths.stopReason, 'cancel\n');
+            // The SDK cancels what is still running when a draining worker's grace ends: still the drain.
+            const draining = options.drain?.signal.aborted === true && (ctx.signal.reason as Error | undefined)?.message === 'WORKER_SHUTDOWN';
+            await writeFile(paths.stopReason, draining ? 'drain\n' : 'cancel\n');
             await killGroup(pid, graceMs);
+            await readChannel().catch(() => undefined);
+            if (draining) throw new WorkerDrained(`${label}: stopped at the end of the worker's drain; resumes elsewhere from its last checkpoint`, ctx.request.drainRestarts === true);
             throw new CommandJobError(`${label}: cancelled; the job's process group was stopped`);
           }
           if (options.drain?.signal.aborted && drainDeadline === undefined && alive(pid)) {

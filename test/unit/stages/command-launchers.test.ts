@@ -207,6 +207,35 @@ describe('command backend: drain and checkpoint files', { timeout: 120_000 }, ()
   });
 });
 
+describe('command backend: the end of a drain', { timeout: 60_000 }, () => {
+  test('a job that ignores SIGTERM is stopped when the SDK cancels at the end of the drain, and that is still a drain', async () => {
+    const script = join(work, 'stubborn.mjs');
+    await writeFile(script, `import { appendFileSync } from 'node:fs';\nprocess.on('SIGTERM', () => {});\nappendFileSync(process.env.DUAL_IPO_CHANNEL, JSON.stringify({ type: 'progress', done: 1, total: 9, checkpoint: { step: 1 } }) + '\\n');\nsetInterval(() => {}, 1000);\n`);
+    const drain = new AbortController();
+    const host = new AbortController();
+    const req = request('stubborn', { command: ['node', script], drainRestarts: true });
+    const running = run(req, { drain: { signal: drain.signal, graceMs: 60_000 } }, {
+      signal: host.signal,
+      heartbeat: (d) => {
+        if (d.done < 1 || drain.signal.aborted) return;
+        drain.abort();
+        setTimeout(() => host.abort(new Error('WORKER_SHUTDOWN')), 300);
+      },
+    });
+    await assert.rejects(running, (err: Error & { nonRetryable?: boolean }) => err.name === 'WorkerDrained' && /end of the worker's drain/.test(err.message) && err.nonRetryable === true);
+    assert.equal((await readFile(join(dirOf(req), 'stop-reason'), 'utf8')).trim(), 'drain');
+    const job = JSON.parse(await readFile(join(dirOf(req), 'job.json'), 'utf8'));
+    await until('the job to be gone', () => {
+      try {
+        process.kill(-job.pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+  });
+});
+
 describe('command backend: slots and GPUs', { timeout: 120_000 }, () => {
   test('GPU jobs see their own devices; a 2-GPU job waits until both are free, first come first served', async () => {
     const script = await envJob();
