@@ -32,14 +32,29 @@ export function context() {
   };
 }
 
-/** Runs the scheduler's CLI; a failure to run it at all (not on PATH) ends the launcher. */
+/**
+ * Runs the scheduler's CLI; a failure to run it at all (not on PATH) ends the launcher. `interrupted`:
+ * the CLI was killed by a signal, i.e. the worker's SIGTERM to our process group reached it while we
+ * waited: its answer means nothing, and our own SIGTERM handler runs at the next pause.
+ */
 export function cli(command, args, input) {
   const r = spawnSync(command, args, { encoding: 'utf8', ...(input !== undefined ? { input } : {}) });
   if (r.error) {
     console.error(`launcher: cannot run ${command}: ${r.error.message}`);
     process.exit(127);
   }
-  return { code: r.status ?? 1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+  return { code: r.status ?? 1, stdout: r.stdout ?? '', stderr: r.stderr ?? '', interrupted: r.signal !== null };
+}
+
+export const pause = (ms = 100) => new Promise((r) => setTimeout(r, ms));
+
+/** Calls `query` until it is not interrupted (see cli); a pending SIGTERM ends the launcher meanwhile. */
+export async function settled(query) {
+  for (;;) {
+    const answer = query();
+    if (!answer?.interrupted) return answer;
+    await pause();
+  }
 }
 
 export function log(message) {
@@ -47,13 +62,11 @@ export function log(message) {
 }
 
 /**
- * Polls `state()` ({ state: 'pending' | 'running' | 'done', exitCode? }) until the remote job is done
- * and exits with its exit code. SIGTERM: the worker stops the launcher. Why is in
- * `$DUAL_IPO_JOB_DIR/stop-reason`: `drain` (the worker is going away; the remote job keeps running and
- * the retry's launcher re-attaches to it by name) or `cancel` (the stage is cancelled: `cancel()`
- * stops the remote job too).
+ * Call first. SIGTERM: the worker stops the launcher. Why is in `$DUAL_IPO_JOB_DIR/stop-reason`:
+ * `drain` (the worker is going away; the remote job keeps running and the retry's launcher
+ * re-attaches to it by name) or `cancel` (the stage is cancelled: `cancel()` stops the remote job too).
  */
-export async function follow({ state, cancel, intervalMs = 2000 }) {
+export function onStop(cancel) {
   process.on('SIGTERM', () => {
     let reason = 'cancel';
     try {
@@ -68,9 +81,16 @@ export async function follow({ state, cancel, intervalMs = 2000 }) {
     }
     process.exit(EXIT_TERMINATED);
   });
+}
+
+/**
+ * Polls `state()` ({ state: 'pending' | 'running' | 'done', exitCode? }, or { interrupted: true }) until
+ * the remote job is done and exits with its exit code.
+ */
+export async function follow({ state, intervalMs = 2000 }) {
   let last;
   for (;;) {
-    const now = state();
+    const now = await settled(state);
     if (now.state !== last) log(`remote job ${now.state}${now.state === 'done' ? ` (exit ${now.exitCode})` : ''}`);
     last = now.state;
     if (now.state === 'done') process.exit(now.exitCode);

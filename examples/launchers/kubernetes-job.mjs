@@ -19,13 +19,17 @@
 //           gpus: 8
 //           volumeClaim: dual-ipo-jobs      # ReadWriteMany, mounted at mountPath
 //           mountPath: /data
-import { cli, context, follow, log } from './common.mjs';
+import { cli, context, follow, log, onStop, settled } from './common.mjs';
 
 const { launcher, name, key, remoteEnv } = context();
 const ns = ['-n', launcher.namespace ?? 'default'];
 
+onStop(() => cli('kubectl', ['delete', 'job', name, ...ns, '--wait=false']));
+
+/** The Job, undefined when there is none, or { interrupted } (see common.mjs cli). */
 function getJob() {
   const r = cli('kubectl', ['get', 'job', name, ...ns, '-o', 'json']);
+  if (r.interrupted) return { interrupted: true };
   if (r.code !== 0) {
     if (/NotFound/.test(r.stderr)) return undefined;
     console.error(`kubectl get job ${name} failed: ${r.stderr}`);
@@ -71,6 +75,7 @@ function create() {
     },
   };
   const r = cli('kubectl', ['create', ...ns, '-f', '-'], JSON.stringify(manifest));
+  if (r.interrupted) return; // the worker's SIGTERM: our handler runs next (and cancels by name)
   // Another launcher of the same key won the race: follow that one.
   if (r.code !== 0 && !/AlreadyExists/.test(r.stderr)) {
     console.error(`kubectl create failed (${r.code}): ${r.stderr}`);
@@ -79,7 +84,7 @@ function create() {
   log(`created Job ${name}`);
 }
 
-const found = getJob();
+const found = await settled(getJob);
 if (found && condition(found, 'Failed')) {
   log(`Job ${name} failed before: deleting it and creating it again`);
   cli('kubectl', ['delete', 'job', name, ...ns, '--wait=true']);
@@ -93,11 +98,11 @@ if (found && condition(found, 'Failed')) {
 await follow({
   state: () => {
     const job = getJob();
+    if (job?.interrupted) return job;
     if (!job) return { state: 'pending' };
     if (condition(job, 'Complete')) return { state: 'done', exitCode: 0 };
     if (condition(job, 'Failed')) return { state: 'done', exitCode: podExitCode() };
     return { state: job.status?.active ? 'running' : 'pending' };
   },
-  cancel: () => cli('kubectl', ['delete', 'job', name, ...ns, '--wait=false']),
   intervalMs: Number(launcher.pollMs ?? 5000),
 });

@@ -21,16 +21,20 @@
 // Only rank 0 of the trainer writes the channel, the outputs and the result file.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cli, context, follow, log } from './common.mjs';
+import { cli, context, follow, log, onStop, settled } from './common.mjs';
 
 const { launcher, name, jobDir, remoteEnv } = context();
 
-/** The job of this name Slurm knows: queued/running (squeue) or finished (sacct), newest first. */
+onStop(() => cli('scancel', ['--name', name]));
+
+/** The job of this name Slurm knows: queued/running (squeue) or finished (sacct), or { interrupted } (see common.mjs cli). */
 function lookup() {
   const queued = cli('squeue', ['--name', name, '--noheader', '--format', '%i|%T']);
+  if (queued.interrupted) return { interrupted: true };
   const live = queued.stdout.trim().split('\n').filter(Boolean).map((l) => l.split('|'));
   if (live.length > 0) return { id: live[0][0], state: live[0][1] };
   const done = cli('sacct', ['--name', name, '-X', '--noheader', '--parsable2', '--format', 'JobID,State,ExitCode']);
+  if (done.interrupted) return { interrupted: true };
   const rows = done.stdout.trim().split('\n').filter(Boolean).map((l) => l.split('|'));
   if (rows.length === 0) return undefined;
   const [id, state, exit] = rows.at(-1);
@@ -59,6 +63,7 @@ function submit() {
   ];
   writeFileSync(script, lines.join('\n'), { mode: 0o755 });
   const r = cli('sbatch', ['--parsable', script]);
+  if (r.interrupted) return; // the worker's SIGTERM: our handler runs next (and cancels by name)
   if (r.code !== 0) {
     console.error(`sbatch failed (${r.code}): ${r.stderr}`);
     process.exit(r.code || 1);
@@ -66,7 +71,7 @@ function submit() {
   log(`submitted Slurm job ${r.stdout.trim()} as ${name}`);
 }
 
-const found = lookup();
+const found = await settled(lookup);
 if (!found || ['FAILED', 'CANCELLED', 'TIMEOUT', 'NODE_FAIL', 'PREEMPTED', 'OUT_OF_MEMORY', 'BOOT_FAIL', 'DEADLINE'].includes(found.state.split(' ')[0])) {
   if (found) log(`Slurm job ${found.id} (${name}) ended ${found.state}: submitting again`);
   submit();
@@ -77,11 +82,11 @@ if (!found || ['FAILED', 'CANCELLED', 'TIMEOUT', 'NODE_FAIL', 'PREEMPTED', 'OUT_
 await follow({
   state: () => {
     const now = lookup();
+    if (now?.interrupted) return now;
     if (!now) return { state: 'pending' };
     if (['PENDING', 'CONFIGURING'].includes(now.state)) return { state: 'pending' };
     if (['RUNNING', 'COMPLETING'].includes(now.state)) return { state: 'running' };
     return { state: 'done', exitCode: now.state === 'COMPLETED' ? 0 : now.exitCode || 1 };
   },
-  cancel: () => cli('scancel', ['--name', name]),
   intervalMs: Number(launcher.pollMs ?? 5000),
 });
