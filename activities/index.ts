@@ -3,7 +3,10 @@
 // histories read as the paper's pipeline.
 import { hostname } from 'node:os';
 import { Context } from '@temporalio/activity';
+import { join } from 'node:path';
 import { stageBackends } from '../lib/stages/backends';
+import { defaultJobsDir, type Drain } from '../lib/stages/command/backend';
+import { slotPools } from '../lib/stages/command/slots';
 import type { StageName, StageRequest, StageResult } from '../lib/stages/contract';
 import { mergeShardsImpl, type ShardLedgerLike, type ShardPlanLike } from '../lib/stages/shards';
 import { runStageActivity } from './stage-activity';
@@ -15,14 +18,34 @@ export interface ActivityOptions {
   scratchRoot?: string;
   /** The worker's identity (default as Temporal's: pid@host): recorded for each shard it finishes. */
   identity?: string;
+  /** The worker's stage queues: their concurrency is their slots (lib/stages/command/slots.ts). */
+  slotQueues?: Array<{ name: string; concurrency: number }>;
+  /** Device ids behind the GPU queues' slots (`--gpus`); default: CUDA_VISIBLE_DEVICES or 0..N-1. */
+  gpus?: string[];
+  /** The worker's drain: command jobs get SIGTERM and this grace to checkpoint. */
+  drain?: Drain;
+}
+
+function currentTaskQueue(): string | undefined {
+  try {
+    return Context.current().info.taskQueue;
+  } catch {
+    return undefined; // called outside an activity
+  }
 }
 
 export function createActivities(options: ActivityOptions = {}) {
-  const resolveImpl = stageBackends({ jobsDir: options.jobsDir });
+  const backends = { jobsDir: options.jobsDir, ...(options.drain ? { drain: options.drain } : {}) };
+  const resolveImplDefault = stageBackends(backends);
+  // Slot leases live beside the job folders: on the host, shared by every worker process there.
+  const slots = options.slotQueues ? slotPools(options.slotQueues, join(options.jobsDir ?? defaultJobsDir(), '.slots'), options.gpus) : undefined;
   const worker = options.identity ?? `${process.pid}@${hostname()}`;
   // A shard's result says which attempt finished it and where: the round's audit of the fan-out.
   const stage = (name: StageName) => async (request: StageRequest): Promise<StageResult> => {
     const named = { ...request, stage: name };
+    // A command job holds slots of the queue its activity came from.
+    const pool = slots?.get(currentTaskQueue() ?? '');
+    const resolveImpl = pool ? stageBackends({ ...backends, slots: pool }) : resolveImplDefault;
     const result = await measureStage(named, () => runStageActivity(named, { scratchRoot: options.scratchRoot, resolveImpl }));
     return request.shard ? { ...result, attempt: Context.current().info.attempt, worker } : result;
   };

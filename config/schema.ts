@@ -44,6 +44,23 @@ const stageFor = (name: StageName) => z
      * and defaulted there, when the stage runs; a command job gets them as they are.
      */
     params: z.record(z.string(), z.unknown()).default({}),
+    /**
+     * Command backend: slots one job holds on its queue; on a GPU queue (`gpu`, `gpu-*`) its GPUs,
+     * e.g. 8 for a training job taking a whole 8-GPU host. At most the queue's concurrency.
+     */
+    gpusPerJob: z.number().int().min(1).max(64).optional(),
+    /**
+     * Command backend: the job's environment beyond the default allowlist (docs/command-backend.md):
+     * `allow` names or PREFIX* patterns of the worker's variables (a secret only by its exact name),
+     * `set` explicit values (they travel in the config: never secrets).
+     */
+    env: z
+      .object({
+        allow: z.array(z.string().regex(/^\*?[A-Za-z0-9_]+\*?$/, 'a variable name or a PREFIX*, *SUFFIX or *PART* pattern')).optional(),
+        set: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a variable name'), z.string()).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .refine((s) => s.backend !== 'command' || s.command !== undefined, {
@@ -56,6 +73,12 @@ const stageFor = (name: StageName) => z
     }
     if (s.maxParallel !== undefined && s.shardSize === undefined) {
       ctx.addIssue({ code: 'custom', path: ['maxParallel'], message: 'maxParallel bounds the shards in flight: set shardSize (prompts per shard) too' });
+    }
+    if (s.backend !== 'command' && (s.gpusPerJob !== undefined || s.env !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: [s.gpusPerJob !== undefined ? 'gpusPerJob' : 'env'], message: 'only a command job (backend "command") has slots and an environment of its own' });
+    }
+    for (const name of Object.keys(s.env?.set ?? {})) {
+      if (name.startsWith('DUAL_IPO_') || name === 'CUDA_VISIBLE_DEVICES') ctx.addIssue({ code: 'custom', path: ['env', 'set', name], message: 'set by the worker for every job' });
     }
     if (s.backend !== 'builtin') return;
     const checked = z.object(builtinKnobs[name]).strict().safeParse(s.params);

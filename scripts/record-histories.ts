@@ -32,6 +32,8 @@ const scenarios: Array<{ name: string; script: Script; config: Record<string, an
   },
   // v5: the eval gate rejects round 2 after its critic update passed the critic gate: the critic is rolled back too.
   { name: 'critic-rollback', script: { totals: [70, 72, 69, 75] }, config: { campaign: { maxRounds: 3 } } },
+  // v5: a command stage drained twice (WorkerDrained) and scheduled again by the workflow (patch 'drain-restarts').
+  { name: 'drained', script: { totals: [70, 72], drains: (stage, round) => (stage === 'generatorTrain' && round === 1 ? 2 : 0) }, config: { campaign: { maxRounds: 1 } } },
 ];
 /** The fan-out children a sharded round may start (absent ones are skipped). */
 const SHARDED_LABELS = ['sample', 'label', 'label-relabel', 'label-pseudo', 'evaluate'];

@@ -42,12 +42,16 @@ export interface WorkerSetOptions extends ActivityOptions {
   workflowBundle?: { code: string };
   /** Worker versioning (workers/versioning.ts); unset: unversioned. */
   deployment?: DeploymentVersion;
+  /** Seconds the worker drains on shutdown (default DRAIN_SECONDS); command jobs get SIGTERM at its start. */
+  drainSeconds?: number;
   /** e.g. the tracing plugin (workers/tracing.ts) */
   plugins?: WorkerPlugin[];
 }
 
 export async function createWorkers(options: WorkerSetOptions): Promise<Worker[]> {
-  const activities = createActivities(options);
+  const drainSeconds = options.drainSeconds ?? DRAIN_SECONDS;
+  // Stage queues' concurrency is their slots (GPUs on gpu queues) for command jobs.
+  const activities = createActivities({ ...options, slotQueues: options.queues.filter((q) => q.name !== options.orchestrationQueue) });
   const workers: Worker[] = [];
   for (const queue of options.queues) {
     const orchestration = queue.name === options.orchestrationQueue;
@@ -67,7 +71,7 @@ export async function createWorkers(options: WorkerSetOptions): Promise<Worker[]
           : {}),
         activities,
         maxConcurrentActivityTaskExecutions: orchestration ? 20 : queue.concurrency,
-        shutdownGraceTime: `${DRAIN_SECONDS}s`,
+        shutdownGraceTime: `${drainSeconds}s`,
         // Heartbeat details are a stage's progress as `status` shows it: the SDK's default throttle
         // (up to 80% of heartbeatTimeout) let status lag a minute behind a training run.
         maxHeartbeatThrottleInterval: '2s',

@@ -1,7 +1,7 @@
 // How workflows call stage activities: per-stage task queue, timeouts and retries from the config,
 // the stage's parameters from the config (config/stage-params.ts), pause points between stages, and
 // the stage position reported for status queries.
-import { ActivityCancellationType, ApplicationFailure, ChildWorkflowCancellationType, ParentClosePolicy, executeChild, patched, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import { ActivityCancellationType, ActivityFailure, ApplicationFailure, ChildWorkflowCancellationType, ParentClosePolicy, executeChild, patched, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { StageName, StageRequest } from '../lib/stages/contract';
 import { shardPlan, stageParams } from '../config/stage-params';
@@ -29,8 +29,27 @@ export function stageActivityOptions(config: CampaignConfig, stage: StageName): 
   };
 }
 
+/** Restarts of one stage call after drained workers, at most: each adds a few events to the history. */
+export const MAX_DRAIN_RESTARTS = 20;
+
+const drained = (err: unknown) => err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'WorkerDrained';
+
+/**
+ * A stage's activity. A request with drainRestarts asks the command backend to fail a drained attempt
+ * without retry (its job checkpointed; the worker is going away): the stage is scheduled again at
+ * once, on another worker, with its attempts budget untouched, and resumes from the checkpoint.
+ */
 export function stageActivity(config: CampaignConfig, stage: StageName): StageActivity {
-  return proxyActivities<Activities>(stageActivityOptions(config, stage))[stage] as StageActivity;
+  const call = proxyActivities<Activities>(stageActivityOptions(config, stage))[stage] as StageActivity;
+  return async (request) => {
+    for (let restarts = 0; ; restarts++) {
+      try {
+        return await call(request);
+      } catch (err) {
+        if (!(request.drainRestarts && restarts < MAX_DRAIN_RESTARTS && drained(err))) throw err;
+      }
+    }
+  };
 }
 
 /** Bookkeeping activities are small and fast; they run on the orchestration queue. */
@@ -67,6 +86,11 @@ export function stageRunner(opts: {
         ...(step ? { step } : {}),
         backend: cfg.backend,
         ...(cfg.command ? { command: cfg.command } : {}),
+        // Only when set: activity inputs of configs without them stay as they were.
+        ...(cfg.gpusPerJob !== undefined ? { gpusPerJob: cfg.gpusPerJob } : {}),
+        ...(cfg.env !== undefined ? { env: cfg.env } : {}),
+        // Command stages only, so builtin campaigns' histories carry no marker.
+        ...(cfg.backend === 'command' && patched('drain-restarts') ? { drainRestarts: true } : {}),
         inputs,
         store: opts.store,
         params: stageParams(opts.config, stage, opts.round, step),

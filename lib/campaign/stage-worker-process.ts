@@ -24,7 +24,8 @@ export function spawnStageWorker(queues: string[], orchestrationQueue: string, n
   const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_ADDRESS: target.address, TEMPORAL_NAMESPACE: target.namespace, ...(target.embedded ? { TEMPORAL_TLS: 'false' } : {}) };
   // The workflows in the parent are unversioned: a versioned child would never get their activities.
   delete env.DUAL_IPO_WORKER_DEPLOYMENT;
-  const child = spawn(process.execPath, [BIN, 'worker', '--queues', queues.join(','), '--orchestration-queue', orchestrationQueue], { stdio: ['ignore', log, log], env });
+  // A drain shorter than stop()'s 15 s before SIGKILL: jobs checkpoint and the worker exits by itself.
+  const child = spawn(process.execPath, [BIN, 'worker', '--queues', queues.join(','), '--orchestration-queue', orchestrationQueue, '--drain-seconds', '10'], { stdio: ['ignore', log, log], env });
   closeSync(log);
   let exited = false;
   child.once('exit', (code, signal) => {

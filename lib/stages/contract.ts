@@ -34,6 +34,16 @@ export interface StageRequest {
    * stage's deterministic prompt list. Its outputs go to `<stage folder>/shards/<index>/`.
    */
   shard?: ShardSpec;
+  /** Command backend: slots (GPUs on a GPU queue) one job holds (config stages.<stage>.gpusPerJob). */
+  gpusPerJob?: number;
+  /** Command backend: the job's environment beyond the default allowlist (config stages.<stage>.env). */
+  env?: { allow?: string[]; set?: Record<string, string> };
+  /**
+   * Set by workflows that restart a stage whose worker drained (workflows/stages.ts): the drained
+   * attempt then fails without retry, and the workflow schedules the stage again with a fresh attempts
+   * budget. Without it a drain is an ordinary retryable failure.
+   */
+  drainRestarts?: boolean;
 }
 
 export interface ShardSpec {

@@ -27,7 +27,9 @@ import tempfile
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Optional
 
-CONTRACT = "dual-ipo/command-job@1"
+CONTRACT = "dual-ipo/command-job@2"
+# @2 only adds to @1 (the channel, folder outputs, checkpoint files, jobKey, checkpointDir): both are read.
+CONTRACTS = ("dual-ipo/command-job@1", CONTRACT)
 EXIT_USAGE = 2         # no request, wrong contract, a malformed request: retrying will not help
 EXIT_TERMINATED = 75   # EX_TEMPFAIL: stopped by SIGTERM after reporting a checkpoint; a retry resumes
 REQUIRED = ("contract", "campaignId", "round", "stage", "inputs", "params", "outputDir", "resultFile")
@@ -129,8 +131,8 @@ def load_request(path: str) -> dict:
         raise RequestError(f"cannot read the request {path}: {err}") from err
     if not isinstance(req, dict):
         raise RequestError(f"{path}: the request must be a JSON object")
-    if req.get("contract") != CONTRACT:
-        raise RequestError(f"{path}: unsupported contract {req.get('contract')!r} (this kit speaks {CONTRACT})")
+    if req.get("contract") not in CONTRACTS:
+        raise RequestError(f"{path}: unsupported contract {req.get('contract')!r} (this kit speaks {', '.join(CONTRACTS)})")
     missing = [k for k in REQUIRED if k not in req]
     if missing:
         raise RequestError(f"{path}: missing field(s) {', '.join(missing)}")
@@ -190,6 +192,9 @@ class Job:
         self.inputs: dict = self.request["inputs"]
         self.output_root: str = os.path.abspath(self.request["outputDir"])
         self.checkpoint = self.request["checkpoint"]   # where to resume; updated by progress()
+        self.checkpoint_files: list = []                # the files the last checkpoint named
+        # contract @2: where checkpoint files go (restored there before a retry starts)
+        self.checkpoint_dir: Optional[str] = self.request.get("checkpointDir")
         self.done, self.total = 0, 1
         self.outputs: dict = {}
         self.on_terminate: Optional[Callable[[], Any]] = None   # returns a fresh checkpoint on SIGTERM
@@ -203,13 +208,18 @@ class Job:
         raise Terminated()
 
     # messages
-    def progress(self, done: float, total: float, message: Optional[str] = None, checkpoint: Any = None) -> None:
+    def progress(self, done: float, total: float, message: Optional[str] = None, checkpoint: Any = None, files: Optional[list] = None) -> None:
+        """`files`: checkpoint files relative to the request's checkpointDir (write them first, atomically);
+        the worker uploads them before the checkpoint counts, and puts them back before a retry on any host."""
         msg = {"type": "progress", "done": done, "total": total}
         if message is not None:
             msg["message"] = message
         if checkpoint is not None:
             msg["checkpoint"] = checkpoint
             self.checkpoint = checkpoint
+            self.checkpoint_files = list(files or [])
+            if files:
+                msg["files"] = list(files)
         self.done, self.total = done, total
         self.channel.send(msg)
 
@@ -251,8 +261,9 @@ class Job:
     @contextmanager
     def output_dir(self, rel: str, output: Optional[str] = None, summary: Optional[dict] = None, archive: bool = False) -> Iterator[str]:
         """A folder output (e.g. save_pretrained): write into the yielded folder; it appears complete or not
-        at all. archive=True also packs it into `rel`.tar (atomically) and records that file as the output,
-        for backends that publish single files only (the contract's outputs are files until issue 20)."""
+        at all. The backend publishes a folder as a tree (every file with its sha256) and hands the next
+        job a folder again. archive=True also packs it into `rel`.tar (atomically) and records that file
+        as the output instead (for consumers that want one file)."""
         with atomic_dir(self.output_path(rel)) as tmp:
             yield tmp
         if archive:
@@ -291,7 +302,7 @@ class Job:
                 except Exception as err:   # keep the last reported checkpoint
                     print(f"dual_ipo_jobs: on_terminate failed ({err!r}); reporting the last checkpoint", file=sys.stderr)
             if checkpoint is not None:
-                self.progress(self.done, self.total, message=f"{self.stage}: terminated, checkpoint saved", checkpoint=checkpoint)
+                self.progress(self.done, self.total, message=f"{self.stage}: terminated, checkpoint saved", checkpoint=checkpoint, files=self.checkpoint_files)
             print(f"dual_ipo_jobs: SIGTERM: exiting {EXIT_TERMINATED} with checkpoint {json.dumps(checkpoint)}", file=sys.stderr)
             raise SystemExit(EXIT_TERMINATED)
         if exc_type is None and not self.finished:

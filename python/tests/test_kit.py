@@ -223,3 +223,19 @@ def test_outputs_cannot_escape_the_output_folder_and_a_job_without_finish_fails(
     assert not (tmp_path / "evil.txt").exists()
     r = subprocess.run([PY, "-c", "from dual_ipo_jobs import Job\nwith Job() as job: pass", make_request()], env=job_env(), capture_output=True, text=True, timeout=60)
     assert r.returncode == 1 and "without job.finish()" in r.stderr and not (tmp_path / "result.json").exists()
+
+
+def test_progress_names_checkpoint_files_and_sigterm_repeats_them(tmp_path):
+    from dual_ipo_jobs import Job
+    from dual_ipo_jobs.kit import Channel
+    channel = tmp_path / "channel.jsonl"
+    req = tmp_path / "request.json"
+    req.write_text(json.dumps({"contract": "dual-ipo/command-job@2", "campaignId": "c", "round": 1, "stage": "evaluate", "inputs": {}, "params": {},
+                               "outputDir": str(tmp_path / "out"), "resultFile": str(tmp_path / "result.json"), "checkpointDir": str(tmp_path / "ckpt")}))
+    job = Job(["job", str(req)], channel=Channel(str(channel)), handle_sigterm=False)
+    assert job.checkpoint_dir == str(tmp_path / "ckpt")
+    job.progress(1, 3, checkpoint={"step": 1}, files=["step-1.pt"])
+    job.progress(2, 3, checkpoint={"step": 2})
+    sent = lines(channel.read_text())
+    assert sent[0]["files"] == ["step-1.pt"] and "files" not in sent[1]
+    assert job.checkpoint_files == []

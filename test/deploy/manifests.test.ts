@@ -8,7 +8,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { parseQueues } from '../../workers/worker';
-import { DRAIN_SECONDS, terminationGraceSeconds } from '../../workers/drain';
+import { DRAIN_SECONDS, EXIT_MARGIN_SECONDS, jobGraceSeconds, parseDrainSeconds, terminationGraceSeconds } from '../../workers/drain';
 import { WORKER_HELP } from '../../lib/cli/worker-command';
 import { codeVersion } from '../../lib/artifacts/manifest';
 import { REPO_ROOT } from '../helpers/deploy-tools';
@@ -62,12 +62,8 @@ function argValue(args: string[], flag: string): string | undefined {
   if (i >= 0) return args[i + 1];
   return args.find((a) => a.startsWith(`${flag}=`))?.slice(flag.length + 1);
 }
-/** Seconds of a duration the way the worker's --drain will take it ("90", "90s", "2m"). */
-function seconds(duration: string): number {
-  const m = /^(\d+)(s|m)?$/.exec(duration);
-  assert.ok(m, `--drain ${duration}: expected <n>, <n>s or <n>m`);
-  return Number(m[1]) * (m[2] === 'm' ? 60 : 1);
-}
+/** Seconds as the worker's --drain-seconds takes them. */
+const seconds = (value: string) => parseDrainSeconds(value);
 const count = (value: string | number | undefined) => (value === undefined ? 0 : Number(value));
 
 /** Every Dockerfile instruction with its arguments, continuation lines joined. */
@@ -113,9 +109,13 @@ describe('Kubernetes manifests vs the worker', () => {
     });
 
     test(`${name}: terminationGracePeriodSeconds = the worker's drain + exit margin`, () => {
-      const drain = argValue(args, '--drain');
-      const expected = terminationGraceSeconds(drain === undefined ? DRAIN_SECONDS : seconds(drain));
-      assert.equal(pod.terminationGracePeriodSeconds, expected);
+      const drain = argValue(args, '--drain-seconds');
+      const drainSeconds = drain === undefined ? DRAIN_SECONDS : seconds(drain);
+      assert.equal(pod.terminationGracePeriodSeconds, terminationGraceSeconds(drainSeconds));
+      // Kubernetes' SIGKILL comes after the jobs' grace, the worker's own margin and the exit margin.
+      assert.ok(pod.terminationGracePeriodSeconds! >= jobGraceSeconds(drainSeconds) + EXIT_MARGIN_SECONDS);
+      // A GPU pod runs training jobs: minutes to write a last checkpoint of a large model.
+      if (count(worker.resources?.limits?.[GPU]) > 0) assert.ok(drainSeconds >= 300, `${name}: --drain-seconds ${drainSeconds} is too short for a training checkpoint`);
     });
 
     test(`${name}: image tagged with the package version, CPU and GPU images apart`, () => {
@@ -160,10 +160,12 @@ describe('Kubernetes manifests vs the worker', () => {
     });
   }
 
-  test('the worker drains for DRAIN_SECONDS, the constant the manifests are checked against', () => {
+  test('the worker drains for --drain-seconds, default DRAIN_SECONDS, the constant the manifests are checked against', () => {
     const source = read('workers/worker.ts');
     assert.match(source, /from '\.\/drain'/, 'workers/worker.ts does not import workers/drain.ts');
-    assert.match(source, /shutdownGraceTime:\s*`\$\{DRAIN_SECONDS\}s`/, 'workers/worker.ts shutdownGraceTime is not DRAIN_SECONDS');
+    assert.match(source, /const drainSeconds = options\.drainSeconds \?\? DRAIN_SECONDS;/, 'the drain defaults to DRAIN_SECONDS');
+    assert.match(source, /shutdownGraceTime:\s*`\$\{drainSeconds\}s`/, 'workers/worker.ts shutdownGraceTime is not the drain');
+    assert.match(read('lib/cli/worker-command.ts'), /drainSeconds = parseDrainSeconds\(values\['drain-seconds'\]\)/, 'the worker takes --drain-seconds');
   });
 
   test('every environment variable the manifests name (commented examples too) is read by the code', () => {

@@ -172,14 +172,14 @@ describe('campaign on the dev server with the command backend', { timeout: 600_0
     assert.ok(audit.rounds[0].stages.some((t: { stage: string }) => t.stage === 'sample'), 'timings of the stages that ran are kept');
   });
 
-  test('a job printing garbage fails the campaign at once (no retries), named in history', async () => {
+  test('a job writing garbage on its channel fails the campaign at once (no retries), named in history', async () => {
     const cfg = campaignConfig('e2e-garbage');
     cfg.stages.label.command = ['node', join(ROOT, 'examples/jobs/garbage.mjs')];
     const { handle } = await startOrAttach(env.client, cfg);
     await assert.rejects(handle.result());
     const history = cli(['history', 'e2e-garbage']);
     assert.equal(history.code, 0, history.err);
-    assert.match(history.out, /not a JSON protocol line: "epoch 1 loss=0.42"/);
+    assert.match(history.out, /channel line 2 is not a progress or log message: "epoch 1 loss=0.42"/);
     const files = [...(await fileTimes(join(work, 'artifacts', 'campaigns', 'e2e-garbage'))).keys()];
     assert.ok(!files.some((f) => f.startsWith('round-0001/label/')), `nothing published for the label stage: ${files.join(', ')}`);
   });

@@ -93,7 +93,7 @@ async function outcome(id: string): Promise<{ result?: CampaignResult; failure?:
 
 const jobFolder = (id: string, stage: string) => join(work, 'jobs', id, 'round-0001', stage);
 const progressed = async (id: string, stage: string, lines = 1) =>
-  (await readFile(join(jobFolder(id, stage), 'stdout.jsonl'), 'utf8').catch(() => '')).split('\n').filter((l) => l.includes('"progress"')).length >= lines ? true : undefined;
+  (await readFile(join(jobFolder(id, stage), 'channel.jsonl'), 'utf8').catch(() => '')).split('\n').filter((l) => l.includes('"progress"')).length >= lines ? true : undefined;
 
 /** runs.log lines per job folder of a campaign: `round-0001/label` -> 2. */
 async function jobRuns(id: string): Promise<Map<string, number>> {

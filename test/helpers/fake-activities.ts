@@ -1,6 +1,7 @@
 // Scripted activities for workflow tests: each stage returns references and the metrics a test
 // scripts per round, and every call is recorded so the test can check what the workflow did.
 import { createHash } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/common';
 import type { Activities } from '../../activities';
 import type { ArtifactRef } from '../../lib/artifacts/types';
 import type { StageRequest, StageResult } from '../../lib/stages/contract';
@@ -20,6 +21,11 @@ export interface Script {
   shardDelayMs?: number;
   /** Shards whose first attempt fails (a crashed worker): the retry must redo only them. */
   failFirstAttempt?: (stage: string, shard: number) => boolean;
+  /**
+   * How many times the n-th call (0-based, per round and stage) of an unsharded stage fails as a drained
+   * worker's does (WorkerDrained; non-retryable when the request says drainRestarts).
+   */
+  drains?: (stage: string, round: number) => number;
 }
 
 export interface Recorded {
@@ -61,6 +67,12 @@ export function fakeActivities(script: Script): { activities: Activities; record
         return { stage: request.stage, outputKeyPrefix: name, outputs: { part: ref(name) }, metrics: {}, startedAt: new Date().toISOString(), seconds: 0.001, reused: false, attempt, worker: `fake-${request.shard.index % 3}` };
       }
       recorded.calls.push({ activity: request.stage, round: request.round, ...(request.step ? { step: request.step } : {}), input: request });
+      const drainKey = `drain:${shardKey(request)}`;
+      const drained = attempts.get(drainKey) ?? 0;
+      if (drained < (script.drains?.(request.stage, request.round) ?? 0)) {
+        attempts.set(drainKey, drained + 1);
+        throw ApplicationFailure.create({ message: `${request.stage}: stopped by the worker's drain (exit 75)`, type: 'WorkerDrained', nonRetryable: request.drainRestarts === true });
+      }
       if (script.stageDelayMs) await new Promise((r) => setTimeout(r, script.stageDelayMs));
       const prefix = `r${request.round}-${request.stage}${request.step ? `-${request.step}` : ''}`;
       return {

@@ -1,49 +1,57 @@
 // The `command` backend: a stage runs as an external program (docs/command-backend.md).
-// The job runs detached in its own process group with stdout/stderr going to files in a durable
-// working folder, so it survives a worker crash; the next attempt re-attaches to it (still
-// running), collects it (finished while nobody watched), or restarts it from its last checkpoint.
+// The job runs detached in its own process group with stdout/stderr going to log files in a durable
+// working folder and its protocol lines to a channel file, so it survives a worker crash; the next
+// attempt re-attaches to it (still running), collects it (finished while nobody watched), or restarts
+// it from its last checkpoint (whose files come back from the artifact store on any host).
+// The parts: channel.ts (protocol), outputs.ts (result, file and folder outputs), inputs-cache.ts,
+// checkpoint-files.ts, slots.ts (slots and GPUs), env.ts (the job's environment), process.ts.
 import { spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
-import { lstat, mkdir, open, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { ArtifactRef } from '../../artifacts/types';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { sha256Hex, stableStringify } from '../../artifacts/stable-json';
 import { dataDir } from '../../paths';
-import { keepsExternalWork, missingOutputs, type StageContext, type StageImpl, type StageOutput, type StageRequest } from '../contract';
+import { keepsExternalWork, type StageContext, type StageImpl, type StageRequest } from '../contract';
+import { JobChannel, ProtocolError, type ProtocolMessage } from './channel';
+import { isEnvelope, jobCheckpoint, restoreCheckpoint, uploadCheckpoint } from './checkpoint-files';
+import { jobEnvironment } from './env';
+import { CommandJobError, WorkerDrained } from './errors';
+import { materialiseInputs } from './inputs-cache';
+import { collectResult } from './outputs';
+import { alive, isOurJob, killGroup, logTails, signalGroup, waitGone, type JobRecord } from './process';
 import { resolveProgram } from './resolve';
+import type { Lease, SlotPool } from './slots';
 
-export const CONTRACT = 'dual-ipo/command-job@1';
+export { CommandJobError, WorkerDrained } from './errors';
+export { parseResult } from './outputs';
+
+export const CONTRACT = 'dual-ipo/command-job@2';
 const POLL_MS = 200;
+const BEAT_MS = 5_000;
+
+/** A worker's drain (SIGTERM): jobs get SIGTERM at once and `graceMs` to checkpoint and exit. */
+export interface Drain {
+  signal: AbortSignal;
+  graceMs: number;
+}
 
 export interface CommandStageOptions {
   jobsDir?: string;
+  /** Host cache of inputs by sha256 (default `<jobsDir>/.cache`). */
+  cacheDir?: string;
   killGraceMs?: number;
-}
-
-interface JobRecord {
-  pid: number;
-  argv: string[];
-  nonce: string;
-  startedAt: string;
-  attempt: number;
-  /** requestDigest of the request that started the job: its outcome answers only that request. */
-  digest?: string;
+  /** The slots of the queue this activity came from (activities/slots.ts); none: no slot, no GPU. */
+  slots?: SlotPool;
+  drain?: Drain;
+  /** The environment the job's allowlist draws from (default: the worker's). */
+  workerEnv?: NodeJS.ProcessEnv;
 }
 
 /** A job whose result was refused leaves this file: its next start begins from scratch. */
 const INVALID_MARKER = 'invalid-result.txt';
-
-export class CommandJobError extends Error {
-  override name = 'CommandJobError';
-  constructor(
-    message: string,
-    readonly nonRetryable = false,
-  ) {
-    super(message);
-  }
-}
+// stdout.jsonl: the stdout of a job started by a worker of contract @1's time.
+const LOGS = ['stdout.log', 'stderr.log', 'channel.jsonl', 'stdout.jsonl'];
 
 export function jobDir(jobsDir: string, ctx: Pick<StageContext, 'request'>): string {
   const { campaignId, round, stage, step, shard } = ctx.request;
@@ -59,200 +67,22 @@ export function requestDigest(request: StageRequest): string {
   return sha256Hex(stableStringify(identity));
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(-pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Our job, not a recycled pid: its environment carries the nonce we gave it. */
-async function isOurJob(job: JobRecord): Promise<boolean> {
-  if (!alive(job.pid)) return false;
-  try {
-    const environ = await readFile(`/proc/${job.pid}/environ`, 'utf8');
-    return environ.includes(`DUAL_IPO_JOB_NONCE=${job.nonce}`);
-  } catch {
-    return true; // no /proc (macOS): trust the live process group
-  }
-}
-
-async function killGroup(pid: number, graceMs: number): Promise<void> {
-  try {
-    process.kill(-pid, 'SIGTERM');
-  } catch {
-    return;
-  }
-  const deadline = Date.now() + graceMs;
-  while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  if (alive(pid)) {
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-}
-
-async function tail(path: string, maxBytes = 2000): Promise<string> {
-  try {
-    const text = await readFile(path, 'utf8');
-    return text.length > maxBytes ? `…${text.slice(-maxBytes)}` : text;
-  } catch {
-    return '';
-  }
-}
-
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
-/** Inputs become local files the job can open; a file:// input is verified and used in place. */
-async function materialiseInputs(ctx: StageContext, dir: string): Promise<Record<string, ArtifactRef & { path: string }>> {
-  const inputs: Record<string, ArtifactRef & { path: string }> = {};
-  for (const [name, ref] of Object.entries(ctx.request.inputs)) {
-    if (ref.uri.startsWith('file://')) {
-      const path = fileURLToPath(ref.uri);
-      const info = await stat(path).catch(() => undefined);
-      if (!info) throw new CommandJobError(`input "${name}" is missing: ${ref.uri}`, true);
-      if (info.size !== ref.size) throw new CommandJobError(`input "${name}" (${ref.uri}) has ${info.size} B, its reference says ${ref.size} B`, true);
-      const sha256 = await sha256File(path);
-      if (sha256 !== ref.sha256) throw new CommandJobError(`input "${name}" (${ref.uri}) fails its sha256 check: found ${sha256}, its reference says ${ref.sha256}`, true);
-      inputs[name] = { ...ref, path };
-    } else {
-      const path = join(dir, 'inputs', name);
-      if (!existsSync(path)) await ctx.store.getToFile(ref, path);
-      inputs[name] = { ...ref, path };
-    }
-  }
-  return inputs;
-}
-
-interface Progress {
-  done: number;
-  total: number;
-  lastCheckpoint: unknown;
-  offset: number;
-  lineNo: number;
-  pending: string;
-}
-
-/** Reads new stdout protocol lines; any line that is not a protocol object is garbage. */
-async function readProtocol(ctx: StageContext, stdoutPath: string, state: Progress, label: string): Promise<void> {
-  const info = await stat(stdoutPath).catch(() => undefined);
-  if (!info || info.size <= state.offset) return;
-  const handle = await open(stdoutPath, 'r');
-  try {
-    const buffer = Buffer.alloc(info.size - state.offset);
-    await handle.read(buffer, 0, buffer.length, state.offset);
-    state.offset = info.size;
-    const text = state.pending + buffer.toString('utf8');
-    const lines = text.split('\n');
-    state.pending = lines.pop() ?? '';
-    for (const line of lines) {
-      state.lineNo += 1;
-      if (line.trim() === '') continue;
-      let message: { type?: string; done?: number; total?: number; message?: string; checkpoint?: unknown };
-      try {
-        message = JSON.parse(line);
-      } catch {
-        throw new CommandJobError(`${label}: stdout line ${state.lineNo} is not a JSON protocol line: ${JSON.stringify(line.slice(0, 200))}`, true);
-      }
-      if (message?.type === 'progress' && typeof message.done === 'number' && typeof message.total === 'number') {
-        if (message.checkpoint !== undefined) state.lastCheckpoint = message.checkpoint;
-        state.done = message.done;
-        state.total = message.total;
-        await ctx.progress(message.done, message.total, message.checkpoint, message.message);
-      } else if (message?.type === 'log') {
-        ctx.log(String(message.message ?? ''), { job: label });
-      } else {
-        throw new CommandJobError(`${label}: stdout line ${state.lineNo} is not a progress or log message: ${JSON.stringify(line.slice(0, 200))}`, true);
-      }
-    }
-  } finally {
-    await handle.close();
-  }
-}
-
-interface ResultFile {
-  outputs?: Record<string, { path?: unknown; summary?: ArtifactRef['summary'] }>;
-  metrics?: Record<string, unknown>;
-}
-
 /**
- * Python's json.dumps writes NaN and Infinity as bare tokens, which JSON does not allow. A diverged
- * trainer must reach the abnormal-loss gate, not fail on syntax, so those tokens are read as null.
+ * The job's stable key: the same for every attempt of the same request on any worker, different for
+ * a different request (config, inputs). A launcher that submits elsewhere names its remote job by it.
  */
-export function parseResult(text: string): ResultFile {
-  try {
-    return JSON.parse(text) as ResultFile;
-  } catch (err) {
-    const relaxed = text.replace(/(?<=[:,[]\s*)-?(?:NaN|Infinity)(?=\s*[,}\]])/g, 'null');
-    if (relaxed === text) throw err;
-    return JSON.parse(relaxed) as ResultFile;
-  }
+export function jobKey(request: StageRequest): string {
+  const { campaignId, round, stage, step, shard } = request;
+  return [campaignId, `round-${String(round).padStart(4, '0')}`, step ? `${stage}-${step}` : stage, ...(shard ? [`shard-${String(shard.index).padStart(5, '0')}`] : []), requestDigest(request).slice(0, 12)].join('/');
 }
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/**
- * Reads and checks the job's result before anything is published: the schema, the stage's required
- * outputs, and that every output is a regular file inside the output folder (no links, no way out
- * through a linked folder). Throws a non-retryable CommandJobError naming the first problem.
- */
-async function readResult(ctx: StageContext, dir: string, outputDir: string, label: string): Promise<{ planned: Array<[string, string, ArtifactRef['summary']]>; metrics: Record<string, number> }> {
-  const resultPath = join(dir, 'result.json');
-  let parsed: unknown;
-  try {
-    parsed = parseResult(await readFile(resultPath, 'utf8'));
-  } catch (err) {
-    throw new CommandJobError(`${label}: exited 0 but its result file ${resultPath} is ${existsSync(resultPath) ? `not valid JSON (${(err as Error).message})` : 'missing'}`, true);
-  }
-  if (!isPlainObject(parsed)) throw new CommandJobError(`${label}: result file ${resultPath} is not a JSON object`, true);
-  if (parsed.outputs !== undefined && !isPlainObject(parsed.outputs)) throw new CommandJobError(`${label}: result "outputs" is not an object of name -> { path, summary? }`, true);
-  if (parsed.metrics !== undefined && !isPlainObject(parsed.metrics)) throw new CommandJobError(`${label}: result "metrics" is not an object of name -> number`, true);
-  const metrics: Record<string, number> = {};
-  for (const [name, value] of Object.entries(parsed.metrics ?? {})) {
-    // null stands for NaN/Infinity (see parseResult): kept as NaN so the runner counts it as non-finite.
-    if (value === null) metrics[name] = Number.NaN;
-    else if (typeof value === 'number') metrics[name] = value;
-    else throw new CommandJobError(`${label}: result metric "${name}" is not a number (${JSON.stringify(value)})`, true);
-  }
-  const outputs = (parsed.outputs ?? {}) as Record<string, unknown>;
-  const missing = missingOutputs(ctx.request.stage, outputs);
-  if (missing.length > 0) {
-    throw new CommandJobError(`${label}: result lacks the output${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} that stage ${ctx.request.stage} must return (got: ${Object.keys(outputs).join(', ') || 'none'})`, true);
-  }
-  const realOutputDir = await realpath(outputDir);
-  const planned: Array<[string, string, ArtifactRef['summary']]> = [];
-  for (const [name, out] of Object.entries(outputs)) {
-    if (!isPlainObject(out) || typeof out.path !== 'string') throw new CommandJobError(`${label}: result output "${name}" has no "path"`, true);
-    if (out.summary !== undefined && !isPlainObject(out.summary)) throw new CommandJobError(`${label}: result output "${name}" has a "summary" that is not an object`, true);
-    const path = resolve(outputDir, out.path);
-    const rel = relative(outputDir, path);
-    if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) throw new CommandJobError(`${label}: result output "${name}" path "${out.path}" escapes the output folder`, true);
-    const info = await lstat(path).catch(() => undefined);
-    if (!info) throw new CommandJobError(`${label}: result output "${name}" file ${path} does not exist`, true);
-    // A link (or a file reached through a linked folder) would publish whatever it points at.
-    if (info.isSymbolicLink()) throw new CommandJobError(`${label}: result output "${name}" file ${path} is a symbolic link; outputs must be regular files`, true);
-    if (!info.isFile()) throw new CommandJobError(`${label}: result output "${name}" ${path} is not a regular file`, true);
-    const realRel = relative(realOutputDir, await realpath(path));
-    if (realRel.startsWith('..') || isAbsolute(realRel)) throw new CommandJobError(`${label}: result output "${name}" path "${out.path}" leads out of the output folder through a link`, true);
-    planned.push([name, path, out.summary as ArtifactRef['summary']]);
-  }
-  return { planned, metrics };
-}
-
-async function collectResult(ctx: StageContext, dir: string, outputDir: string, label: string): Promise<StageOutput> {
-  // Validate everything before publishing anything: a bad result leaves the store untouched.
-  const { planned, metrics } = await readResult(ctx, dir, outputDir, label);
-  const outputs: Record<string, ArtifactRef> = {};
-  for (const [name, path, summary] of planned) outputs[name] = await ctx.store.putFile(ctx.outputKey(name), path, summary ? { summary } : undefined);
-  return { outputs, metrics };
+/** The key as a DNS-1123 label (Kubernetes object names, Slurm job names): at most 63 characters. */
+export function jobName(key: string): string {
+  const [campaign = '', round = '', stage = '', ...rest] = key.split('/');
+  const clean = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  const shard = rest.length > 1 ? `-s${Number(rest[0]!.slice('shard-'.length))}` : '';
+  const readable = `${clean(campaign).slice(0, 20)}-r${Number(round.slice('round-'.length))}-${clean(stage).slice(0, 16)}${shard}`.replace(/^-+/, '');
+  return `dipo-${readable}-${sha256Hex(key).slice(0, 10)}`.replace(/-+/g, '-').slice(0, 63).replace(/-+$/, '');
 }
 
 /** Moves a job's files out of the way (logs are kept) so the next start begins afresh. */
@@ -262,24 +92,69 @@ async function setAside(dir: string, folder: string, files: string[]): Promise<v
   for (const f of files) if (existsSync(join(dir, f))) await rename(join(dir, f), join(aside, f));
 }
 
+async function writeAtomic(path: string, text: string): Promise<void> {
+  await writeFile(`${path}.tmp`, text);
+  await rename(`${path}.tmp`, path);
+}
+
+export const defaultJobsDir = () => join(dataDir(), 'jobs');
+
 export function commandStage(options: CommandStageOptions = {}): StageImpl {
-  const jobsDir = options.jobsDir ?? join(dataDir(), 'jobs');
+  const jobsDir = options.jobsDir ?? defaultJobsDir();
+  const cacheDir = options.cacheDir ?? join(jobsDir, '.cache');
   const graceMs = options.killGraceMs ?? 10_000;
 
   return async (ctx) => {
     const argv = ctx.request.command;
     if (!argv || argv.length === 0) throw new CommandJobError(`stage ${ctx.request.stage} uses backend "command" but has no command`, true);
     const digest = requestDigest(ctx.request);
-    const label = `job ${JSON.stringify(argv.join(' '))} (stage ${ctx.request.stage}${ctx.request.step ? `-${ctx.request.step}` : ''}, round ${ctx.request.round})`;
+    const key = jobKey(ctx.request);
+    const label = `job ${JSON.stringify(argv.join(' '))} (stage ${ctx.request.stage}${ctx.request.step ? `-${ctx.request.step}` : ''}, round ${ctx.request.round}${ctx.request.shard ? `, shard ${ctx.request.shard.index}` : ''})`;
     const dir = jobDir(jobsDir, ctx);
-    const outputDir = join(dir, 'out');
-    const stdoutPath = join(dir, 'stdout.jsonl');
-    const stderrPath = join(dir, 'stderr.log');
-    const exitPath = join(dir, 'exit_code');
-    const jobPath = join(dir, 'job.json');
+    const paths = {
+      out: join(dir, 'out'),
+      ckpt: join(dir, 'ckpt'),
+      channel: join(dir, 'channel.jsonl'),
+      stdout: join(dir, 'stdout.log'),
+      stderr: join(dir, 'stderr.log'),
+      exit: join(dir, 'exit_code'),
+      job: join(dir, 'job.json'),
+      result: join(dir, 'result.json'),
+      // Why the worker sent SIGTERM: `drain` (resume elsewhere) or `cancel`; a launcher reads it.
+      stopReason: join(dir, 'stop-reason'),
+    };
+    const logs = () => logTails({ stdout: paths.stdout, stderr: paths.stderr });
 
-    const state: Progress = { done: 0, total: 1, lastCheckpoint: ctx.checkpoint ?? null, offset: 0, lineNo: 0, pending: '' };
-    let job: JobRecord | undefined = existsSync(jobPath) ? (JSON.parse(await readFile(jobPath, 'utf8')) as JobRecord) : undefined;
+    const state = { done: 0, total: 1, checkpoint: (ctx.checkpoint ?? null) as unknown };
+    let channel = new JobChannel(paths.channel, paths.stdout);
+    // Progress and checkpoints, files first: a checkpoint counts once its files are in the store.
+    const handle = async (messages: ProtocolMessage[]) => {
+      for (const message of messages) {
+        if (message.type === 'log') {
+          ctx.log(message.message, { job: label });
+          continue;
+        }
+        let checkpoint = message.checkpoint;
+        if (checkpoint !== undefined && message.files?.length) checkpoint = await uploadCheckpoint(ctx, paths.ckpt, checkpoint, message.files, state.checkpoint, label);
+        if (checkpoint !== undefined) state.checkpoint = checkpoint;
+        state.done = message.done;
+        state.total = message.total;
+        await ctx.progress(message.done, message.total, checkpoint, message.message);
+      }
+    };
+    const readChannel = async () => {
+      try {
+        await handle(await channel.read());
+      } catch (err) {
+        if (err instanceof ProtocolError) throw new CommandJobError(`${label}: ${err.message}`, true);
+        throw err;
+      }
+    };
+
+    let job: JobRecord | undefined = existsSync(paths.job) ? (JSON.parse(await readFile(paths.job, 'utf8')) as JobRecord) : undefined;
+    // A job started before channels existed (an upgrade while it ran) printed its protocol to stdout.jsonl.
+    const legacyStdout = join(dir, 'stdout.jsonl');
+    if (job && existsSync(legacyStdout) && !existsSync(paths.stdout)) channel = new JobChannel(paths.channel, (paths.stdout = legacyStdout));
     // A job folder answers only the request that started it (a record from before digests: its argv).
     if (job && (job.digest ?? null) !== digest && (job.digest !== undefined || JSON.stringify(job.argv) !== JSON.stringify(argv))) {
       if (await isOurJob(job)) await killGroup(job.pid, graceMs);
@@ -288,111 +163,170 @@ export function commandStage(options: CommandStageOptions = {}): StageImpl {
       ctx.log(`${label}: the job folder held a different request or command; moved it aside and starting afresh`, { superseded });
       job = undefined;
       // Its checkpoint (heartbeat details, store) belongs to the other job.
-      state.lastCheckpoint = null;
+      state.checkpoint = null;
     }
-    await mkdir(outputDir, { recursive: true });
-    if (existsSync(join(dir, INVALID_MARKER))) state.lastCheckpoint = null;
-    const exitCode = existsSync(exitPath) ? Number((await readFile(exitPath, 'utf8')).trim()) : undefined;
+    await mkdir(paths.out, { recursive: true });
+    await mkdir(paths.ckpt, { recursive: true });
+    if (existsSync(join(dir, INVALID_MARKER))) state.checkpoint = null;
+    const exitCode = existsSync(paths.exit) ? Number((await readFile(paths.exit, 'utf8')).trim()) : undefined;
     // A job that finished successfully while nobody watched is collected; a failed one is rerun.
     const finishedUnwatched = job !== undefined && exitCode === 0;
     const running = job !== undefined && exitCode === undefined && (await isOurJob(job));
 
-    if (job && !finishedUnwatched && !running) {
-      // The job died with its worker: keep its logs, replay its progress to learn the last
-      // checkpoint, and start it again from there.
-      if (!existsSync(join(dir, INVALID_MARKER))) await readProtocol(ctx, stdoutPath, state, label).catch(() => undefined);
-      await setAside(dir, `attempt-${job.attempt}`, ['stdout.jsonl', 'stderr.log', 'job.json']);
-      Object.assign(state, { offset: 0, lineNo: 0, pending: '' });
-    }
-
-    if (!finishedUnwatched && !running) {
-      if (!resolveProgram(argv[0]!)) {
-        throw new CommandJobError(`${label}: command "${argv[0]}" not found (not on PATH, and no executable file of that name relative to ${process.cwd()})`, true);
-      }
-      const inputs = await materialiseInputs(ctx, dir);
-      await rm(exitPath, { force: true });
-      await rm(join(dir, 'result.json'), { force: true });
-      const request = {
-        contract: CONTRACT,
-        campaignId: ctx.request.campaignId,
-        round: ctx.request.round,
-        stage: ctx.request.stage,
-        step: ctx.request.step ?? null,
-        ...(ctx.request.shard ? { shard: ctx.request.shard } : {}),
-        inputs,
-        params: ctx.request.params,
-        outputDir,
-        resultFile: join(dir, 'result.json'),
-        checkpoint: state.lastCheckpoint ?? null,
-      };
-      const requestPath = join(dir, 'request.json');
-      await writeFile(`${requestPath}.tmp`, JSON.stringify(request, null, 2));
-      await rename(`${requestPath}.tmp`, requestPath);
-      const nonce = randomBytes(8).toString('hex');
-      // sh records the exit code even when nobody waits for the job any more.
-      const script = '"$@" >"$DUAL_IPO_JOB_DIR/stdout.jsonl" 2>"$DUAL_IPO_JOB_DIR/stderr.log"; echo $? >"$DUAL_IPO_JOB_DIR/exit_code.tmp"; mv "$DUAL_IPO_JOB_DIR/exit_code.tmp" "$DUAL_IPO_JOB_DIR/exit_code"';
-      const child = spawn('/bin/sh', ['-c', script, 'sh', ...argv], {
-        detached: true,
-        stdio: 'ignore',
-        env: { ...process.env, DUAL_IPO_REQUEST: requestPath, DUAL_IPO_JOB_DIR: dir, DUAL_IPO_JOB_NONCE: nonce },
-      });
-      child.unref();
-      job = { pid: child.pid!, argv, nonce, startedAt: new Date().toISOString(), attempt: (job?.attempt ?? 0) + 1, digest };
-      await writeFile(`${jobPath}.tmp`, JSON.stringify(job, null, 2));
-      await rename(`${jobPath}.tmp`, jobPath);
-      await rm(join(dir, INVALID_MARKER), { force: true });
-      ctx.log(`started ${label}`, { pid: job.pid, attempt: job.attempt, resumeFrom: state.lastCheckpoint });
-    } else if (running) {
-      ctx.log(`re-attached to ${label}`, { pid: job!.pid });
-    }
-
-    const pid = job!.pid;
-    let lastBeat = Date.now();
+    // Heartbeats while the job is quiet, inputs download or slots are awaited: cancellation reaches an
+    // activity only through them.
+    const beat = setInterval(() => void ctx.progress(state.done, state.total).catch(() => undefined), BEAT_MS);
+    let lease: Lease | undefined;
+    let detached = false;
     try {
-      for (;;) {
-        // Cancellation reaches an activity only through heartbeats: keep beating while the job is quiet.
-        if (Date.now() - lastBeat > 5_000) {
-          await ctx.progress(state.done, state.total);
-          lastBeat = Date.now();
+      if (job && !finishedUnwatched && !running) {
+        // The job died with its worker: keep its logs, replay its progress to learn the last
+        // checkpoint, and start it again from there.
+        if (!existsSync(join(dir, INVALID_MARKER))) await readChannel().catch(() => undefined);
+        await setAside(dir, `attempt-${job.attempt}`, [...LOGS, 'job.json']);
+        channel = new JobChannel(paths.channel, (paths.stdout = join(dir, 'stdout.log')));
+      }
+
+      if (!finishedUnwatched && !running) {
+        if (!resolveProgram(argv[0]!)) {
+          throw new CommandJobError(`${label}: command "${argv[0]}" not found (not on PATH, and no executable file of that name relative to ${process.cwd()})`, true);
         }
-        if (keepsExternalWork(ctx.signal)) {
-          // Contact with the server was lost, nobody asked us to stop: the job keeps running and
-          // the next attempt re-attaches to it by pid and nonce.
-          throw new CommandJobError(`${label}: left running (pid ${pid}) for the next attempt: ${(ctx.signal.reason as Error).message}`);
+        const inputs = await materialiseInputs(ctx, cacheDir);
+        if (isEnvelope(state.checkpoint) && !(await restoreCheckpoint(ctx, paths.ckpt, state.checkpoint))) state.checkpoint = null;
+        const gpus = ctx.request.gpusPerJob ?? 1;
+        // A draining worker starts nothing: the stage goes to another worker (with its checkpoint).
+        const notStarted = () => new WorkerDrained(`${label}: not started, the worker is draining`, ctx.request.drainRestarts === true);
+        if (options.drain?.signal.aborted) throw notStarted();
+        if (options.slots) {
+          const waiting = options.drain ? AbortSignal.any([ctx.signal, options.drain.signal]) : ctx.signal;
+          lease = await options.slots
+            .acquire(dir, gpus, { signal: waiting, onWait: (n) => ctx.progress(state.done, state.total, undefined, `waiting for ${n} free ${options.slots!.spec.name} slot${n > 1 ? 's' : ''}`) })
+            .catch((err: unknown) => {
+              if (ctx.signal.aborted) throw err;
+              if (options.drain?.signal.aborted) throw notStarted();
+              throw new CommandJobError(`${label}: stages.${ctx.request.stage}.gpusPerJob: ${(err as Error).message}`, true);
+            });
         }
-        if (ctx.signal.aborted) {
-          await killGroup(pid, graceMs);
-          throw new CommandJobError(`${label}: cancelled; the job's process group was stopped`);
-        }
-        await readProtocol(ctx, stdoutPath, state, label);
-        if (existsSync(exitPath)) break;
-        if (!alive(pid)) {
-          // The shell is gone without an exit code (killed): nothing more will come.
+        // A result file answers this request once the job exits 0: only a failed run's is stale. One
+        // from a job that died without an exit code is kept: its remote work (a launcher's) may have
+        // finished meanwhile, and the restarted launcher re-attaches and exits 0 without rewriting it.
+        const stale = [paths.exit, paths.stopReason, ...(exitCode !== undefined || !job ? [paths.result] : [])];
+        for (const path of stale) await rm(path, { force: true });
+        const request = {
+          contract: CONTRACT,
+          jobKey: key,
+          campaignId: ctx.request.campaignId,
+          round: ctx.request.round,
+          stage: ctx.request.stage,
+          step: ctx.request.step ?? null,
+          ...(ctx.request.shard ? { shard: ctx.request.shard } : {}),
+          inputs,
+          params: ctx.request.params,
+          outputDir: paths.out,
+          resultFile: paths.result,
+          checkpointDir: paths.ckpt,
+          checkpoint: jobCheckpoint(state.checkpoint) ?? null,
+        };
+        const requestPath = join(dir, 'request.json');
+        await writeAtomic(requestPath, JSON.stringify(request, null, 2));
+        const nonce = randomBytes(8).toString('hex');
+        const own: Record<string, string> = {
+          DUAL_IPO_REQUEST: requestPath,
+          DUAL_IPO_JOB_DIR: dir,
+          DUAL_IPO_JOB_NONCE: nonce,
+          DUAL_IPO_JOB_KEY: key,
+          DUAL_IPO_JOB_NAME: jobName(key),
+          DUAL_IPO_CHANNEL: paths.channel,
+          DUAL_IPO_CHECKPOINT_DIR: paths.ckpt,
+          ...(lease ? { DUAL_IPO_SLOT: String(lease.slots[0]), DUAL_IPO_SLOTS: lease.slots.join(',') } : {}),
+          ...(lease?.devices.length ? { CUDA_VISIBLE_DEVICES: lease.devices.join(','), DUAL_IPO_GPUS: String(lease.devices.length) } : {}),
+        };
+        // sh records the exit code even when nobody waits for the job any more. It survives the
+        // SIGTERM sent to the group (a caught signal: the job itself gets the default disposition).
+        const script = 'trap : TERM; "$@" >"$DUAL_IPO_JOB_DIR/stdout.log" 2>"$DUAL_IPO_JOB_DIR/stderr.log"; echo $? >"$DUAL_IPO_JOB_DIR/exit_code.tmp"; mv "$DUAL_IPO_JOB_DIR/exit_code.tmp" "$DUAL_IPO_JOB_DIR/exit_code"';
+        const child = spawn('/bin/sh', ['-c', script, 'sh', ...argv], { detached: true, stdio: 'ignore', env: jobEnvironment(options.workerEnv ?? process.env, ctx.request.env, own) });
+        child.unref();
+        job = { pid: child.pid!, argv, nonce, startedAt: new Date().toISOString(), attempt: (job?.attempt ?? 0) + 1, digest, ...(lease ? { slots: lease } : {}) };
+        await writeAtomic(paths.job, JSON.stringify(job, null, 2));
+        if (lease) await options.slots!.adopt(dir, lease.slots, job);
+        await rm(join(dir, INVALID_MARKER), { force: true });
+        ctx.log(`started ${label}`, { pid: job.pid, attempt: job.attempt, key, resumeFrom: jobCheckpoint(state.checkpoint), ...(lease ? { slots: lease.slots, devices: lease.devices } : {}) });
+      } else if (running) {
+        // The re-attached job keeps the devices it was started with.
+        if (job!.slots && options.slots?.spec.name === job!.slots.pool) lease = await options.slots.adopt(dir, job!.slots.slots, job);
+        ctx.log(`re-attached to ${label}`, { pid: job!.pid });
+      }
+
+      const pid = job!.pid;
+      let drainDeadline: number | undefined;
+      try {
+        for (;;) {
+          if (keepsExternalWork(ctx.signal)) {
+            // Contact with the server was lost, nobody asked us to stop: the job keeps running (and
+            // keeps its slots) and the next attempt re-attaches to it by pid and nonce.
+            detached = true;
+            throw new CommandJobError(`${label}: left running (pid ${pid}) for the next attempt: ${(ctx.signal.reason as Error).message}`);
+          }
+          if (ctx.signal.aborted) {
+            // The SDK cancels what is still running when a draining worker's grace ends: still the drain.
+            const draining = options.drain?.signal.aborted === true && (ctx.signal.reason as Error | undefined)?.message === 'WORKER_SHUTDOWN';
+            await writeFile(paths.stopReason, draining ? 'drain\n' : 'cancel\n');
+            await killGroup(pid, graceMs);
+            await readChannel().catch(() => undefined);
+            if (draining) throw new WorkerDrained(`${label}: stopped at the end of the worker's drain; resumes elsewhere from its last checkpoint`, ctx.request.drainRestarts === true);
+            throw new CommandJobError(`${label}: cancelled; the job's process group was stopped`);
+          }
+          if (options.drain?.signal.aborted && drainDeadline === undefined && alive(pid)) {
+            // The worker is stopping: ask the job for a last checkpoint now, while there is time.
+            drainDeadline = Date.now() + options.drain.graceMs;
+            await writeFile(paths.stopReason, 'drain\n');
+            signalGroup(pid, 'SIGTERM');
+            ctx.log(`${label}: worker draining; sent SIGTERM, waiting up to ${Math.round(options.drain.graceMs / 1000)} s for a last checkpoint`, { pid });
+          }
+          if (drainDeadline !== undefined && Date.now() > drainDeadline && alive(pid)) {
+            signalGroup(pid, 'SIGKILL');
+            await waitGone(pid, 2_000);
+          }
+          await readChannel();
+          if (existsSync(paths.exit)) break;
+          if (!alive(pid)) {
+            // The shell is gone without an exit code (killed): nothing more will come.
+            await new Promise((r) => setTimeout(r, POLL_MS));
+            if (existsSync(paths.exit)) break;
+            await readChannel();
+            if (drainDeadline !== undefined) throw new WorkerDrained(`${label}: stopped by the worker's drain (killed after ${Math.round(options.drain!.graceMs / 1000)} s); resumes elsewhere from its last checkpoint`, ctx.request.drainRestarts === true);
+            throw new CommandJobError(`${label}: the job's process group ended without an exit code (killed?); ${await logs()}`);
+          }
           await new Promise((r) => setTimeout(r, POLL_MS));
-          if (existsSync(exitPath)) break;
-          throw new CommandJobError(`${label}: the job's process group ended without an exit code (killed?); stderr:\n${await tail(stderrPath)}`);
         }
-        await new Promise((r) => setTimeout(r, POLL_MS));
+        await readChannel();
+      } catch (err) {
+        if (err instanceof CommandJobError && err.nonRetryable && !(err instanceof WorkerDrained)) {
+          await writeFile(paths.stopReason, 'cancel\n');
+          await killGroup(pid, graceMs);
+        }
+        throw err;
       }
-      await readProtocol(ctx, stdoutPath, state, label);
-    } catch (err) {
-      if (err instanceof CommandJobError && err.nonRetryable) await killGroup(pid, graceMs);
-      throw err;
-    }
 
-    const code = Number((await readFile(exitPath, 'utf8')).trim());
-    if (code !== 0) {
-      throw new CommandJobError(`${label} exited with code ${code}; stderr:\n${await tail(stderrPath)}`, false);
-    }
-    try {
-      return await collectResult(ctx, dir, outputDir, label);
-    } catch (err) {
-      if (err instanceof CommandJobError) {
-        // Never reuse a refused result: the next attempt (after a fix, or a `run` again) runs the job anew.
-        await setAside(dir, `attempt-${job!.attempt}`, ['stdout.jsonl', 'stderr.log', 'result.json', 'exit_code']);
-        await writeFile(join(dir, INVALID_MARKER), `${err.message}\n`);
+      const code = Number((await readFile(paths.exit, 'utf8')).trim());
+      if (code !== 0 && drainDeadline !== undefined) {
+        throw new WorkerDrained(`${label}: stopped by the worker's drain (exit ${code}); resumes elsewhere from its last checkpoint`, ctx.request.drainRestarts === true);
       }
-      throw err;
+      if (code !== 0) throw new CommandJobError(`${label} exited with code ${code}; ${await logs()}`, false);
+      try {
+        return await collectResult(ctx, paths.result, paths.out, label);
+      } catch (err) {
+        if (err instanceof CommandJobError) {
+          // Never reuse a refused result: the next attempt (after a fix, or a `run` again) runs the job anew.
+          await setAside(dir, `attempt-${job!.attempt}`, [...LOGS, 'result.json', 'exit_code']);
+          await writeFile(join(dir, INVALID_MARKER), `${err.message}\n`);
+        }
+        throw err;
+      }
+    } finally {
+      clearInterval(beat);
+      // A job left running keeps its slots; any other way out frees them.
+      if (lease && !detached) await options.slots!.release(dir, lease).catch(() => undefined);
     }
   };
 }

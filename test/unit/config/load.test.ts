@@ -27,6 +27,21 @@ describe('campaign config', () => {
     refused({ sample: { shardSize: 2, maxParallel: 1.5 } }, /stages\.sample\.maxParallel/);
   });
 
+  test('command jobs: gpusPerJob and env, validated by field; absent from configs that do not set them', () => {
+    const plain = parseConfig({});
+    assert.ok(!('gpusPerJob' in plain.stages.generatorTrain) && !('env' in plain.stages.generatorTrain), 'configs without them keep their hash');
+    const command = { backend: 'command', command: ['node', 'examples/jobs/stage-job.mjs'], taskQueue: 'gpu-node' };
+    const c = parseConfig({ stages: { generatorTrain: { ...command, gpusPerJob: 8, env: { allow: ['WANDB_*', 'HF_TOKEN'], set: { WANDB_PROJECT: 'x' } } } } });
+    assert.equal(c.stages.generatorTrain.gpusPerJob, 8);
+    assert.deepEqual(c.stages.generatorTrain.env, { allow: ['WANDB_*', 'HF_TOKEN'], set: { WANDB_PROJECT: 'x' } });
+    const refused = (stages: Record<string, unknown>, message: RegExp) => assert.throws(() => parseConfig({ stages }), (err: Error) => err instanceof ConfigError && message.test(err.message), JSON.stringify(stages));
+    refused({ generatorTrain: { ...command, gpusPerJob: 0 } }, /stages\.generatorTrain\.gpusPerJob/);
+    refused({ generatorTrain: { gpusPerJob: 2 } }, /stages\.generatorTrain\.gpusPerJob: only a command job/);
+    refused({ generatorTrain: { ...command, env: { allow: ['A B'] } } }, /stages\.generatorTrain\.env\.allow\.0/);
+    refused({ generatorTrain: { ...command, env: { set: { CUDA_VISIBLE_DEVICES: '0' } } } }, /stages\.generatorTrain\.env\.set\.CUDA_VISIBLE_DEVICES: set by the worker/);
+    refused({ generatorTrain: { ...command, env: { pass: [] } } }, /stages\.generatorTrain\.env/);
+  });
+
   test('defaults follow the paper', () => {
     const c = parseConfig({});
     assert.equal(c.generation.candidatesPerPrompt, 8); // 4.1: 8 videos per prompt

@@ -1,6 +1,7 @@
 // The command backend against real child processes: the documented example jobs, a worker killed in
 // the middle of a job (re-attach), a job killed with it (resume from checkpoint), cancellation,
-// protocol garbage, failing exits and bad inputs.
+// protocol garbage on the channel, failing exits and bad inputs. Channel, folder outputs, checkpoint
+// files, drain, slots and the environment: command-launchers.test.ts.
 import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -56,7 +57,7 @@ async function until(what: string, probe: () => Promise<boolean> | boolean, time
 }
 
 async function progressLines(req: StageRequest): Promise<number> {
-  const text = await readFile(join(dirOf(req), 'stdout.jsonl'), 'utf8').catch(() => '');
+  const text = await readFile(join(dirOf(req), 'channel.jsonl'), 'utf8').catch(() => '');
   return text.split('\n').filter((l) => l.includes('"progress"')).length;
 }
 
@@ -112,10 +113,10 @@ describe('command backend', { timeout: 120_000 }, () => {
     const result = await run(req);
     assert.equal(result.metrics.total, 70);
     assert.equal((await runs(req)).length, 2, 'started once more');
-    const stdout = await readFile(join(dirOf(req), 'stdout.jsonl'), 'utf8');
-    const resumedAt = Number(/resuming evaluate at step (\d+)/.exec(stdout)?.[1]);
+    const channel = await readFile(join(dirOf(req), 'channel.jsonl'), 'utf8');
+    const resumedAt = Number(/resuming evaluate at step (\d+)/.exec(channel)?.[1]);
     assert.ok(resumedAt >= 3 && resumedAt <= reached, `resumed at step ${resumedAt} (had reached ${reached})`);
-    assert.ok(existsSync(join(dirOf(req), 'attempt-1', 'stdout.jsonl')), 'the first run\'s logs are kept');
+    assert.ok(existsSync(join(dirOf(req), 'attempt-1', 'channel.jsonl')), 'the first run\'s logs are kept');
   });
 
   test('cancellation ends the job\'s process group', async () => {
@@ -138,11 +139,11 @@ describe('command backend', { timeout: 120_000 }, () => {
     await until('the process group to end', () => !alive(job.pid), 5_000);
   });
 
-  test('a job printing garbage on stdout fails without retry, is killed, and publishes nothing', async () => {
+  test('a job writing garbage on its channel fails without retry, is killed, and publishes nothing', async () => {
     const req = request('garbage', { command: ['node', join(ROOT, 'examples/jobs/garbage.mjs')] });
     await assert.rejects(run(req), (err: ApplicationFailure) => {
       assert.equal(err.nonRetryable, true);
-      assert.match(err.message, /stdout line 2 is not a JSON protocol line: "epoch 1 loss=0.42"/);
+      assert.match(err.message, /channel line 2 is not a progress or log message: "epoch 1 loss=0.42"/);
       return true;
     });
     const job = JSON.parse(await readFile(join(dirOf(req), 'job.json'), 'utf8'));

@@ -206,7 +206,7 @@ describe('issue 19: a Temporal outage does not stop an external job', { timeout:
     const req = request(campaignId, { params: { steps: 40, stepDelayMs: 100 } });
     const env = new MockActivityEnvironment({ attempt: 1 });
     const running = env.run(runStageActivity, req, deps());
-    await until('the job to report progress', async () => (await readFile(join(dirOf(req), 'stdout.jsonl'), 'utf8').catch(() => '')).includes('"progress"'));
+    await until('the job to report progress', async () => (await readFile(join(dirOf(req), 'channel.jsonl'), 'utf8').catch(() => '')).includes('"progress"'));
     const job = JSON.parse(await readFile(join(dirOf(req), 'job.json'), 'utf8')) as { pid: number };
     return { req, env, running, job };
   }
