@@ -24,6 +24,18 @@ SIZE = {"numFrames": TINY_VIDEO["numFrames"], "height": TINY_VIDEO["height"], "w
 CRITIC = {"paths": 2, "maxNewTokens": 4, "frames": 4}
 
 
+def empty_export(root):
+    """A pceFilter artifact that kept nothing."""
+    folder = root / "empty-prefs"
+    folder.mkdir()
+    for name in ("trl-preference.jsonl", "trl-unpaired.jsonl", "pairwise.jsonl"):
+        (folder / name).write_text("")
+    with tarfile.open(root / "empty-prefs.tar", "w") as tar:
+        for name in os.listdir(folder):
+            tar.add(folder / name, arcname=name)
+    return root / "empty-prefs.tar"
+
+
 @pytest.fixture(scope="module")
 def chain(tmp_path_factory):
     """The round's stages on their predecessors' outputs: {stage: (result, channel lines, outputDir)}."""
@@ -53,6 +65,8 @@ def chain(tmp_path_factory):
     prefs = pf + "/preferences.tar"
     if out["pceFilter"][0]["metrics"]["kept"] == 0:
         prefs = run("pceFilterAll", "pce_filter", {**critic, "usePce": False}, {"labels": lab + "/labels.tar", "critic": b + "/critic.tar"}) + "/preferences.tar"
+    out["emptyTrain"] = run_job("generator_train", request(root / "emptyTrain", "generatorTrain", {**gen, "steps": 2},
+                                                           {"generator": b + "/generator.tar", "preferences": str(empty_export(root))}))
     g = run("generatorTrain", "generator_train", {**gen, "steps": 2, "batchSize": 1, "learningRate": 1e-3, "loraRank": 4, "lambdaReal": 0.5},
             {"generator": b + "/generator.tar", "preferences": prefs, "realVideos": b + "/realVideos.tar"})
     run("evaluate1", "evaluate", {**gen, "scorer": "standin", "keepVideos": True},
@@ -102,6 +116,13 @@ def test_pce_filter_applies_the_strict_filter_to_the_critics_implicit_rewards(ch
     trl = read_jsonl(os.path.join(out, "preferences", "trl-preference.jsonl"))
     assert len(trl) == m["kept"] and all(os.path.exists(os.path.join(out, "preferences", r["chosen"])) for r in trl)
     assert len(read_jsonl(os.path.join(out, "preferences", "pairwise.jsonl"))) == 3 * m["kept"]
+
+
+def test_generator_train_keeps_the_generator_when_nothing_passed_the_filter(chain):
+    result, _, out = chain["emptyTrain"]
+    assert result["metrics"]["steps"] == 0 and result["metrics"]["items"] == 0
+    with tarfile.open(os.path.join(out, "generator.tar")) as tar:
+        assert json.load(tar.extractfile("generator.json"))["adapters"] == []
 
 
 def test_validate_measures_agreement_with_the_human_test_set(chain):

@@ -14,6 +14,7 @@ params:  baseModel (required), method "dpo" | "kto", steps 100, batchSize 1, lea
          seed 0, checkpointEvery 10, dtype "float32", device "cpu"
 outputs: generator = generator.tar (the input's adapters + this round's), losses = losses.json
 metrics: lossFirst, lossMax, lossFinal (the total loss), nanCount, implicitAccuracy (last quarter), steps;
+         no row in the preferences: the input generator unchanged (items 0, steps 0), as the builtin stage;
          losses.json also has the eq. 6 / eq. 8 term alone per step ("preference")
 
 Every step draws its batch, timesteps and noise from (seed, step), and checkpoints hold the LoRA
@@ -242,8 +243,27 @@ class Trainer:
                 "nanCount": len(self.losses) - len(finite), "implicitAccuracy": sum(tail) / len(tail)}
 
 
+def unchanged(job: Job) -> bool:
+    """Nothing passed the filter (an empty export): the candidate is the input generator itself, as the builtin
+    stage does, and the eval gate then compares equals."""
+    work = os.path.join(job_dir(job), "generatorTrain-work")
+    method = job.params.get("method", "dpo")
+    prefs = artifact_member(job.input_path("preferences"), work, "preferences", "trl-preference.jsonl" if method == "dpo" else "trl-unpaired.jsonl")
+    if prefs.endswith(".csv") or read_jsonl(prefs):
+        return False
+    job.log("generatorTrain: no preference data passed the filter; the generator is unchanged")
+    _, parents = read_generator(job.inputs.get("generator", {}).get("path"), work)
+    with job.output_dir("generator", output="generator", archive=True, summary={"adapters": len(parents), "unchanged": True}) as d:
+        write_generator(d, parents, None)
+    job.write_json("losses.json", {"method": method, "losses": [], "preference": [], "implicitAccuracy": []}, output="losses")
+    job.finish(metrics={"items": 0, "steps": 0, "lossFirst": 0, "lossFinal": 0, "lossMax": 0, "nanCount": 0, "implicitAccuracy": 0})
+    return True
+
+
 def main() -> None:
     with Job() as job, stdout_to_stderr(job):
+        if unchanged(job):
+            return
         trainer = Trainer(job)
         trainer.train()
         job.finish(metrics=trainer.write())
