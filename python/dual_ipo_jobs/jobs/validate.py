@@ -4,7 +4,9 @@
 
 inputs:  critic: a dual-ipo/vlm-critic-lora@1 artifact; humanTest: bootstrap's humanTest.tar (pairwise.jsonl,
          pointwise.jsonl, videos/)
-params:  criticModel (required), paths 5 (k), temperature 1.0, maxNewTokens 128, frames 16, seed 0, dtype, device
+params:  criticModel (required), paths 5 (k), temperature 1.0, maxNewTokens 128, frames 16, seed 0, dtype, device;
+         criticEndpoint, criticEndpointModel, criticEndpointServesAdapters: the critic over an OpenAI-compatible
+         endpoint, as in the label job (an item with no parsable answer counts as a miss)
 output:  judgements = judgements.json (every path and vote next to the human label)
 metrics: agreementPairwise (human ties excluded), agreementPointwise (when the set has pointwise rows), pairsCounted, videosCounted, agreementPairwise_<dimension>,
          agreementPointwise_<dimension>
@@ -23,7 +25,7 @@ from dual_ipo_jobs import Job, atomic_write_text
 from dual_ipo_jobs.cogvideox import job_dir, stdout_to_stderr, unpack
 from dual_ipo_jobs.critic import (DIMENSIONS, PAIRWISE, POINTWISE, Critic, frames, load_critic, pairwise_question, pointwise_question,
                                   read_critic)
-from dual_ipo_jobs.jobs.label import item_seed
+from dual_ipo_jobs.jobs.label import endpoint_critic, item_seed
 from dual_ipo_jobs.preferences import pairwise_agreement, pointwise_agreement
 from dual_ipo_jobs.stats import self_consistency_vote
 from dual_ipo_jobs.videos import VideoLoader, read_jsonl
@@ -40,8 +42,11 @@ def main() -> None:
         points = read_jsonl(os.path.join(test, "pointwise.jsonl")) if os.path.exists(os.path.join(test, "pointwise.jsonl")) else []
         if not pairs:
             raise ValueError(f"humanTest ({job.input_path('humanTest')}) has no pairwise rows: no agreement to measure")
-        model, processor = load_critic(p.get("criticModel"), read_critic(job.input_path("critic"), work), p.get("dtype", "float32"), p.get("device", "cpu"))
-        critic = Critic(model, processor, int(p.get("maxNewTokens", 128)), float(p.get("temperature", 1.0)))
+        adapters = read_critic(job.input_path("critic"), work)
+        remote = endpoint_critic(job, p, adapters)
+        if remote is None:
+            model, processor = load_critic(p.get("criticModel"), adapters, p.get("dtype", "float32"), p.get("device", "cpu"))
+            critic = Critic(model, processor, int(p.get("maxNewTokens", 128)), float(p.get("temperature", 1.0)))
         load = VideoLoader(test)
         tasks = [("pair", i, r) for i, r in enumerate(pairs)] + [("point", i, r) for i, r in enumerate(points)]
 
@@ -55,16 +60,22 @@ def main() -> None:
             key = f"{kind}:{i}"
             if key not in judged:
                 if kind == "pair":
-                    question, videos, options = pairwise_question(r["prompt"], r["dimension"]), [load(r["videoA"]), load(r["videoB"])], PAIRWISE
+                    question, files, options = pairwise_question(r["prompt"], r["dimension"]), [r["videoA"], r["videoB"]], PAIRWISE
                 else:
-                    question, videos, options = pointwise_question(r["prompt"], r["dimension"]), [load(r["video"])], POINTWISE
-                paths = critic.judge(question, [frames(v, n_frames) for v in videos], options, k, item_seed(seed, f"validate/{key}"))
-                judged[key] = {"paths": paths, "vote": self_consistency_vote([x["answer"] for x in paths])._asdict()}
+                    question, files, options = pointwise_question(r["prompt"], r["dimension"]), [r["video"]], POINTWISE
+                if remote is None:
+                    paths = critic.judge(question, [frames(load(f), n_frames) for f in files], options, k, item_seed(seed, f"validate/{key}"))
+                else:
+                    paths = remote.judge(question, [os.path.join(test, f) for f in files], options, k, item_seed(seed, f"validate/{key}"))
+                answers = [x["answer"] for x in paths if x["answer"] is not None]
+                # No parsable answer (an endpoint's paths only): the critic gave none, which counts as a miss.
+                judged[key] = {"paths": paths, "vote": self_consistency_vote(answers)._asdict() if answers else {"answer": "none"}}
                 atomic_write_text(done_path, json.dumps(judged))
             job.progress(n + 1, len(tasks), f"{kind} {n + 1}/{len(tasks)}", checkpoint={"judged": n + 1})
 
         votes_pair = [judged[f"pair:{i}"]["vote"]["answer"] for i in range(len(pairs))]
         votes_point = [judged[f"point:{i}"]["vote"]["answer"] for i in range(len(points))]
+        votes_pair = [v if v in PAIRWISE else "tie" for v in votes_pair]   # no answer = a critic tie: a miss on a decided pair
         a = pairwise_agreement(votes_pair, [r["preferred"] for r in pairs])
         metrics = {"agreementPairwise": a.agreement, "pairsCounted": a.counted}
         if points:
