@@ -1,6 +1,7 @@
 """Runs the real VBench (`pip install vbench`, in its own environment: it pins transformers 4.33.2 and
 numpy < 2) on a folder of videos, one dimension at a time, with its scorers' weights from a local folder.
-The evaluate job starts it with that environment's Python; it imports nothing but vbench and the standard library.
+The evaluate job copies this file into its work folder and runs it with that environment's Python; it imports
+nothing but vbench and the standard library (this package's own vbench.py must not shadow the real one).
 
     VBENCH_CACHE_DIR=/models/vbench python -m dual_ipo_jobs.vbench_runner --videos DIR --out DIR \
         --dimensions temporal_flickering,subject_consistency [--mode vbench_standard|custom_input] \

@@ -185,3 +185,19 @@ def test_the_real_vbench_temporal_flickering_equals_the_stand_in_and_missing_wei
         assert got[name] == pytest.approx(standin_scorer.temporal_flickering(read_mp4(str(videos / name))), abs=1e-6), name
     r = run("motion_smoothness")
     assert r.returncode == 3 and "amt_model/amt-s.pth" in r.stderr
+
+
+@pytest.mark.skipif(not os.path.isfile(VBENCH_PY), reason=f"no VBench environment at {VBENCH_PY} (DUAL_IPO_SETUP_VBENCH=1 npm run setup)")
+def test_evaluate_with_the_real_vbench_scores_the_same_videos_as_the_stand_in(chain, tmp_path):
+    b = chain["bootstrap"][2]
+    boot = json.load(open(os.path.join(os.path.dirname(b), "request.json")))["params"]
+    params = {"baseModel": boot["baseModel"], **SIZE, "numInferenceSteps": 2, "scorer": "vbench", "dimensions": ["temporal_flickering"],
+              "vbenchMode": "custom_input", "vbenchPython": VBENCH_PY, "vbenchCacheDir": str(tmp_path / "weights")}
+    result, _, out = run_job("evaluate", request(tmp_path / "e", "evaluate", params, {"generator": b + "/generator.tar", "evalPrompts": b + "/evalPrompts.json"}))
+    scores = json.load(open(os.path.join(out, "scores.json")))
+    standin = json.load(open(os.path.join(chain["evaluate0"][2], "scores.json")))
+    assert scores["scorer"] == "vbench" and "note" not in scores and result["metrics"]["standIn"] == 0
+    assert len(scores["unmeasured"]) == 15 and "temporal_flickering" not in scores["unmeasured"]
+    for mine, theirs in zip(scores["videos"], standin["videos"]):
+        assert mine["file"] == theirs["file"]
+        assert mine["dimensions"]["temporal_flickering"] == pytest.approx(theirs["dimensions"]["temporal_flickering"], abs=1e-6)

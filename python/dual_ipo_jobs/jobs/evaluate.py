@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -71,11 +72,15 @@ def run_vbench(job: Job, p: dict, folder: str, names: dict, dims: list, work: st
     prompts = os.path.join(work, "vbench-prompts.json")
     with open(prompts, "w", encoding="utf-8") as f:
         json.dump(names, f)
-    cmd = [vbench_python(p), "-m", "dual_ipo_jobs.vbench_runner", "--videos", folder, "--out", out, "--dimensions", ",".join(dims),
+    # The runner is run as a script copied into the work folder: neither this venv's site-packages nor this
+    # package's folder (whose vbench.py would shadow the real package) may come onto VBench's sys.path.
+    runner = os.path.join(work, "vbench_runner.py")
+    shutil.copyfile(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "vbench_runner.py"), runner)
+    cmd = [vbench_python(p), runner, "--videos", folder, "--out", out, "--dimensions", ",".join(dims),
            "--mode", p.get("vbenchMode", "vbench_standard"), "--prompts", prompts, "--device", p.get("vbenchDevice", p.get("device", "cpu"))]
     if p.get("vbenchFullInfo"):
         cmd += ["--full-info", p["vbenchFullInfo"]]
-    env = {**os.environ, "PYTHONPATH": PACKAGE_ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
     if p.get("vbenchCacheDir"):
         env["VBENCH_CACHE_DIR"] = p["vbenchCacheDir"]
     job.log(f"scoring {len(names)} videos with VBench: {' '.join(cmd)}")
@@ -162,8 +167,6 @@ def main() -> None:
                                        **result, "dimensions": measured, "unmeasured": unmeasured, "videos": videos},
                        output="scores", summary={"scorer": scorer, "total": round(result["total"], 4)})
         if p.get("keepVideos"):
-            import shutil
-
             with job.output_dir("videos", output="videos", archive=True, summary={"videos": len(videos)}) as d:
                 for v in videos:
                     shutil.copyfile(os.path.join(folder, v["file"]), os.path.join(d, v["file"]))
