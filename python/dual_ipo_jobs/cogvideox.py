@@ -59,6 +59,31 @@ def unpack(path: str, into: str) -> str:
     return into
 
 
+def artifact_member(path: str, work: str, name: str, member: str) -> str:
+    """A file of a folder artifact (given as a folder or its .tar), or `path` itself when it is a plain file."""
+    if os.path.isdir(path) or tarfile.is_tarfile(path):
+        found = os.path.join(unpack(path, os.path.join(work, name)), member)
+        if not os.path.exists(found):
+            raise ValueError(f"input {name} ({path}) has no {member}")
+        return found
+    return path
+
+
+def config_digest(folder: str) -> str:
+    """sha256 over a model folder's *.json files (configs, index, tokenizer): names the base a generator or
+    critic was trained over without hashing gigabytes of weights."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for root, _dirs, files in sorted(os.walk(folder)):
+        for name in sorted(files):
+            if name.endswith(".json"):
+                rel = os.path.relpath(os.path.join(root, name), folder)
+                with open(os.path.join(root, name), "rb") as f:
+                    h.update(rel.encode() + b"\0" + hashlib.sha256(f.read()).digest())
+    return h.hexdigest()
+
+
 def read_generator(path: Optional[str], work: str) -> tuple[str, List[str]]:
     """(folder, adapter folders in order) of a generator artifact; no path means the bare base model."""
     if not path:
@@ -89,7 +114,7 @@ def load_pipeline(base_model: str, adapters: List[str], dtype: str = "float32", 
     return pipe.to(device)
 
 
-def write_generator(folder: str, parent_adapters: List[str], new_adapter: Optional[str]) -> None:
+def write_generator(folder: str, parent_adapters: List[str], new_adapter: Optional[str], base: Optional[dict] = None) -> None:
     """The output generator: the parent's adapters copied (an artifact must stand alone) plus this round's."""
     names = []
     for i, src in enumerate(parent_adapters + ([new_adapter] if new_adapter else [])):
@@ -97,7 +122,7 @@ def write_generator(folder: str, parent_adapters: List[str], new_adapter: Option
         shutil.copytree(src, os.path.join(folder, name))
         names.append(name)
     with open(os.path.join(folder, "generator.json"), "w", encoding="utf-8") as f:
-        json.dump({"format": GENERATOR_FORMAT, "adapters": names}, f, indent=2)
+        json.dump({"format": GENERATOR_FORMAT, "adapters": names, **({"base": base} if base else {})}, f, indent=2)
 
 
 # --- videos <-> latents --------------------------------------------------------------------------

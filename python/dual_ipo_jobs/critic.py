@@ -54,26 +54,32 @@ def read_critic(path: Optional[str], work: str) -> List[str]:
     return [os.path.join(folder, a) for a in meta["adapters"]]
 
 
-def write_critic(folder: str, parents: List[str], new_adapter: Optional[str]) -> None:
+def write_critic(folder: str, parents: List[str], new_adapter: Optional[str], base: Optional[dict] = None) -> None:
     names = []
     for i, src in enumerate(parents + ([new_adapter] if new_adapter else [])):
         names.append(f"adapters/{i:03d}")
         shutil.copytree(src, os.path.join(folder, names[-1]))
     with open(os.path.join(folder, "critic.json"), "w", encoding="utf-8") as f:
-        json.dump({"format": CRITIC_FORMAT, "adapters": names}, f, indent=2)
+        json.dump({"format": CRITIC_FORMAT, "adapters": names, **({"base": base} if base else {})}, f, indent=2)
 
 
 def load_critic(model_dir: str, adapters: Sequence[str] = (), dtype: str = "float32", device: str = "cpu"):
-    from peft import PeftModel
     from transformers import AutoProcessor, Qwen2VLForConditionalGeneration
 
     if not model_dir or not os.path.isdir(model_dir):
         raise ValueError(f"params.criticModel must be a local Qwen2-VL folder (config.json, weights, processor); got {model_dir!r}")
-    model = Qwen2VLForConditionalGeneration.from_pretrained(model_dir, dtype=getattr(torch, dtype), local_files_only=True)
-    for adapter in adapters:
-        model = PeftModel.from_pretrained(model, adapter).merge_and_unload()
+    model = merge_adapters(Qwen2VLForConditionalGeneration.from_pretrained(model_dir, dtype=getattr(torch, dtype), local_files_only=True), adapters)
     processor = AutoProcessor.from_pretrained(model_dir, local_files_only=True)
     return model.to(device).eval(), processor
+
+
+def merge_adapters(model, adapters: Sequence[str]):
+    """The critic's peft adapters merged in order (pceFilter scores the base first, then merges: one model in memory)."""
+    from peft import PeftModel
+
+    for adapter in adapters:
+        model = PeftModel.from_pretrained(model, adapter).merge_and_unload()
+    return model
 
 
 def frames(video: np.ndarray, n: int) -> np.ndarray:

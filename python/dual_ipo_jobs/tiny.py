@@ -5,7 +5,8 @@ campaign. Nothing is downloaded: the tokenizer is trained here on a few sentence
 
 writes a CogVideoXPipeline folder (model_index.json, transformer/, vae/, text_encoder/, tokenizer/,
 scheduler/) that the jobs load with from_pretrained exactly as they load THUDM/CogVideoX-2b;
-`qwen2vl OUT_DIR` writes a Qwen2-VL folder (model and processor) as Qwen/Qwen2-VL-2B-Instruct's.
+`qwen2vl OUT_DIR` writes a Qwen2-VL folder (model and processor) as Qwen/Qwen2-VL-2B-Instruct's; `data OUT_DIR`
+writes the tiny campaign's synthetic inputs (tiny_data: annotations, real videos, evaluation prompts).
 """
 from __future__ import annotations
 
@@ -94,12 +95,69 @@ def tiny_qwen2vl(seed: int = 0):
     return Qwen2VLForConditionalGeneration(config), processor
 
 
+def synthetic_video(kind: str, seed: int, frames: int = 9, size: int = 16):
+    """(T, H, W, 3) in [0, 1]: "smooth" (a square gliding over a still background), "flicker" (the same with
+    the brightness jumping frame to frame) or "noise" (pixel noise)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    if kind == "noise":
+        return rng.random((frames, size, size, 3), dtype=np.float32)
+    v = np.tile(rng.uniform(0.2, 0.5, (1, 1, 1, 3)).astype(np.float32), (frames, size, size, 1))
+    colour = rng.uniform(0.6, 1.0, 3).astype(np.float32)
+    y = int(rng.integers(0, size - 6))
+    for t in range(frames):
+        x = (int(rng.integers(0, 3)) + t) % (size - 5)
+        v[t, y:y + 5, x:x + 5] = colour
+    if kind == "flicker":
+        v *= rng.uniform(0.4, 1.0, (frames, 1, 1, 1)).astype(np.float32)
+    return np.clip(v, 0, 1)
+
+
+def tiny_data(out: str, seed: int = 0) -> dict:
+    """The tiny campaign's inputs, synthesised (no human saw them): annotations.jsonl, a scripted "annotator" who
+    prefers the smooth video to the flickering or noisy one on every dimension (seed set: 3 prompts, test set: 3
+    others), real-videos.jsonl (smooth videos) and eval-prompts.json. Returns their paths."""
+    import json
+    import os
+
+    from dual_ipo_jobs.videos import write_mp4
+
+    os.makedirs(os.path.join(out, "videos"), exist_ok=True)
+
+    def video(kind, n):
+        rel = f"videos/{kind}-{n}.mp4"
+        write_mp4(os.path.join(out, rel), synthetic_video(kind, seed * 1000 + n * 10 + len(kind)))
+        return rel
+    rows, real = [], []
+    for n, prompt in enumerate(SENTENCES):
+        split = "seed" if n < 3 else "test"
+        good, bad = video("smooth", n), video("flicker" if n % 2 else "noise", n)
+        for d, dim in enumerate(("consistency", "motion", "faithfulness")):
+            a, b, pref = (good, bad, "A") if (n + d) % 2 == 0 else (bad, good, "B")
+            rows.append({"prompt": prompt, "dimension": dim, "videoA": a, "videoB": b, "preferred": pref, "split": split,
+                         "rationale": "the ball rolls slowly" if pref == "A" else "the cube bounces up and down"})
+            rows.append({"prompt": prompt, "dimension": dim, "video": good, "grade": "good", "split": split})
+            rows.append({"prompt": prompt, "dimension": dim, "video": bad, "grade": "bad", "split": split})
+        real.append({"prompt": prompt, "video": video("smooth", 100 + n)})
+    paths = {"annotations": os.path.join(out, "annotations.jsonl"), "realVideos": os.path.join(out, "real-videos.jsonl"),
+             "evalPromptsFile": os.path.join(out, "eval-prompts.json")}
+    for key, data in (("annotations", rows), ("realVideos", real)):
+        with open(paths[key], "w", encoding="utf-8") as f:
+            f.writelines(json.dumps(r) + "\n" for r in data)
+    with open(paths["evalPromptsFile"], "w", encoding="utf-8") as f:
+        json.dump([{"id": "ball", "text": SENTENCES[0]}, {"id": "cat", "text": SENTENCES[2]}, {"id": "lake", "text": SENTENCES[4]}], f)
+    return paths
+
+
 def main(argv=None) -> None:
     argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 2 or argv[0] not in ("cogvideox", "qwen2vl"):
-        sys.exit("usage: python -m dual_ipo_jobs.tiny cogvideox|qwen2vl OUT_DIR")
+    if len(argv) != 2 or argv[0] not in ("cogvideox", "qwen2vl", "data"):
+        sys.exit("usage: python -m dual_ipo_jobs.tiny cogvideox|qwen2vl|data OUT_DIR")
     if argv[0] == "cogvideox":
         tiny_cogvideox().save_pretrained(argv[1])
+    elif argv[0] == "data":
+        tiny_data(argv[1])
     else:
         model, processor = tiny_qwen2vl()
         model.save_pretrained(argv[1])

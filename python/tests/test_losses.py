@@ -134,3 +134,48 @@ def test_inputs_are_refused_by_name():
         L.diffusion_kto_total_loss(torch.tensor(0.5), None, 0.1)
     with pytest.raises(ValueError, match="at least 2 clusters"):
         jackknife_gain(1, lambda k: 0.0)
+
+
+# --- VBench, preference data and agreement (standard library ports) ------------------------------
+
+from dual_ipo_jobs.preferences import build_preference_pairs, pairwise_agreement, pointwise_agreement, split_for_kto  # noqa: E402
+from dual_ipo_jobs.vbench import DIMENSIONS, fill_unmeasured, vbench_scores  # noqa: E402
+
+
+def test_vbench_scores():
+    for c in GOLDEN["vbench"]:
+        r = vbench_scores(c["dimensions"])
+        close([r["total"], r["quality"], r["semantic"]], [c["out"]["total"], c["out"]["quality"], c["out"]["semantic"]], "vbench")
+    dims = dict(GOLDEN["vbench"][0]["dimensions"])
+    with pytest.raises(ValueError, match="unknown dimension 'imaging quality'"):
+        vbench_scores({**dims, "imaging quality": 0.5})
+    with pytest.raises(ValueError, match="missing dimension scene"):
+        vbench_scores({k: v for k, v in dims.items() if k != "scene"})
+    with pytest.raises(ValueError, match="color must be a raw score"):
+        vbench_scores({**dims, "color": 79.4})
+
+
+def test_vbench_scores_of_the_measured_dimensions_only():
+    for c in GOLDEN["vbenchPartial"]:
+        r = vbench_scores(fill_unmeasured(c["dimensions"]))
+        close([r["total"], r["quality"], r["semantic"]], [c["out"]["total"], c["out"]["quality"], c["out"]["semantic"]], "vbenchPartial")
+    assert sorted(fill_unmeasured({})) == sorted(DIMENSIONS)
+
+
+def test_preference_pairs_and_kto_split():
+    for c in GOLDEN["preferencePairs"]:
+        assert build_preference_pairs(c["groups"], c["minGap"]) == c["out"]
+    for c in GOLDEN["ktoSplit"]:
+        assert split_for_kto(c["samples"], c["threshold"], c["margin"]) == c["out"]
+
+
+def test_agreement():
+    def same(a, e):
+        assert (a.agreed, a.counted, a.excluded) == (e["agreed"], e["counted"], e["excluded"])
+        assert (math.isnan(a.agreement) and e["agreement"] is None) or a.agreement == pytest.approx(e["agreement"])
+    for c in GOLDEN["agreement"]["pairwise"]:
+        same(pairwise_agreement(c["critic"], c["human"]), c["out"])
+    for c in GOLDEN["agreement"]["pointwise"]:
+        same(pointwise_agreement(c["critic"], c["human"]), c["out"])
+    with pytest.raises(ValueError, match=r"human\[0\] is 'C'"):
+        pairwise_agreement(["A"], ["C"])

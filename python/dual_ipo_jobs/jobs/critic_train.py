@@ -3,8 +3,9 @@ model, the input critic as the frozen reference (its adapter switched off).
 
     command: [python, -m, dual_ipo_jobs.jobs.critic_train]
 
-inputs:  pseudo: the label job's artifact (labels.tar; its pairwise.jsonl), or a pairwise JSONL file
-         humanSeed (optional): pairwise JSONL rows {prompt, dimension, videoA, videoB, preferred, rationale?}
+inputs:  pseudo: pceFilter's artifact (preferences.tar) or the label job's (labels.tar): their pairwise.jsonl;
+           or a pairwise JSONL file
+         humanSeed (optional): bootstrap's humanSeed.tar, or pairwise JSONL rows {prompt, dimension, videoA, videoB, preferred, rationale?}
            (locators relative to the file, as dual_ipo_jobs.videos reads them)
          critic (optional): a dual-ipo/vlm-critic-lora@1 artifact; without it the base critic
 params:  criticModel (required), loss "srpo" | "dpo", beta 0.1, steps 100, batchSize 1, learningRate 2e-5,
@@ -23,6 +24,7 @@ import io
 import json
 import math
 import os
+import sys
 
 import torch
 
@@ -38,6 +40,10 @@ def read_rows(path: str, work: str, name: str):
     if os.path.isdir(path) or not path.endswith(".jsonl"):
         path = os.path.join(unpack(path, os.path.join(work, name)), "pairwise.jsonl")
     rows = read_jsonl(path)
+    ties = [r for r in rows if r.get("preferred") == "tie"]   # a human tie has no preferred answer to train on
+    rows = [r for r in rows if r.get("preferred") != "tie"]
+    if ties:
+        print(f"critic_train: {name}: {len(ties)} tied row(s) left out", file=sys.stderr)
     for i, r in enumerate(rows):
         if r.get("preferred") not in PAIRWISE or not {"prompt", "dimension", "videoA", "videoB"} <= set(r):
             raise ValueError(f"{name} row {i + 1}: need prompt, dimension, videoA, videoB and preferred A or B; got {sorted(r)}")

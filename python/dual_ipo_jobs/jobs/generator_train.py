@@ -4,16 +4,17 @@ CogVideoX transformer, the previous generator as the frozen reference (its adapt
     command: [python, -m, dual_ipo_jobs.jobs.generator_train]
 
 inputs:  generator (optional): a dual-ipo/cogvideox-lora@1 artifact (the reference); without it the base
-         preferences: TRL preference JSONL {prompt, chosen, rejected}, TRL unpaired JSONL {prompt,
+         preferences: pceFilter's artifact (preferences.tar: its TRL exports), or a TRL preference JSONL {prompt, chosen, rejected}, TRL unpaired JSONL {prompt,
            completion, label} (KTO only) or a Pick-a-Pic CSV; videos are locators (dual_ipo_jobs.videos:
            "<.dipv uri>#<id>" as pceFilter exports them, or .mp4 / .npy paths, relative to the file)
-         realVideos (when lambdaReal > 0): JSONL {prompt, video}
+         realVideos (when lambdaReal > 0): bootstrap's realVideos.tar or a JSONL {prompt, video}
 params:  baseModel (required), method "dpo" | "kto", steps 100, batchSize 1, learningRate 1e-4,
          betaDpo 5000, betaKto 1000, lambdaPreferred 0 (eq. 7's lambda_1), lambdaReal 0 (lambda_2 / eq. 10's
          lambda), loraRank 16, loraAlpha 16, numFrames 49, height 480, width 720, maxSequenceLength 226,
          seed 0, checkpointEvery 10, dtype "float32", device "cpu"
 outputs: generator = generator.tar (the input's adapters + this round's), losses = losses.json
 metrics: lossFirst, lossMax, lossFinal (the total loss), nanCount, implicitAccuracy (last quarter), steps;
+         no row in the preferences: the input generator unchanged (items 0, steps 0), as the builtin stage;
          losses.json also has the eq. 6 / eq. 8 term alone per step ("preference")
 
 Every step draws its batch, timesteps and noise from (seed, step), and checkpoints hold the LoRA
@@ -30,7 +31,7 @@ import os
 import torch
 
 from dual_ipo_jobs import Job, atomic_write_bytes
-from dual_ipo_jobs.cogvideox import (LORA_TARGETS, encode_prompts, encode_videos, fit_video, job_dir, load_pipeline,
+from dual_ipo_jobs.cogvideox import (LORA_TARGETS, artifact_member, encode_prompts, encode_videos, fit_video, job_dir, load_pipeline,
                                      read_generator, rotary, stdout_to_stderr, write_generator)
 from dual_ipo_jobs.losses import (diffusion_dpo_loss, diffusion_dpo_total_loss, diffusion_kto_loss, diffusion_kto_total_loss,
                                   diffusion_nll_loss, noise_prediction_mse)
@@ -86,13 +87,16 @@ class Trainer:
 
     def encode_data(self):
         job, (T, H, W) = self.job, self.size
-        rows = read_preferences(job.input_path("preferences"), self.method)
-        load = VideoLoader(os.path.dirname(job.input_path("preferences")))
+        # pceFilter's artifact (preferences.tar) holds both exports; a bare JSONL / CSV file is used as it is.
+        member = "trl-preference.jsonl" if self.method == "dpo" else "trl-unpaired.jsonl"
+        prefs = artifact_member(job.input_path("preferences"), self.work, "preferences", member)
+        rows = read_preferences(prefs, self.method)
+        load = VideoLoader(os.path.dirname(prefs))
         videos = sorted({v for _, v, _, _ in rows})
         prompts = sorted({pr for pr, _, _, _ in rows})
         real = []
         if self.lam_real > 0:
-            real_path = job.input_path("realVideos")
+            real_path = artifact_member(job.input_path("realVideos"), self.work, "realVideos", "real-videos.jsonl")
             real = read_jsonl(real_path)
             load_real = VideoLoader(os.path.dirname(real_path))
             prompts = sorted(set(prompts) | {r["prompt"] for r in real})
@@ -239,8 +243,27 @@ class Trainer:
                 "nanCount": len(self.losses) - len(finite), "implicitAccuracy": sum(tail) / len(tail)}
 
 
+def unchanged(job: Job) -> bool:
+    """Nothing passed the filter (an empty export): the candidate is the input generator itself, as the builtin
+    stage does, and the eval gate then compares equals."""
+    work = os.path.join(job_dir(job), "generatorTrain-work")
+    method = job.params.get("method", "dpo")
+    prefs = artifact_member(job.input_path("preferences"), work, "preferences", "trl-preference.jsonl" if method == "dpo" else "trl-unpaired.jsonl")
+    if prefs.endswith(".csv") or read_jsonl(prefs):
+        return False
+    job.log("generatorTrain: no preference data passed the filter; the generator is unchanged")
+    _, parents = read_generator(job.inputs.get("generator", {}).get("path"), work)
+    with job.output_dir("generator", output="generator", archive=True, summary={"adapters": len(parents), "unchanged": True}) as d:
+        write_generator(d, parents, None)
+    job.write_json("losses.json", {"method": method, "losses": [], "preference": [], "implicitAccuracy": []}, output="losses")
+    job.finish(metrics={"items": 0, "steps": 0, "lossFirst": 0, "lossFinal": 0, "lossMax": 0, "nanCount": 0, "implicitAccuracy": 0})
+    return True
+
+
 def main() -> None:
     with Job() as job, stdout_to_stderr(job):
+        if unchanged(job):
+            return
         trainer = Trainer(job)
         trainer.train()
         job.finish(metrics=trainer.write())

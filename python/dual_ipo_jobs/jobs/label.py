@@ -7,12 +7,17 @@ k chain-of-thought paths and a self-consistency vote (dual_ipo_jobs.stats).
 inputs:  samples: the sample job's artifact (samples.tar: index.json + videos/)
          critic (optional): a dual-ipo/vlm-critic-lora@1 artifact; without it the base critic
 params:  criticModel (required, a local Qwen2-VL folder), paths 5 (k), temperature 1.0, maxNewTokens 128,
-         frames 16 (App. F), mode "both" | "pointwise" | "pairwise", seed 0, dtype, device
+         frames 16 (App. F), mode "both" | "pointwise" | "pairwise", seed 0, dtype, device;
+         criticEndpoint (optional): an OpenAI-compatible URL (vLLM, e.g. http://host:8000/v1) serving the critic
+         instead of loading it here (dual_ipo_jobs.openai_critic: answers parsed from the text, no log-probs;
+         API key from $DUAL_IPO_CRITIC_API_KEY), criticEndpointModel (default: criticModel's folder name),
+         criticEndpointServesAdapters (required true when the critic artifact has adapters)
 output:  labels = labels.tar: labels.json (every path's rationale, answer and option log-probs, the votes),
          pairwise.jsonl {prompt, dimension, videoA, videoB, preferred, share, margin, rationale} and
          pointwise.jsonl {prompt, dimension, video, answer, score, share, margin}, videos/ (the judged
          videos, so the rows' relative locators resolve wherever the artifact goes)
-metrics: videos, pairs, meanShare (the mean winning vote share), unanimous (share of unanimous votes)
+metrics: videos, pairs, meanShare (the mean winning vote share), unanimous (share of unanimous votes),
+         unvoted (judgements with no parsable answer: endpoint only; left out of the rows)
 
 Judgements are kept in the job folder as they finish, so a resumed job starts at the next video or pair.
 """
@@ -36,6 +41,21 @@ def item_seed(seed: int, key: str) -> int:
     return int.from_bytes(hashlib.sha256(f"{seed}/{key}".encode()).digest()[:7], "little")
 
 
+def endpoint_critic(job, p: dict, adapters: list):
+    """The critic behind params.criticEndpoint (an OpenAI-compatible server, e.g. vLLM), or None: in-process."""
+    if not p.get("criticEndpoint"):
+        return None
+    from dual_ipo_jobs.openai_critic import ChatClient, EndpointCritic
+
+    if adapters and not p.get("criticEndpointServesAdapters"):
+        raise ValueError(f"params.criticEndpoint serves a fixed model, but this critic has {len(adapters)} adapter(s): serve them too "
+                         "(vLLM --lora-modules), name that model in criticEndpointModel and set criticEndpointServesAdapters: true")
+    model = p.get("criticEndpointModel") or os.path.basename(str(p.get("criticModel", "")).rstrip("/"))
+    job.log(f"critic: {model} at {p['criticEndpoint']}")
+    client = ChatClient(p["criticEndpoint"], model, api_key=os.environ.get("DUAL_IPO_CRITIC_API_KEY"))
+    return EndpointCritic(client, int(p.get("maxNewTokens", 128)), float(p.get("temperature", 1.0)))
+
+
 def main() -> None:
     with Job() as job, stdout_to_stderr(job):
         p = job.params
@@ -48,10 +68,12 @@ def main() -> None:
         with open(os.path.join(samples, "index.json"), encoding="utf-8") as f:
             index = json.load(f)
         videos = index["videos"]
-        model, processor = load_critic(p.get("criticModel"), read_critic(job.inputs.get("critic", {}).get("path"), work),
-                                       p.get("dtype", "float32"), p.get("device", "cpu"))
-        critic = Critic(model, processor, int(p.get("maxNewTokens", 128)), float(p.get("temperature", 1.0)))
-        pixels = {v["id"]: frames(load_video(v["path"], samples), n_frames) for v in videos}
+        adapters = read_critic(job.inputs.get("critic", {}).get("path"), work)
+        remote = endpoint_critic(job, p, adapters)
+        if remote is None:
+            model, processor = load_critic(p.get("criticModel"), adapters, p.get("dtype", "float32"), p.get("device", "cpu"))
+            critic = Critic(model, processor, int(p.get("maxNewTokens", 128)), float(p.get("temperature", 1.0)))
+            pixels = {v["id"]: frames(load_video(v["path"], samples), n_frames) for v in videos}
 
         tasks = []
         if mode in ("both", "pointwise"):
@@ -73,11 +95,14 @@ def main() -> None:
             if key not in judged:
                 prompt = vs[0]["prompt"]
                 question = pointwise_question(prompt, dim) if kind == "point" else pairwise_question(prompt, dim)
-                paths = critic.judge(question, [pixels[v["id"]] for v in vs], POINTWISE if kind == "point" else PAIRWISE, k,
-                                     item_seed(int(p.get("seed", 0)), key))
-                vote = self_consistency_vote([x["answer"] for x in paths])
+                options, seed = POINTWISE if kind == "point" else PAIRWISE, item_seed(int(p.get("seed", 0)), key)
+                if remote is None:
+                    paths = critic.judge(question, [pixels[v["id"]] for v in vs], options, k, seed)
+                else:
+                    paths = remote.judge(question, [os.path.join(samples, v["path"]) for v in vs], options, k, seed)
+                answers = [x["answer"] for x in paths if x["answer"] is not None]   # an endpoint's unparsable paths: no vote
                 judged[key] = {"kind": kind, "videos": [v["id"] for v in vs], "dimension": dim, "question": question, "paths": paths,
-                               "vote": vote._asdict()}
+                               "vote": self_consistency_vote(answers)._asdict() if answers else None}
                 atomic_write_text(done_path, json.dumps(judged))
             job.progress(n + 1, len(tasks), f"{kind} {n + 1}/{len(tasks)}", checkpoint={"judged": n + 1})
 
@@ -86,6 +111,8 @@ def main() -> None:
         for (kind, vs, dim) in tasks:
             j = judged[f"{kind}:{'|'.join(v['id'] for v in vs)}:{dim}"]
             vote = j["vote"]
+            if vote is None:
+                continue
             # The rationale SRPO trains on: the first path that reached the voted answer.
             rationale = next(x["rationale"] for x in j["paths"] if x["answer"] == vote["answer"])
             if kind == "point":
@@ -95,7 +122,7 @@ def main() -> None:
                 rows_pair.append({"prompt": vs[0]["prompt"], "dimension": dim, "videoA": vs[0]["path"], "videoB": vs[1]["path"],
                                   "idA": vs[0]["id"], "idB": vs[1]["id"], "preferred": vote["answer"], "share": vote["share"],
                                   "margin": vote["margin"], "rationale": rationale})
-        votes = [j["vote"] for j in judged.values()]
+        votes = [j["vote"] for j in judged.values() if j["vote"] is not None]
         with job.output_dir("labels", output="labels", archive=True, summary={"pointwise": len(rows_point), "pairwise": len(rows_pair)}) as d:
             os.makedirs(os.path.join(d, "videos"))
             for v in videos:
@@ -108,7 +135,7 @@ def main() -> None:
                     f.writelines(json.dumps(r) + "\n" for r in rows)
         job.finish(metrics={"videos": len(videos), "pairs": len(rows_pair) // len(DIMENSIONS), "judgements": len(votes),
                             "meanShare": sum(v["share"] for v in votes) / max(1, len(votes)),
-                            "unanimous": sum(v["share"] == 1 for v in votes) / max(1, len(votes))})
+                            "unanimous": sum(v["share"] == 1 for v in votes) / max(1, len(votes)), "unvoted": len(judged) - len(votes)})
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@ videos per prompt, written as mp4 with an index.
 
 inputs:  generator (optional): a dual-ipo/cogvideox-lora@1 artifact; without it, the base model
          prompts (optional): JSON, a list of strings or {id, text} objects, or {"prompts": [...]}
-params:  baseModel (required, a local CogVideoX folder), prompts (when there is no prompts input),
+params:  baseModel (required, a local CogVideoX folder), prompts (when there is no prompts input), or promptsFile:
+         a caption pool (JSON list of strings or {id, text}, or one prompt a line) of which round r samples
+         promptsPerRound (the config's generation.promptsPerRound) from (r - 1) * promptsPerRound on,
          candidatesPerPrompt 1, seed 0, numInferenceSteps 50, guidanceScale 6, numFrames 49,
          height 480, width 720, maxSequenceLength 226, fps 8, dtype "float32" (bfloat16 on GPU),
          device "cpu" ("cuda")
@@ -35,8 +37,32 @@ def video_seed(seed: int, prompt_id: str, candidate: int) -> int:
     return int.from_bytes(hashlib.sha256(f"{seed}/{prompt_id}/{candidate}".encode()).digest()[:7], "little")
 
 
+def prompt_pool(path: str, per_round, round_: int) -> list:
+    """The round's window of a caption pool (a JSON list or one prompt a line): promptsPerRound prompts from
+    (round - 1) * promptsPerRound on, wrapping around, so each round samples new captions while the pool lasts."""
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    try:
+        pool = json.loads(text)
+    except ValueError:
+        pool = [line.strip() for line in text.splitlines() if line.strip()]
+    if isinstance(pool, dict):
+        pool = pool.get("prompts")
+    if not isinstance(pool, list) or not pool:
+        raise ValueError(f"params.promptsFile {path}: no prompts (a JSON list or one prompt a line)")
+    pool = [p if isinstance(p, dict) else {"id": f"t{i}", "text": p} for i, p in enumerate(pool)]
+    n = min(len(pool), int(per_round or len(pool)))
+    start = (max(1, round_) - 1) * n
+    return [pool[(start + i) % len(pool)] for i in range(n)]
+
+
 def read_prompts(job) -> list:
-    raw = job.read_json("prompts") if "prompts" in job.inputs else job.params.get("prompts")
+    if "prompts" in job.inputs:
+        raw = job.read_json("prompts")
+    elif job.params.get("promptsFile"):
+        raw = prompt_pool(job.params["promptsFile"], job.params.get("promptsPerRound"), job.round)
+    else:
+        raw = job.params.get("prompts")
     if isinstance(raw, dict):
         raw = raw.get("prompts")
     if not isinstance(raw, list) or not raw:

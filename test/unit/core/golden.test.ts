@@ -33,7 +33,7 @@ describe('golden fixture of the losses (python/tests/golden/losses.json)', () =>
 
   test('the fixture covers every ported function and holds the values by hand', () => {
     const g = JSON.parse(readFileSync(GOLDEN_PATH, 'utf8'));
-    for (const key of ['noisePredictionMse', 'dpo', 'pce', 'srpo', 'diffusionDpo', 'diffusionKto', 'vote', 'jackknife']) assert.ok(g[key].length > 0, key);
+    for (const key of ['noisePredictionMse', 'dpo', 'pce', 'srpo', 'diffusionDpo', 'diffusionKto', 'vote', 'jackknife', 'vbench', 'vbenchPartial', 'preferencePairs', 'ktoSplit']) assert.ok(g[key].length > 0, key);
     // DPO pair 0 at beta 0.1: h = 0.25 - (-0.25) = 0.5, loss = softplus(-0.05)
     assert.ok(Math.abs(g.dpo[0].out.perSample[0] - Math.log1p(Math.exp(-0.05))) < 1e-6);
     // SRPO weighs DPO by the detached PCE = sigma(beta (R - Q)): d loss / d refChosen is then -d loss / d policyChosen
