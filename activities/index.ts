@@ -9,6 +9,7 @@ import { mergeShardsImpl, type ShardLedgerLike, type ShardPlanLike } from '../li
 import { runStageActivity } from './stage-activity';
 import { measureStage } from './metrics';
 import { promoteChampion, rollbackChampion, writeCampaignRecord, writeRoundManifest } from './champions';
+import { exportHumanTestPairs, ingestHumanTestLabels, simulatedHumanLabels } from './annotation';
 
 export interface ActivityOptions {
   jobsDir?: string;
@@ -43,6 +44,9 @@ export function createActivities(options: ActivityOptions = {}) {
     rollbackChampion,
     writeRoundManifest,
     writeCampaignRecord,
+    exportHumanTestPairs,
+    simulatedHumanLabels,
+    ingestHumanTestLabels,
   };
 }
 
