@@ -187,8 +187,8 @@ export const campaignConfigSchema = z
         reminderEvery: duration.default('24h'),
         /** URL prefix of the exported videos in the Label Studio tasks (default: the export folder's store URI). */
         videoBaseUrl: z.string().min(1).optional(),
-        /** Task queue of the export, simulated panel and ingest activities. */
-        taskQueue: z.string().min(1).default('cpu'),
+        /** Task queue of the export, simulated panel and ingest activities (default: the validate stage's). */
+        taskQueue: z.string().min(1).optional(),
       })
       .strict()
       .optional(),

@@ -32,7 +32,7 @@ function refusal(err: unknown): string | undefined {
 export async function humanTestRefresh(input: HumanTestInput): Promise<HumanTestOutcome> {
   const cfg = input.config.humanTest!;
   const acts = proxyActivities<Activities>({
-    taskQueue: cfg.taskQueue,
+    taskQueue: cfg.taskQueue ?? input.config.stages.validate.taskQueue,
     startToCloseTimeout: '2h',
     retry: { maximumAttempts: 5, initialInterval: '1s', maximumInterval: '1m', nonRetryableErrorTypes: [INVALID] },
   });

@@ -1,6 +1,7 @@
 // Scripted activities for workflow tests: each stage returns references and the metrics a test
 // scripts per round, and every call is recorded so the test can check what the workflow did.
 import { createHash } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/common';
 import type { Activities } from '../../activities';
 import type { ArtifactRef } from '../../lib/artifacts/types';
 import type { StageRequest, StageResult } from '../../lib/stages/contract';
@@ -20,6 +21,8 @@ export interface Script {
   shardDelayMs?: number;
   /** Shards whose first attempt fails (a crashed worker): the retry must redo only them. */
   failFirstAttempt?: (stage: string, shard: number) => boolean;
+  /** Human labels files the ingest refuses (by uri), with the validation message. */
+  invalidLabels?: (uri: string) => string | undefined;
 }
 
 export interface Recorded {
@@ -121,6 +124,20 @@ export function fakeActivities(script: Script): { activities: Activities; record
       recorded.calls.push({ activity: 'writeRoundManifest', round: input.manifest.round, input });
       recorded.manifests.push(input.manifest);
       return ref(`manifest-${input.manifest.round}`);
+    },
+    async exportHumanTestPairs(input: Record<string, any>) {
+      recorded.calls.push({ activity: 'exportHumanTestPairs', round: input.round, input });
+      return { export: ref(`human-export-${input.round}`), pairs: input.pairs, folder: `file:///fake/round-${input.round}/human-test/export/` };
+    },
+    async simulatedHumanLabels(input: Record<string, any>) {
+      recorded.calls.push({ activity: 'simulatedHumanLabels', input });
+      return ref(`simulated-labels-${input.export.uri.split('-').pop()}`);
+    },
+    async ingestHumanTestLabels(input: Record<string, any>) {
+      recorded.calls.push({ activity: 'ingestHumanTestLabels', input });
+      const problem = script.invalidLabels?.(input.labels.uri);
+      if (problem) throw ApplicationFailure.create({ message: problem, type: 'HumanLabelsInvalid', nonRetryable: true });
+      return { humanTest: ref(`human-test-from-${input.labels.uri.split('/').pop()}`), fixedPairs: 5, refreshedPairs: 7, tieRate: 0.1 };
     },
     async writeCampaignRecord(input: Record<string, any>) {
       recorded.calls.push({ activity: 'writeCampaignRecord', input });
