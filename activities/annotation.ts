@@ -6,7 +6,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { ArtifactRef } from '../lib/artifacts/types';
 import type { StoreLocation } from '../lib/stages/contract';
 import { storeFor } from '../lib/stages/runner';
-import { exportHumanTest, ingestHumanLabels, simulateHumanLabels, type ExportArgs, type IngestArgs, type IngestResult } from '../lib/stages/annotation/human-test';
+import { exportFolderUri, exportHumanTest, ingestHumanLabels, simulateHumanLabels, type ExportArgs, type IngestArgs, type IngestResult } from '../lib/stages/annotation/human-test';
 import { LabelsError } from '../lib/stages/annotation/labels';
 import type { HumanEvidence } from '../lib/stages/annotation/human-test';
 
@@ -14,7 +14,7 @@ export async function exportHumanTestPairs(input: { store: StoreLocation } & Exp
   const { store: location, ...args } = input;
   const store = storeFor(location);
   const out = await exportHumanTest(store, args);
-  return { ...out, folder: store.uriFor(`campaigns/${args.campaignId}/round-${String(args.round).padStart(4, '0')}/human-test/export/`) };
+  return { ...out, folder: exportFolderUri(store, args.campaignId, args.round) };
 }
 
 export async function simulatedHumanLabels(input: { store: StoreLocation; export: ArtifactRef; seed: string; evidence?: HumanEvidence }): Promise<ArtifactRef> {

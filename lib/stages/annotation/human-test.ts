@@ -36,6 +36,9 @@ export interface HumanTestExport {
 
 export const humanTestFolder = (campaignId: string, round: number) => `campaigns/${campaignId}/round-${String(round).padStart(4, '0')}/human-test/`;
 
+/** The export folder's URI (a store names files only), ending in /. */
+export const exportFolderUri = (store: ArtifactStore, campaignId: string, round: number) => store.uriFor(`${humanTestFolder(campaignId, round)}export/export.json`).replace(/export\.json$/, '');
+
 const order = (...parts: (string | number)[]) => createHash('sha256').update(parts.join('/')).digest('hex');
 
 /**
@@ -107,7 +110,8 @@ export async function exportHumanTest(store: ArtifactStore, args: ExportArgs): P
     }
     pairs.push({ id, prompt: prompt.text, ...paths, promptRecord: prompt, candidateA: ca.id, candidateB: cb.id });
   }
-  const base = args.videoBaseUrl?.replace(/\/+$/, '') ?? store.uriFor(folder).replace(/\/+$/, '');
+  const folderUri = exportFolderUri(store, args.campaignId, args.round);
+  const base = args.videoBaseUrl?.replace(/\/+$/, '') ?? folderUri.replace(/\/+$/, '');
   const studio = labelStudioImport(pairs, (path) => `${base}/${path}`);
   const manifest: HumanTestExport = {
     format: 'dual-ipo/human-test-export@1',
@@ -115,7 +119,7 @@ export async function exportHumanTest(store: ArtifactStore, args: ExportArgs): P
     round: args.round,
     generator: { version: args.generator.version, sha256: args.generator.ref.sha256 },
     samples: args.samples.uri,
-    folder: store.uriFor(folder),
+    folder: folderUri,
     pairs,
     videos: await putVideos(store, `${folder}videos.dipv`, videos, ids),
     files: {
