@@ -37,7 +37,7 @@ export async function humanTestRefresh(input: HumanTestInput): Promise<HumanTest
     retry: { maximumAttempts: 5, initialInterval: '1s', maximumInterval: '1m', nonRetryableErrorTypes: [INVALID] },
   });
   const view: HumanLabelsStatusView = { round: input.round, phase: 'exporting', annotators: cfg.annotators, generator: input.generator.version, onTimeout: cfg.onTimeout, reminders: 0, refused: [] };
-  const queue: { id: number; submission: HumanLabelsSubmission }[] = [];
+  const queue: { id: number; submission: HumanLabelsSubmission; simulated?: boolean }[] = [];
   const answers = new Map<number, { receipt?: HumanLabelsReceipt; error?: string }>();
   let submissions = 0;
   let accepting = false;
@@ -79,7 +79,7 @@ export async function humanTestRefresh(input: HumanTestInput): Promise<HumanTest
     view.phase = 'simulating';
     const evidence = input.config.stages.bootstrap.params['humanEvidence'] as 'graded' | 'clipped' | undefined;
     const labels = await acts.simulatedHumanLabels({ store: input.store, export: exported.export, seed: String(input.config.campaign.seed), ...(evidence ? { evidence } : {}) });
-    queue.push({ id: submissions++, submission: { labels, by: 'simulated panel' } });
+    queue.push({ id: submissions++, submission: { labels, by: 'simulated panel' }, simulated: true });
   }
 
   const timeoutMs = msToNumber(cfg.timeout as `${number}${string}`);
@@ -99,7 +99,7 @@ export async function humanTestRefresh(input: HumanTestInput): Promise<HumanTest
       log.warn(`round ${input.round} is waiting for human labels of ${exported.pairs} pairs (export ${exported.folder}) since ${view.waitingSince}: dual-ipo labels submit ${input.campaignId} --file LABELS`);
       continue;
     }
-    const { id, submission } = queue.shift()!;
+    const { id, submission, simulated } = queue.shift()!;
     view.phase = 'validating';
     try {
       const r = await acts.ingestHumanTestLabels({ store: input.store, export: exported.export, labels: submission.labels, base: input.base, fixedShare: cfg.fixedShare });
@@ -118,7 +118,8 @@ export async function humanTestRefresh(input: HumanTestInput): Promise<HumanTest
       };
     } catch (err) {
       const error = refusal(err);
-      if (error === undefined) throw err;
+      // The panel's own file refused is a bug, not something a person can fix by resubmitting.
+      if (error === undefined || simulated) throw err;
       answers.set(id, { error });
       view.refused = [...view.refused, { by: submission.by, at: new Date().toISOString(), error: error.slice(0, 2000) }].slice(-3);
       view.phase = 'awaiting-labels';
