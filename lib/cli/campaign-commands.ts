@@ -218,6 +218,10 @@ export function formatHistory(campaignId: string, status: FullStatus, manifests:
       lines.push(`  gate ${g.gate}: ${g.accepted ? 'ACCEPTED' : 'REJECTED'}  ${figures}  (${g.reason})`);
       if (g.approval) lines.push(`    approval: ${g.approval.decision} by ${g.approval.by}${g.approval.timedOut ? ' (timeout default)' : ''}: ${g.approval.reason} at ${g.approval.at}`);
     }
+    if (m.humanTest) {
+      const h = m.humanTest;
+      lines.push(`  human test set: ${h.refreshed ? 'refreshed' : h.timedOut ? `not refreshed, no labels in time (${h.onTimeout})` : 'kept'} (${h.reason})${h.humanTest ? `: ${h.humanTest.uri}` : ''}`);
+    }
     for (const r of m.rollbacks) lines.push(`  rollback ${r.what}: ${r.from} -> ${r.to} (${r.reason})`);
     for (const [name, ref] of Object.entries(m.outputs)) lines.push(`  output ${name}: ${ref.uri} sha256:${ref.sha256.slice(0, 12)} ${ref.size} B`);
   }
