@@ -12,6 +12,7 @@ import { mergeShardsImpl, type ShardLedgerLike, type ShardPlanLike } from '../li
 import { runStageActivity } from './stage-activity';
 import { measureStage } from './metrics';
 import { promoteChampion, rollbackChampion, writeCampaignRecord, writeRoundManifest } from './champions';
+import { exportHumanTestPairs, ingestHumanTestLabels, simulatedHumanLabels } from './annotation';
 
 export interface ActivityOptions {
   jobsDir?: string;
@@ -66,6 +67,9 @@ export function createActivities(options: ActivityOptions = {}) {
     rollbackChampion,
     writeRoundManifest,
     writeCampaignRecord,
+    exportHumanTestPairs,
+    simulatedHumanLabels,
+    ingestHumanTestLabels,
   };
 }
 

@@ -194,6 +194,34 @@ export const campaignConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * The held-out human test set of the critic gate (appendix C, docs/annotation.md). Absent: the
+     * bootstrap's set for every round. `source: champion` refreshes it from the champion generator's
+     * candidates whenever the champion changes (before a critic refinement): a fixed share of the
+     * bootstrap's pairs is kept, the rest are new pairs of this round's candidates, labelled by the
+     * simulated panel or by people (exported for annotation; the round waits for the labels).
+     */
+    humanTest: z
+      .object({
+        source: z.enum(['renders', 'champion']).default('champion'),
+        /** New pairs per refresh (the paper's test set is 1,000 videos: 250 new + 250 fixed pairs by default). */
+        pairs: z.number().int().min(1).max(100_000).default(250),
+        /** Share of the bootstrap's test pairs kept in every refreshed set (comparable across rounds). */
+        fixedShare: z.number().min(0).max(1).default(0.5),
+        annotators: z.enum(['simulated', 'external']).default('simulated'),
+        /** How long a round waits for external labels; then `onTimeout`. */
+        timeout: duration.default('7d'),
+        /** keep-previous: the gate uses the test set it used before; fail-gate: the critic update is rejected. */
+        onTimeout: z.enum(['keep-previous', 'fail-gate']).default('keep-previous'),
+        /** A waiting round logs a reminder this often (the wait always shows in `dual-ipo status`). */
+        reminderEvery: duration.default('24h'),
+        /** URL prefix of the exported videos in the Label Studio tasks (default: the export folder's store URI). */
+        videoBaseUrl: z.string().min(1).optional(),
+        /** Task queue of the export, simulated panel and ingest activities (default: the validate stage's). */
+        taskQueue: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
     stages: stages.prefault({} as z.input<typeof stages>),
     artifacts: z
       .object({
@@ -220,6 +248,10 @@ export const campaignConfigSchema = z
       .prefault({}),
   })
   .strict()
+  .refine((c) => c.humanTest?.source !== 'champion' || c.stages.sample.backend === 'builtin', {
+    message: 'source "champion" exports the builtin sample stage\'s candidates for annotation: use the builtin sample backend, or source "renders"',
+    path: ['humanTest', 'source'],
+  })
   .refine((c) => !c.generation.staticPreferences || c.campaign.criticRefinement === 'never', {
     message: 'staticPreferences (the static-data ablation) keeps the critic fixed: set campaign.criticRefinement to "never"',
     path: ['generation', 'staticPreferences'],
@@ -229,5 +261,6 @@ export type CampaignConfigInput = z.input<typeof campaignConfigSchema>;
 export type StageConfigName = (typeof STAGE_CONFIG_NAMES)[number];
 export type StageConfig = z.output<ReturnType<typeof stageFor>>;
 export type ApprovalConfig = z.output<typeof approval>;
+export type HumanTestConfig = NonNullable<z.output<typeof campaignConfigSchema>['humanTest']>;
 type ParsedConfig = z.output<typeof campaignConfigSchema>;
 export type CampaignConfig = Omit<ParsedConfig, 'stages'> & { stages: Record<StageConfigName, StageConfig> };

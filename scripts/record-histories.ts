@@ -11,6 +11,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { parseConfig } from '../config/load';
 import { dualIpoCampaign } from '../workflows/campaign';
 import { refinementWorkflowId, roundWorkflowId, shardWorkflowId } from '../workflows/definitions';
+import { humanTestWorkflowId } from '../workflows/human-test-definitions';
 import { WORKFLOWS_PATH } from '../workers/worker';
 import { createTimeSkippingEnv } from '../test/helpers/temporal';
 import { fakeActivities, type Script } from '../test/helpers/fake-activities';
@@ -34,6 +35,21 @@ const scenarios: Array<{ name: string; script: Script; config: Record<string, an
   { name: 'critic-rollback', script: { totals: [70, 72, 69, 75] }, config: { campaign: { maxRounds: 3 } } },
   // v5: a command stage drained twice (WorkerDrained) and scheduled again by the workflow (patch 'drain-restarts').
   { name: 'drained', script: { totals: [70, 72], drains: (stage, round) => (stage === 'generatorTrain' && round === 1 ? 2 : 0) }, config: { campaign: { maxRounds: 1 } } },
+  // v5: the human test set refreshed from the champion's candidates (the simulated panel through the
+  // labels update path; round 2 refreshes again after round 1's accepted generator), and a round whose
+  // external labels never come (onTimeout fail-gate). The export needs the builtin sampler's config.
+  {
+    name: 'human-test',
+    script: { totals: [70, 72, 74] },
+    config: { campaign: { maxRounds: 2 }, humanTest: { source: 'champion', pairs: 8 } },
+    stages: { sample: { backend: 'builtin' } },
+  },
+  {
+    name: 'human-test-timeout',
+    script: { totals: [70, 72] },
+    config: { campaign: { maxRounds: 1 }, humanTest: { source: 'champion', annotators: 'external', timeout: '2h', reminderEvery: '30m', onTimeout: 'fail-gate' } },
+    stages: { sample: { backend: 'builtin' } },
+  },
 ];
 /** The fan-out children a sharded round may start (absent ones are skipped). */
 const SHARDED_LABELS = ['sample', 'label', 'label-relabel', 'label-pseudo', 'evaluate'];
@@ -60,7 +76,7 @@ try {
       return (await handle.result()).rounds;
     });
     const ids = [id, shardWorkflowId(id, 0, 'evaluate')];
-    for (let r = 1; r <= rounds; r++) ids.push(roundWorkflowId(id, r), refinementWorkflowId(id, r), ...SHARDED_LABELS.map((l) => shardWorkflowId(id, r, l)));
+    for (let r = 1; r <= rounds; r++) ids.push(roundWorkflowId(id, r), refinementWorkflowId(id, r), humanTestWorkflowId(id, r), ...SHARDED_LABELS.map((l) => shardWorkflowId(id, r, l)));
     for (const workflowId of ids) {
       const history = await env.client.workflow.getHandle(workflowId).fetchHistory().catch(() => undefined);
       if (!history) continue;

@@ -176,6 +176,7 @@ export async function dualIpoCampaign(input: CampaignInput): Promise<CampaignRes
             refineCritic: state.refineCriticNext,
             ...(state.refineReason ? { refineReason: state.refineReason } : {}),
             ...(state.staticPreferences ? { staticPreferences: state.staticPreferences } : {}),
+            ...(state.humanTest ? { humanTest: state.humanTest } : {}),
           },
         ],
         cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
@@ -204,6 +205,7 @@ export async function dualIpoCampaign(input: CampaignInput): Promise<CampaignRes
     roundsThisRun += 1;
     state.lastRound = round;
     if (config.generation.staticPreferences && !state.staticPreferences && outcome.preferences) state.staticPreferences = outcome.preferences;
+    if (outcome.humanTest) state.humanTest = outcome.humanTest;
     state.champion = {
       generator: outcome.generator,
       critic: outcome.critic,

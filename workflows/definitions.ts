@@ -5,6 +5,7 @@ import type { CampaignConfig } from '../config/schema';
 import type { StageRequest, StageResult, StoreLocation } from '../lib/stages/contract';
 import type { ShardSummary } from '../lib/artifacts/manifest';
 import type { ShardPlan } from '../config/stage-params';
+import type { CurrentHumanTest } from './human-test-definitions';
 
 export type { ArtifactRef, CampaignConfig, ShardPlan, ShardSummary, StageRequest, StageResult, StoreLocation };
 
@@ -146,6 +147,8 @@ export interface RoundInput {
   refineReason?: string;
   /** Static-data ablation (Fig. 3a): train on these preferences instead of sampling and labelling. */
   staticPreferences?: ArtifactRef;
+  /** The human test set refreshed from a champion's candidates (humanTest.source champion), if any yet. */
+  humanTest?: CurrentHumanTest;
 }
 
 export type RoundStatus = 'accepted' | 'rejected';
@@ -164,6 +167,8 @@ export interface RoundOutcome {
   reason: string;
   manifest: ArtifactRef;
   stageSeconds: Record<string, number>;
+  /** The test set the critic gate used, when it was refreshed from a champion's candidates. */
+  humanTest?: CurrentHumanTest;
 }
 
 export interface RoundSummary {
@@ -189,6 +194,8 @@ export interface CampaignState {
   refineReason?: string;
   /** Static-data ablation: round 1's preferences, reused by every later round. */
   staticPreferences?: ArtifactRef;
+  /** The refreshed human test set (humanTest.source champion); datasets.humanTest stays the bootstrap's. */
+  humanTest?: CurrentHumanTest;
   /** The last few rounds only: the full audit lives in the manifests. */
   recentRounds: RoundSummary[];
   lastGates: GateRecord[];

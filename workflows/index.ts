@@ -3,3 +3,4 @@ export { dualIpoCampaign } from './campaign';
 export { dualIpoRound } from './round';
 export { srpoCriticRefinement } from './critic-refinement';
 export { shardedStage } from './sharded-stage';
+export { humanTestRefresh } from './human-test';

@@ -2,6 +2,7 @@
 // records, the lineage manifest, and where the time went. Pure functions of the round's state, so
 // round.ts reads as the steps themselves.
 import type { RoundManifest } from '../lib/artifacts/manifest';
+import type { HumanTestRecord } from './human-test-definitions';
 import type { ApprovalRecord, ArtifactRef, Evaluation, GateRecord, RollbackRecord, RoundInput, StageTiming, Versioned } from './definitions';
 
 /** The steps a round will report progress through (status: stagesDone of stagesTotal). */
@@ -81,6 +82,8 @@ export interface RoundRecordState {
   rollbacks: RollbackRecord[];
   timings: StageTiming[];
   evaluation?: Evaluation;
+  /** The human test set's refresh (humanTest.source champion). */
+  humanTest?: HumanTestRecord;
   startedAt: string;
 }
 
@@ -109,6 +112,7 @@ export function roundManifest(input: RoundInput, state: RoundRecordState, status
     stages: state.timings,
     evaluation: state.evaluation ?? null,
     championEvaluation: champion.evaluation,
+    ...(state.humanTest ? { humanTest: state.humanTest } : {}),
     startedAt: state.startedAt,
     finishedAt,
   };

@@ -20,6 +20,7 @@ import { evalGate } from '../lib/core/gates';
 import { abnormalTraining } from './loss-check';
 import { srpoCriticRefinement } from './critic-refinement';
 import { gateApprovals } from './gate-approval';
+import { humanTestForRound } from './human-test';
 import { bookkeeping, requireMetric, requireOutput, stageRunner } from './stages';
 import { abnormalLossGate, allTimings, evalGateRecord, gateReason, RELABEL_STEPS, roundManifest, roundPlan, stageSeconds } from './round-records';
 import {
@@ -39,6 +40,7 @@ import {
   type Versioned,
 } from './definitions';
 import { CampaignIdKey, GateOutcomeKey, RoundKey, StageKey } from './search-attributes';
+import type { HumanTestStep } from './human-test-definitions';
 
 export async function dualIpoRound(input: RoundInput): Promise<RoundOutcome> {
   const { config, campaignId, round, champion } = input;
@@ -82,6 +84,7 @@ export async function dualIpoRound(input: RoundInput): Promise<RoundOutcome> {
   let refinement: CriticRefinementOutcome | undefined;
   let candidate: Versioned | undefined;
   let evaluation: Evaluation | undefined;
+  let human: HumanTestStep | undefined;
   const refinementTimings = (): StageTiming[] => refinement?.stages ?? [];
 
   const writeManifest = (status: 'accepted' | 'rejected' | 'failed' | 'stopped', generatorAfter: Versioned, reason: string) =>
@@ -90,7 +93,7 @@ export async function dualIpoRound(input: RoundInput): Promise<RoundOutcome> {
         store: input.store,
         manifest: roundManifest(
           input,
-          { critic, refined: refinement !== undefined, ...(refinement ? { criticAccepted: refinement.accepted } : {}), outputs, gates, rollbacks, timings: allTimings(stages.timings, refinementTimings()), ...(evaluation ? { evaluation } : {}), startedAt },
+          { critic, refined: refinement !== undefined, ...(refinement ? { criticAccepted: refinement.accepted } : {}), outputs, gates, rollbacks, timings: allTimings(stages.timings, refinementTimings()), ...(evaluation ? { evaluation } : {}), ...(human ? { humanTest: human.record } : {}), startedAt },
           status,
           generatorAfter,
           reason,
@@ -131,15 +134,19 @@ export async function dualIpoRound(input: RoundInput): Promise<RoundOutcome> {
       outputs.preferences = requireOutput(await stages.run('pceFilter', { labels: outputs.labels, critic: champion.critic.ref }), 'preferences');
     }
 
-    // 2. SRPO critic refinement when due, behind the human-agreement gate (child workflow).
-    if (refine) {
+    // 2. SRPO critic refinement when due, behind the human-agreement gate (child workflow), validated on
+    // the human test set refreshed from the champion's candidates when configured (human-test.ts).
+    human = refine ? await humanTestForRound(input, { samples: outputs.samples, preferences: outputs.preferences, enterStage, addStage: () => void (stagesTotal += 1) }) : undefined;
+    if (human) Object.assign(outputs, human.outputs);
+    if (human?.gate) gates.push(human.gate);
+    if (refine && !human?.gate) {
       await enterStage('critic-refinement');
       refinementRunning = true;
       try {
         refinement = await executeChild(srpoCriticRefinement, {
           workflowId: refinementWorkflowId(campaignId, round),
           taskQueue: config.temporal.taskQueue,
-          args: [{ campaignId, round, config, store: input.store, critic: champion.critic, datasets: input.datasets, filtered: outputs.preferences, samples: outputs.samples }],
+          args: [{ campaignId, round, config, store: input.store, critic: champion.critic, datasets: human?.current ? { ...input.datasets, humanTest: human.current.ref } : input.datasets, filtered: outputs.preferences, samples: outputs.samples }],
           cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
           parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
           typedSearchAttributes: [
@@ -234,6 +241,7 @@ export async function dualIpoRound(input: RoundInput): Promise<RoundOutcome> {
       reason,
       manifest,
       stageSeconds: stageSeconds(stages.timings, refinementTimings()),
+      ...(human?.current ? { humanTest: human.current } : {}),
     };
   } catch (err) {
     const cancelled = isCancellation(err);

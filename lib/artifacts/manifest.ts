@@ -36,6 +36,11 @@ export interface RoundManifest {
   stages: Array<{ stage: string; step?: string; seconds: number; reused: boolean; startedAt: string; metrics: Record<string, number>; shards?: ShardSummary }>;
   evaluation: { total: number; quality: number; semantic: number } | null;
   championEvaluation: { total: number; quality: number; semantic: number };
+  /**
+   * The human test set the critic gate used, when refreshed from the champion's candidates
+   * (workflows/human-test.ts): refreshed or not, from which generator, who labelled it, a timeout.
+   */
+  humanTest?: { source: 'champion'; generator: string; refreshed: boolean; timedOut?: boolean; onTimeout?: string; humanTest?: ArtifactRef; by?: string; fixedPairs?: number; refreshedPairs?: number; refused?: number; reason: string };
   startedAt: string;
   finishedAt: string;
 }

@@ -19,6 +19,7 @@ import {
   type RoundStatusView,
   type ShardStatusView,
 } from '../../workflows/definitions';
+import { humanLabelsStatusQuery, humanTestWorkflowId, type HumanLabelsStatusView } from '../../workflows/human-test-definitions';
 
 export interface CampaignMemo {
   store: StoreLocation;
@@ -70,6 +71,8 @@ export interface FullStatus {
   workflowStatus: string;
   status?: CampaignStatus;
   round?: RoundStatusView;
+  /** The round's wait for human labels (humanTest.source champion): what, since when, where the export is. */
+  humanLabels?: HumanLabelsStatusView;
   /** The running sharded stage's fan-out: shards done, running, failed. */
   shards?: ShardStatusView;
   activities: ActivityProgress[];
@@ -129,6 +132,10 @@ export async function readStatus(client: Client, campaignId: string): Promise<Fu
         full.round = await client.workflow.getHandle(roundId).query(roundStatusQuery);
       } catch {
         // the round may have just finished
+      }
+      if (full.round?.stage === 'human-test') {
+        const view = await client.workflow.getHandle(humanTestWorkflowId(campaignId, round)).query(humanLabelsStatusQuery).catch(() => undefined);
+        if (view) full.humanLabels = view;
       }
       const refining = full.round?.stage === 'critic-refinement';
       full.activities = [...(await pendingActivities(client, roundId)), ...(refining ? await pendingActivities(client, refinementWorkflowId(campaignId, round)) : [])];

@@ -15,6 +15,7 @@ import {
   stopSignal,
   type GateName,
 } from '../../workflows/definitions';
+import type { HumanLabelsStatusView } from '../../workflows/human-test-definitions';
 import { outageReporter, summariseResult, workflowLink } from './run-command';
 
 function connect(values: Record<string, unknown>) {
@@ -57,6 +58,18 @@ ${CONNECT_HELP}
 
 ${EXIT_HELP}`;
 
+/** What a round waiting for human labels needs: since when, until when, where the export is, how to answer. */
+export function humanLabelsReminder(campaignId: string, h: HumanLabelsStatusView): string[] {
+  if (h.phase !== 'awaiting-labels') return [`  human test set of round ${h.round}: ${h.phase}${h.export ? ` (${h.export.pairs} pairs of ${h.generator}'s candidates, ${h.export.folder})` : ''}`];
+  const lines = [
+    `  AWAITING HUMAN LABELS since ${h.waitingSince} (until ${h.deadline}, then ${h.onTimeout}${h.reminders ? `; ${h.reminders} reminder${h.reminders > 1 ? 's' : ''} logged` : ''}): ${h.export?.pairs ?? '?'} pairs of ${h.generator}'s candidates`,
+    `    export: ${h.export?.folder ?? '?'} (label-studio-tasks.json + label-studio-config.xml, pairs.jsonl, pairs.csv, videos/)`,
+    `    submit: dual-ipo labels submit ${campaignId} --file LABELS --by NAME`,
+  ];
+  for (const r of h.refused) lines.push(`    refused (${r.by}, ${r.at}): ${r.error.split('\n').slice(0, 3).join(' ')}`);
+  return lines;
+}
+
 export function formatStatus(s: FullStatus, link?: string): string {
   const lines = [`campaign ${s.campaignId}: ${s.workflowStatus}`];
   if (link) lines.push(`Web UI: ${link}`);
@@ -70,6 +83,7 @@ export function formatStatus(s: FullStatus, link?: string): string {
     for (const a of s.activities) {
       lines.push(`  activity ${a.activity} attempt ${a.attempt}${a.worker ? ` on ${a.worker}` : ''}${a.total ? `: ${a.done ?? 0}/${a.total}` : ''}${a.message ? ` ${a.message}` : ''}`);
     }
+    if (s.humanLabels) lines.push(...humanLabelsReminder(s.campaignId, s.humanLabels));
     if (s.round?.awaitingApproval) lines.push(`  awaiting approval at the ${s.round.awaitingApproval} gate: dual-ipo approve ${s.campaignId} --gate ${s.round.awaitingApproval} --decision accept|reject --by NAME --reason TEXT`);
     lines.push(`champion generator ${st.championGenerator ?? '-'}, critic ${st.championCritic ?? '-'}, Total ${st.championTotal?.toFixed(2) ?? '-'}`);
     if (st.paused) lines.push('PAUSED: dual-ipo resume ' + s.campaignId);
@@ -205,6 +219,10 @@ export function formatHistory(campaignId: string, status: FullStatus, manifests:
       const figures = Object.entries(g.figures).map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(4)}`).join(' ');
       lines.push(`  gate ${g.gate}: ${g.accepted ? 'ACCEPTED' : 'REJECTED'}  ${figures}  (${g.reason})`);
       if (g.approval) lines.push(`    approval: ${g.approval.decision} by ${g.approval.by}${g.approval.timedOut ? ' (timeout default)' : ''}: ${g.approval.reason} at ${g.approval.at}`);
+    }
+    if (m.humanTest) {
+      const h = m.humanTest;
+      lines.push(`  human test set: ${h.refreshed ? 'refreshed' : h.timedOut ? `not refreshed, no labels in time (${h.onTimeout})` : 'kept'} (${h.reason})${h.humanTest ? `: ${h.humanTest.uri}` : ''}`);
     }
     for (const r of m.rollbacks) lines.push(`  rollback ${r.what}: ${r.from} -> ${r.to} (${r.reason})`);
     for (const [name, ref] of Object.entries(m.outputs)) lines.push(`  output ${name}: ${ref.uri} sha256:${ref.sha256.slice(0, 12)} ${ref.size} B`);

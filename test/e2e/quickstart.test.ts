@@ -42,6 +42,12 @@ test('dual-ipo quickstart --tiny: a real round with gates, a manifest and a repo
     }
     assert.ok(Number.isFinite(manifest.evaluation.total));
     assert.ok((await readdir(roundDir)).includes('generatorTrain'));
+    // The gate's test set came from the base model's candidates, labelled by the simulated panel through the labels path.
+    assert.equal(manifest.humanTest.refreshed, true, JSON.stringify(manifest.humanTest));
+    assert.equal(manifest.humanTest.by, 'simulated panel');
+    assert.equal(manifest.inputs.humanTest.uri === manifest.outputs.humanTest.uri, false, 'validated on the refreshed set, not the bootstrap\'s');
+    const validate = manifest.stages.find((s: { stage: string }) => s.stage === 'validate');
+    assert.equal(validate.metrics.pairsCounted_fixed + validate.metrics.pairsCounted_refreshed, validate.metrics.pairsCounted);
 
     const html = await readFile(join(work, 'report', 'index.html'), 'utf8');
     assert.match(html, new RegExp(`<code id="campaign-id">${id}</code>`));

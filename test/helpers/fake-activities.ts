@@ -26,6 +26,8 @@ export interface Script {
    * worker's does (WorkerDrained; non-retryable when the request says drainRestarts).
    */
   drains?: (stage: string, round: number) => number;
+  /** Human labels files the ingest refuses (by uri), with the validation message. */
+  invalidLabels?: (uri: string) => string | undefined;
 }
 
 export interface Recorded {
@@ -133,6 +135,20 @@ export function fakeActivities(script: Script): { activities: Activities; record
       recorded.calls.push({ activity: 'writeRoundManifest', round: input.manifest.round, input });
       recorded.manifests.push(input.manifest);
       return ref(`manifest-${input.manifest.round}`);
+    },
+    async exportHumanTestPairs(input: Record<string, any>) {
+      recorded.calls.push({ activity: 'exportHumanTestPairs', round: input.round, input });
+      return { export: ref(`human-export-${input.round}`), pairs: input.pairs, folder: `file:///fake/round-${input.round}/human-test/export/` };
+    },
+    async simulatedHumanLabels(input: Record<string, any>) {
+      recorded.calls.push({ activity: 'simulatedHumanLabels', input });
+      return ref(`simulated-labels-${input.export.uri.split('-').pop()}`);
+    },
+    async ingestHumanTestLabels(input: Record<string, any>) {
+      recorded.calls.push({ activity: 'ingestHumanTestLabels', input });
+      const problem = script.invalidLabels?.(input.labels.uri);
+      if (problem) throw ApplicationFailure.create({ message: problem, type: 'HumanLabelsInvalid', nonRetryable: true });
+      return { humanTest: ref(`human-test-from-${input.labels.uri.split('/').pop()}`), fixedPairs: 5, refreshedPairs: 7, tieRate: 0.1 };
     },
     async writeCampaignRecord(input: Record<string, any>) {
       recorded.calls.push({ activity: 'writeCampaignRecord', input });

@@ -43,7 +43,7 @@ interface Part {
   candidateBase: number;
 }
 
-async function loadSet(ctx: StageContext, ref: ArtifactRef, promptBase: number, candidateBase: number): Promise<Part> {
+async function loadSet(ctx: Pick<StageContext, 'store'>, ref: ArtifactRef, promptBase: number, candidateBase: number): Promise<Part> {
   const set = await getManifest<SampleSet>(ctx.store, ref, 'dual-ipo/samples@1', 'samples');
   const { videos, ids } = await getVideos(ctx.store, set.videos);
   if (ids.length !== set.candidates.length || ids.some((id, i) => id !== set.candidates[i]!.id)) throw new Error(`samples ${ref.uri}: the videos file does not list the manifest's candidates in order`);
@@ -56,7 +56,7 @@ async function loadSet(ctx: StageContext, ref: ArtifactRef, promptBase: number, 
  * Loads a round's samples (a sample set or a shard manifest), all of them or only prompts
  * [range.from, range.to) (round-wide prompt indices).
  */
-export async function loadSamples(ctx: StageContext, ref: ArtifactRef, range?: { from: number; to: number }): Promise<LoadedSamples> {
+export async function loadSamples(ctx: Pick<StageContext, 'store'>, ref: ArtifactRef, range?: { from: number; to: number }): Promise<LoadedSamples> {
   const head = await ctx.store.getJson<{ format?: string }>(ref);
   const parts: Part[] = [];
   if (head?.format === 'dual-ipo/sample-shards@1') {
