@@ -251,7 +251,7 @@ export async function jobStarts(jobsDir: string): Promise<Map<string, number>> {
 }
 
 /** Every round's labels cover each prompt exactly `candidates` times, its preferences each prompt once. */
-async function checkCoverage(artifacts: string, id: string, prompts: number, candidates: number): Promise<string[]> {
+export async function checkCoverage(artifacts: string, id: string, prompts: number, candidates: number): Promise<string[]> {
   const problems: string[] = [];
   const base = join(artifacts, 'campaigns', id);
   const read = async (uri: string) => JSON.parse(await readFile(fileURLToPath(uri), 'utf8'));
