@@ -215,13 +215,18 @@ interface StageWork {
   idealSeconds: number;
   attempts: number;
   retried: number;
+  /** the stage's wall time as the round manifest records it (rounds 1 and later) */
+  wallSeconds?: number;
 }
 
 /** What ran, from the committed results in the store: each stage's modelled work and its ideal time. */
-async function stageWork(artifacts: string, id: string, slots: number, scale: number): Promise<StageWork[]> {
+export async function stageWork(artifacts: string, id: string, slots: number, scale: number): Promise<StageWork[]> {
   const base = join(artifacts, 'campaigns', id);
   const out: StageWork[] = [];
   for (const round of (await readdir(base)).filter((d) => d.startsWith('round-')).sort()) {
+    const manifestPath = join(base, round, 'manifest.json');
+    const timings = existsSync(manifestPath) ? (JSON.parse(await readFile(manifestPath, 'utf8')) as { stages: Array<{ stage: string; step?: string; seconds: number }> }).stages : [];
+    const wall = (folder: string) => timings.find((t) => (t.step ? `${t.stage}-${t.step}` : t.stage) === folder)?.seconds;
     for (const folder of (await readdir(join(base, round))).sort()) {
       const dir = join(base, round, folder);
       if (!existsSync(join(dir, 'result.json'))) continue;
@@ -229,11 +234,11 @@ async function stageWork(artifacts: string, id: string, slots: number, scale: nu
       if (existsSync(ledgerPath)) {
         const ledger = JSON.parse(await readFile(ledgerPath, 'utf8')) as { shards: Array<{ attempt: number | null; metrics: Record<string, number> }> };
         const work = ledger.shards.reduce((a, s) => a + (s.metrics.workSeconds ?? 0), 0);
-        out.push({ folder: `${round}/${folder}`, shards: ledger.shards.length, workSeconds: work * scale, idealSeconds: work / slots, attempts: ledger.shards.reduce((a, s) => a + (s.attempt ?? 1), 0), retried: ledger.shards.filter((s) => (s.attempt ?? 1) > 1).length });
+        out.push({ folder: `${round}/${folder}`, shards: ledger.shards.length, workSeconds: work * scale, idealSeconds: work / slots, attempts: ledger.shards.reduce((a, s) => a + (s.attempt ?? 1), 0), retried: ledger.shards.filter((s) => (s.attempt ?? 1) > 1).length, ...(wall(folder) !== undefined ? { wallSeconds: wall(folder) } : {}) });
       } else {
         const result = JSON.parse(await readFile(join(dir, 'result.json'), 'utf8')) as { metrics: Record<string, number> };
         const work = result.metrics.workSeconds ?? 0;
-        out.push({ folder: `${round}/${folder}`, shards: 0, workSeconds: work * scale, idealSeconds: work, attempts: 0, retried: 0 });
+        out.push({ folder: `${round}/${folder}`, shards: 0, workSeconds: work * scale, idealSeconds: work, attempts: 0, retried: 0, ...(wall(folder) !== undefined ? { wallSeconds: wall(folder) } : {}) });
       }
     }
   }
@@ -436,6 +441,8 @@ export function formatFleetReport(r: FleetReport): string {
     `worker SIGKILLs ${r.workerKills}; Temporal server ${r.serverRestart ? `killed at ${r.serverRestart.atSecond.toFixed(0)} s (round ${r.serverRestart.round}, ${r.serverRestart.stage}), back after ${r.serverRestart.downSeconds.toFixed(1)} s` : 'not restarted'}`,
     `coverage: ${r.coverageProblems.length === 0 ? 'every prompt sampled and labelled once per candidate, one pair per prompt, in every round' : r.coverageProblems.join('; ')}`,
     `CPU busy ${(100 * r.cpuBusy).toFixed(0)}% (max over 30 s ${(100 * r.cpuBusyMax30s).toFixed(0)}%), load average max ${r.loadAverageMax.toFixed(1)}`,
+    'stages (wall against ideal, seconds):',
+    ...r.stages.map((s) => `  ${s.folder.padEnd(28)} ${s.wallSeconds !== undefined ? s.wallSeconds.toFixed(1).padStart(7) : '      -'} / ${s.idealSeconds.toFixed(1).padStart(6)}${s.shards ? `  ${s.shards} shards, ${s.retried} retried` : ''}`),
     'history sizes:',
     ...sizes,
   ].join('\n');
