@@ -110,7 +110,7 @@ describe('sharded stages over several worker processes', { timeout: 600_000 }, (
     });
     await fleet.kill(1);
     const lost = new Set<number>();
-    for (const [index, pid] of jobsOfVictim) {
+    for (const pid of jobsOfVictim.values()) {
       try {
         process.kill(-pid, 'SIGKILL');
       } catch {
