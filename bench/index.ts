@@ -1,4 +1,4 @@
-// `npm run bench [-- --json] [-- --quick] [-- --only orchestration|shards|models|world]`: performance figures
+// `npm run bench [-- --json] [-- --quick] [-- --only orchestration|shards|throughput|fleet|models|world]`: performance figures
 // measured in one run, printed as ratios. Not part of the tests: nothing here asserts a time.
 import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
@@ -8,7 +8,7 @@ import { benchShardHistory } from './shards';
 import { benchThroughput, formatFleetReport, simulateFleet, SMALL_SCALE } from './fleet';
 import { benchWorld } from './world';
 
-const HELP = `Usage: npm run bench -- [--json] [--quick] [--only orchestration|shards|models|world]
+const HELP = `Usage: npm run bench -- [--json] [--quick] [--only orchestration|shards|throughput|fleet|models|world]
 
 Measures, on this machine and in this run:
   orchestration  activity dispatch latency p50/p95 on the Temporal dev server, orchestration
