@@ -1,13 +1,14 @@
-// `npm run bench [-- --json] [-- --quick] [-- --only orchestration|shards|models|world]`: performance figures
+// `npm run bench [-- --json] [-- --quick] [-- --only orchestration|shards|throughput|fleet|models|world]`: performance figures
 // measured in one run, printed as ratios. Not part of the tests: nothing here asserts a time.
 import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { benchOrchestration } from './orchestration';
 import { benchModels } from './models';
 import { benchShardHistory } from './shards';
+import { benchThroughput, formatFleetReport, simulateFleet, SMALL_SCALE } from './fleet';
 import { benchWorld } from './world';
 
-const HELP = `Usage: npm run bench -- [--json] [--quick] [--only orchestration|shards|models|world]
+const HELP = `Usage: npm run bench -- [--json] [--quick] [--only orchestration|shards|throughput|fleet|models|world]
 
 Measures, on this machine and in this run:
   orchestration  activity dispatch latency p50/p95 on the Temporal dev server, orchestration
@@ -16,6 +17,12 @@ Measures, on this machine and in this run:
   shards         history events and bytes of a round whose sample stage runs 10, 1,000 and
                  10,000 shards (--quick: 10 and 1,000): the round's own history, the fan-out
                  child's (all its runs), the campaign's; orchestration time per shard
+  throughput     sharded sample stages of sleep-bound example jobs (examples/jobs/sleep-job.mjs) over
+                 1, 2, 4 and 8 single-slot worker processes: speed-up, efficiency (speed-up / N) and
+                 orchestration overhead per shard ((wall - ideal) / shards)
+  fleet          the fleet simulation, scaled down (1 round, 400 prompts x 8, 4 workers x 8 slots, a
+                 worker SIGKILLed every 20 s, the Temporal server restarted once): wall time against
+                 the ideal, shards retried, job starts; the full scale: npm run simulate-fleet
   models         sampling, labelling and training throughput of the reference models against
                  the measured matrix-multiply peak
   world          the reference world's rendering and evaluator, milliseconds per video
@@ -42,6 +49,16 @@ if (!values.only || values.only === 'orchestration') {
 if (!values.only || values.only === 'shards') {
   log('== sharded rounds (Temporal dev server, scripted activities)');
   figures.shards = await benchShardHistory({ quick: values.quick, log });
+}
+if (!values.only || values.only === 'throughput') {
+  log('== shard throughput (Temporal dev server, dual-ipo worker processes, sleep-bound jobs)');
+  figures.throughput = await benchThroughput({ quick: values.quick, log });
+}
+if (values.only === 'fleet') {
+  log('== fleet simulation, scaled down (npm run simulate-fleet for the full scale)');
+  const report = await simulateFleet({ ...SMALL_SCALE, log });
+  log(formatFleetReport(report));
+  figures.fleet = { wallSeconds: report.wallSeconds, idealSeconds: report.idealSeconds, overWall: report.overWall, shards: report.shards, shardsRetried: report.shardsRetried, jobs: report.jobs, jobStarts: report.jobStarts, workerKills: report.workerKills, coverageProblems: report.coverageProblems.length };
 }
 if (!values.only || values.only === 'models') {
   log('== reference models');

@@ -20,14 +20,14 @@ import { fakeActivities } from '../test/helpers/fake-activities';
 const QUEUE = 'bench-shards';
 const { History } = proto.temporal.api.history.v1;
 
-interface Size {
+export interface Size {
   events: number;
   bytes: number;
   runs: number;
 }
 
 /** Every run of a workflow id (following continue-as-new back to the first), summed. */
-async function historySize(client: Client, workflowId: string): Promise<Size> {
+export async function historySize(client: Client, workflowId: string): Promise<Size> {
   const size: Size = { events: 0, bytes: 0, runs: 0 };
   let runId: string | undefined;
   for (;;) {
