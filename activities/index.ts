@@ -16,6 +16,11 @@ import { exportHumanTestPairs, ingestHumanTestLabels, simulatedHumanLabels } fro
 
 export interface ActivityOptions {
   jobsDir?: string;
+  /**
+   * Where this host's slot leases live (`--slots-dir`); default `<jobs dir>/.slots/<hostname>`, so a
+   * jobs folder shared by several hosts (launchers, a shared file system) never pools their GPUs.
+   */
+  slotsDir?: string;
   scratchRoot?: string;
   /** The worker's identity (default as Temporal's: pid@host): recorded for each shard it finishes. */
   identity?: string;
@@ -38,8 +43,9 @@ function currentTaskQueue(): string | undefined {
 export function createActivities(options: ActivityOptions = {}) {
   const backends = { jobsDir: options.jobsDir, ...(options.drain ? { drain: options.drain } : {}) };
   const resolveImplDefault = stageBackends(backends);
-  // Slot leases live beside the job folders: on the host, shared by every worker process there.
-  const slots = options.slotQueues ? slotPools(options.slotQueues, join(options.jobsDir ?? defaultJobsDir(), '.slots'), options.gpus) : undefined;
+  // Slot leases are the host's: shared by every worker process there, never by other hosts.
+  const slotsDir = options.slotsDir ?? join(options.jobsDir ?? defaultJobsDir(), '.slots', hostname());
+  const slots = options.slotQueues ? slotPools(options.slotQueues, slotsDir, options.gpus) : undefined;
   const worker = options.identity ?? `${process.pid}@${hostname()}`;
   // A shard's result says which attempt finished it and where: the round's audit of the fan-out.
   const stage = (name: StageName) => async (request: StageRequest): Promise<StageResult> => {

@@ -136,9 +136,10 @@ export class Fleet {
     readonly orchestrationQueue: string,
   ) {}
 
+  /** Worker i stands for a host of its own: its own slot leases (its GPUs), the shared jobs folder. */
   start(i: number, queues = this.queues): ChildProcess {
     const log = openSync(join(this.dir, 'logs', `worker-${i}.log`), 'a');
-    const child = spawn(process.execPath, [BIN, 'worker', '--queues', queues, '--orchestration-queue', this.orchestrationQueue, '--jobs-dir', join(this.dir, 'jobs')], {
+    const child = spawn(process.execPath, [BIN, 'worker', '--queues', queues, '--orchestration-queue', this.orchestrationQueue, '--jobs-dir', join(this.dir, 'jobs'), '--slots-dir', join(this.dir, 'slots', `worker-${i}`)], {
       cwd: ROOT,
       env: { ...process.env, TEMPORAL_ADDRESS: this.address, TEMPORAL_NAMESPACE: 'default', DUAL_IPO_DATA_DIR: join(this.dir, 'data') },
       stdio: ['ignore', log, log],

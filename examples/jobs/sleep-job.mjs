@@ -21,7 +21,7 @@ if (!requestPath) {
   process.exit(2);
 }
 const request = JSON.parse(readFileSync(requestPath, 'utf8'));
-if (request.contract !== 'dual-ipo/command-job@1') {
+if (!['dual-ipo/command-job@1', 'dual-ipo/command-job@2'].includes(request.contract)) {
   console.error(`unsupported contract ${request.contract}`);
   process.exit(2);
 }

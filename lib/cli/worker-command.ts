@@ -7,7 +7,7 @@ import { CONNECT_HELP, CONNECT_OPTIONS, parse, targetOverrides, UsageError, type
 import { codeVersion } from '../artifacts/manifest';
 import { OPERATIONS_ENV_HELP, OPERATIONS_FLAGS, OPERATIONS_HELP, setUpWorkerOperations } from '../../workers/operations';
 
-export const WORKER_OPTIONS = { queues: { type: 'string' }, 'orchestration-queue': { type: 'string' }, 'jobs-dir': { type: 'string' }, 'drain-seconds': { type: 'string' }, gpus: { type: 'string' }, dev: { type: 'boolean' }, ...OPERATIONS_FLAGS, ...CONNECT_OPTIONS } as const satisfies Options;
+export const WORKER_OPTIONS = { queues: { type: 'string' }, 'orchestration-queue': { type: 'string' }, 'jobs-dir': { type: 'string' }, 'slots-dir': { type: 'string' }, 'drain-seconds': { type: 'string' }, gpus: { type: 'string' }, dev: { type: 'boolean' }, ...OPERATIONS_FLAGS, ...CONNECT_OPTIONS } as const satisfies Options;
 
 export const WORKER_HELP = `Usage: dual-ipo worker (--address HOST:PORT | --dev) [--queues LIST] [--orchestration-queue NAME] [--namespace NS]
 
@@ -26,7 +26,9 @@ Options:
   --queues LIST                default "dual-ipo,cpu"
   --orchestration-queue NAME   default "dual-ipo"
   --jobs-dir DIR               where command-backend jobs keep their working folders (and, under
-                               it, .cache/ for inputs by sha256 and .slots/ for slot leases)
+                               it, .cache/ for inputs by sha256 and .slots/<hostname>/ for slot leases)
+  --slots-dir DIR              where this host's slot leases live (default <jobs dir>/.slots/<hostname>):
+                               worker processes that share it share the slots (one host's GPUs)
   --drain-seconds N            drain on SIGTERM (default ${DRAIN_SECONDS}); the pod's terminationGracePeriodSeconds
                                must be N + 20
   --gpus LIST                  device ids behind the GPU slots, e.g. "0,1,2,3" (default:
@@ -68,6 +70,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
     queues,
     identity: `dual-ipo-worker@${hostname()}:${process.pid}`,
     ...(typeof values['jobs-dir'] === 'string' ? { jobsDir: values['jobs-dir'] } : {}),
+    ...(typeof values['slots-dir'] === 'string' ? { slotsDir: values['slots-dir'] } : {}),
     drainSeconds,
     drain: drain.drain,
     ...(gpus ? { gpus } : {}),
