@@ -2,7 +2,8 @@
 // of the same deployment with different code versions (build ids). A command-backend campaign
 // started while v1 is current is pinned to v1: after v2 becomes current, every remaining stage,
 // round workflow and workflow task of it still runs on v1, while a campaign started then runs on v2.
-// Which worker ran a stage is recorded by the job itself (it inherits its worker's environment).
+// Which worker ran a stage is recorded by the job itself (its worker's variables, passed on by the
+// stage's env allowlist).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -38,7 +39,7 @@ process.exit(r.status ?? 1);
 `;
 
 function campaignConfig(id: string): CampaignConfig {
-  const stage = { backend: 'command', command: ['node', join(work, 'gate-job.mjs')], taskQueue: 'v-cpu', params: { steps: 2 } };
+  const stage = { backend: 'command', command: ['node', join(work, 'gate-job.mjs')], taskQueue: 'v-cpu', params: { steps: 2 }, env: { allow: ['GATE_DIR', 'STAGE_JOB', 'DUAL_IPO_CODE_VERSION'] } };
   return parseConfig({
     campaign: { id, maxRounds: 1, criticRefinement: 'never' },
     generation: { promptsPerRound: 4, candidatesPerPrompt: 4, evalPrompts: 4 },
