@@ -79,7 +79,7 @@ export const FULL_SCALE: FleetOptions = {
   workers: 16,
   slots: 8,
   timeScale: 300,
-  sampleShard: 20,
+  sampleShard: 40,
   labelShard: 80,
   evaluateShard: 8,
   killEvery: 60,
