@@ -13,6 +13,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { openStore, type ArtifactStore } from '../../../lib/artifacts';
 import { runStage } from '../../../lib/stages/runner';
 import { commandStage, jobDir } from '../../../lib/stages/command/backend';
+import { alive } from '../../../lib/stages/command/process';
+import { until } from '../../helpers/until';
 import type { ArtifactRef, StageContext, StageRequest } from '../../../lib/stages/contract';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
@@ -39,23 +41,6 @@ const jobsDir = () => join(work, 'jobs');
 const run = (req: StageRequest) => runStage(req, { resolveImpl: async () => commandStage({ jobsDir: jobsDir(), killGraceMs: 500 }), scratchRoot: join(work, 'scratch') });
 const dirOf = (req: StageRequest) => jobDir(jobsDir(), { request: req });
 const runs = async (req: StageRequest) => (await readFile(join(dirOf(req), 'runs.log'), 'utf8')).trim().split('\n');
-const alive = (pid: number) => {
-  try {
-    process.kill(-pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-async function until(what: string, probe: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 async function progressLines(req: StageRequest): Promise<number> {
   const text = await readFile(join(dirOf(req), 'channel.jsonl'), 'utf8').catch(() => '');
   return text.split('\n').filter((l) => l.includes('"progress"')).length;

@@ -12,6 +12,8 @@ import { delimiter, join } from 'node:path';
 import { openStore, type ArtifactStore } from '../../../lib/artifacts';
 import { runStage, type StageHost } from '../../../lib/stages/runner';
 import { commandStage, jobDir, jobName, jobKey, type CommandStageOptions } from '../../../lib/stages/command/backend';
+import { alive } from '../../../lib/stages/command/process';
+import { until } from '../../helpers/until';
 import type { ArtifactRef, StageRequest } from '../../../lib/stages/contract';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
@@ -53,22 +55,6 @@ function run(s: Scheduler, req: StageRequest, options: CommandStageOptions = {},
 const dirOf = (req: StageRequest) => jobDir(jobsDir(), { request: req });
 const lines = async (path: string) => (await readFile(path, 'utf8').catch(() => '')).split('\n').filter(Boolean);
 const progressLines = async (req: StageRequest) => (await lines(join(dirOf(req), 'channel.jsonl'))).filter((l) => l.includes('"progress"')).length;
-const alive = (pid: number) => {
-  try {
-    process.kill(-pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-async function until(what: string, probe: () => Promise<boolean> | boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 before(async () => {
   work = await mkdtemp(join(tmpdir(), 'dual-ipo-remote-'));
   store = openStore(join(work, 'artifacts'));

@@ -14,6 +14,8 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { openStore, type ArtifactStore } from '../../../lib/artifacts';
 import { runStage, StageError } from '../../../lib/stages/runner';
 import { commandStage, jobDir } from '../../../lib/stages/command/backend';
+import { alive } from '../../../lib/stages/command/process';
+import { until } from '../../helpers/until';
 import type { ArtifactRef, StageRequest, StageResult } from '../../../lib/stages/contract';
 import { runStageActivity } from '../../../activities/stage-activity';
 import { checkCommands, parseConfig } from '../../../config/load';
@@ -30,22 +32,6 @@ const deps = () => ({ resolveImpl: async () => commandStage({ jobsDir: jobsDir()
 const run = (req: StageRequest, s: ArtifactStore = store) => runStage({ ...req, store: { root: s.root } }, deps());
 const dirOf = (req: StageRequest) => jobDir(jobsDir(), { request: req });
 const runsOf = async (dir: string) => (await readFile(join(dir, 'runs.log'), 'utf8').catch(() => '')).trim().split('\n').filter(Boolean).length;
-const alive = (pid: number) => {
-  try {
-    process.kill(-pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-async function until(what: string, probe: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 function request(campaignId: string, overrides: Partial<StageRequest> = {}): StageRequest {
   return { campaignId, round: 1, stage: 'evaluate', backend: 'command', command: ['node', JOB], inputs: { generator }, store: { root: store.root }, params: { steps: 3, stepDelayMs: 0 }, ...overrides };
 }
