@@ -53,6 +53,14 @@ async function acceptedGenerators(store: ArtifactStore, campaignId: string): Pro
   return list;
 }
 
+/**
+ * The base generator's audit, kept in memory for the next campaign of an experiment that starts from
+ * the same base (its figures depend only on the generator and the prompts): a few entries, by
+ * generator, prompt set and sharding.
+ */
+const baseAudits = new Map<string, { out: Awaited<ReturnType<typeof runStageLocally>>; views: Awaited<ReturnType<typeof studyViews>> }>();
+const BASE_AUDITS_KEPT = 4;
+
 /** Scores the campaign's base generator and every accepted one on the audit prompts; undefined before round 1 has a manifest. */
 export async function auditCampaign(store: ArtifactStore, campaignId: string, opts: AuditOptions = {}): Promise<CampaignAudit | undefined> {
   const generators = await acceptedGenerators(store, campaignId);
@@ -78,13 +86,21 @@ export async function auditCampaign(store: ArtifactStore, campaignId: string, op
   for (const g of generators) {
     // Paired with the base generator's scores, the evaluate stage gives the gain its standard error.
     const req = { campaignId, round: g.round, step: 'audit', inputs: { generator: g.ref, evalPrompts, ...(baseScores ? { baseline: baseScores } : {}) } };
-    const out = opts.shardSize
-      ? await runShardedLocally(store, 'evaluate', req, { prompts: set.prompts.length, shardSize: opts.shardSize, ...(opts.maxParallel ? { maxParallel: opts.maxParallel } : {}) })
-      : await runStageLocally(store, 'evaluate', req);
+    const memoKey = baseScores ? undefined : `${store.root}|${g.ref.sha256}|${evalPrompts.sha256}|${opts.shardSize ?? 0}`;
+    const memo = memoKey ? baseAudits.get(memoKey) : undefined;
+    const out =
+      memo?.out ??
+      (opts.shardSize
+        ? await runShardedLocally(store, 'evaluate', req, { prompts: set.prompts.length, shardSize: opts.shardSize, ...(opts.maxParallel ? { maxParallel: opts.maxParallel } : {}) })
+        : await runStageLocally(store, 'evaluate', req));
     videos = out.metrics['videos']!;
     baseScores ??= out.outputs['scores'];
     const standardError = out.metrics['gainStandardError'];
-    const views = await studyViews(store, g.ref, set, panel);
+    const views = memo?.views ?? (await studyViews(store, g.ref, set, panel));
+    if (memoKey && !memo) {
+      baseAudits.set(memoKey, { out, views });
+      if (baseAudits.size > BASE_AUDITS_KEPT) baseAudits.delete(baseAudits.keys().next().value!);
+    }
     const study = baseViews ? studyAgainstBase(panel, set, views, baseViews) : undefined;
     baseViews ??= views;
     audited.push({

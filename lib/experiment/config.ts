@@ -20,6 +20,8 @@ const experimentSchema = z
     auditPrompts: z.number().int().min(2).default(AUDIT_PROMPTS),
     /** Overrides of the base config shared by every variant (applied before the variant's own). */
     common: z.record(z.string(), z.unknown()).default({}),
+    /** Paired comparisons to report: [a, b] gives a minus b per seed, mean ± standard error (summary.ts). */
+    compare: z.array(z.tuple([z.string(), z.string()])).default([]),
     variants: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,40}$/, 'letters, digits, ".", "_" or "-"'), z.record(z.string(), z.unknown())).refine((v) => Object.keys(v).length > 0, 'at least one variant'),
   })
   .strict();
@@ -43,7 +45,14 @@ export function deepMerge(base: Record<string, unknown>, override: Record<string
   return out;
 }
 
-export function loadExperiment(path: string): { experiment: Experiment; runs: PlannedRun[] } {
+export interface ExperimentSelection {
+  /** Only these variants (names checked against the file). */
+  variants?: string[];
+  /** Only these seeds (they need not be in the file's list: a run can add seeds). */
+  seeds?: number[];
+}
+
+export function loadExperiment(path: string, only: ExperimentSelection = {}): { experiment: Experiment; runs: PlannedRun[] } {
   let raw: unknown;
   try {
     raw = parseYaml(readFileSync(path, 'utf8'));
@@ -55,12 +64,17 @@ export function loadExperiment(path: string): { experiment: Experiment; runs: Pl
     throw new ConfigError(`invalid experiment\n${parsed.error.issues.map((i) => `${path}: experiment.${i.path.join('.')}: ${i.message}`).join('\n')}`);
   }
   const experiment = parsed.data;
+  const unknown = experiment.compare.flat().filter((v) => !(v in experiment.variants));
+  if (unknown.length) throw new ConfigError(`invalid experiment\n${path}: experiment.compare: no variant named ${[...new Set(unknown)].map((v) => JSON.stringify(v)).join(', ')} (variants: ${Object.keys(experiment.variants).join(', ')})`);
   const basePath = resolve(dirname(resolve(path)), experiment.base);
   const baseConfig = loadConfig(basePath);
   const baseRaw = parseYaml(readFileSync(basePath, 'utf8')) as Record<string, unknown>;
+  const missing = (only.variants ?? []).filter((v) => !(v in experiment.variants));
+  if (missing.length) throw new ConfigError(`${path}: no variant named ${missing.map((v) => JSON.stringify(v)).join(', ')} (variants: ${Object.keys(experiment.variants).join(', ')})`);
   const runs: PlannedRun[] = [];
   for (const [variant, override] of Object.entries(experiment.variants)) {
-    for (const seed of experiment.seeds) {
+    if (only.variants && !only.variants.includes(variant)) continue;
+    for (const seed of only.seeds ?? experiment.seeds) {
       const overrides = deepMerge(experiment.common, override);
       // The store is the base config's unless the experiment names another (relative to the experiment file).
       const root = isObject(overrides['artifacts']) && typeof overrides['artifacts']['root'] === 'string' ? resolveStoreRoot(overrides['artifacts']['root'], dirname(resolve(path))) : baseConfig.artifacts.root;

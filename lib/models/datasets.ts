@@ -61,7 +61,7 @@ export interface SampleSet {
 export interface LabelItem {
   id: string;
   prompt: number;
-  /** The pointwise score: the critic's expected grade (0..1) from the k-path vote (what ranks with ranking 'pointwise', and KTO's split), or with rankBy 'evaluator' the benchmark's per-video Total / 100, with 'human-evidence' the share of the prompt shown (0..1), with 'random' a uniform draw per candidate. */
+  /** The pointwise score: the critic's expected grade (0..1) from the k-path vote (what ranks with ranking 'pointwise', and KTO's split), or with rankBy 'evaluator' the benchmark's per-video Total / 100, with 'human-evidence' the share of the prompt shown (0..1), with 'panel' the simulated panel's pairwise win rate over the prompt's other candidates (0..1), with 'random' a uniform draw per candidate. */
   score: number;
   /** With ranking 'pairwise': the win rate (0..1) of the critic's pairwise judgements over every pair of the prompt's candidates. */
   wins?: number;
@@ -93,7 +93,7 @@ export interface LabelSet {
  * the human panel's checks perfectly), or a random draw per candidate (the control: what the
  * preference step gains from pairs that carry no preference at all).
  */
-export const RANK_BY = ['critic', 'evaluator', 'human-evidence', 'random'] as const;
+export const RANK_BY = ['critic', 'evaluator', 'human-evidence', 'panel', 'random'] as const;
 export type RankBy = (typeof RANK_BY)[number];
 
 export interface PreferencePairRecord {

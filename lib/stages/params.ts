@@ -28,7 +28,9 @@ export const paper = {
      * backend; not in the paper), 'evaluator', the benchmark's per-video Total (an oracle upper
      * bound on the critic's ranking), 'human-evidence', the share of the prompt's weighted
      * attributes the world's careful viewer sees (a critic that reads the panel's checks perfectly),
-     * or 'random', a uniform draw per candidate (the control: pairs that carry no preference).
+     * 'panel', the simulated human panel's pairwise win rates among the prompt's candidates (human
+     * preference data), or 'random', a uniform draw per candidate (the control: pairs that carry no
+     * preference).
      */
     rankBy: z.enum(RANK_BY).default('critic'),
     evalPrompts: z.number().int().min(1).default(64),
@@ -103,6 +105,11 @@ export const builtinKnobs = {
     humanEvidence: z.enum(HUMAN_EVIDENCE).default('graded'),
     /** Paths of the warm-started critic's agreement check. */
     paths: C.paths,
+    /**
+     * The seed of the base models, human sets and evaluation prompts (default: the campaign seed). An
+     * experiment sets one for every campaign, so its seeds vary the rounds over one shared base.
+     */
+    baseSeed: z.union([z.number().int(), z.string().min(1)]).optional(),
     /** Run the critic branch in-process after the generator instead of in a worker thread beside it. */
     sequential: z.boolean().optional(),
     threads: common.threads,

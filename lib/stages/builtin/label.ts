@@ -5,7 +5,8 @@
 // (pairwiseWinRates) the ranking the pairs are built from. As diagnostics (not in the paper), param
 // rankBy scores by 'evaluator', the benchmark's per-video Total (an oracle of what perfect
 // preferences would give); 'human-evidence', the share of the prompt a careful viewer sees (a critic
-// that reads the panel's checks perfectly); or 'random', a uniform draw per candidate (the control:
+// that reads the panel's checks perfectly); 'panel', the simulated panel's pairwise win rates over
+// the prompt's candidates (human preference data, what the user study asks); or 'random', a uniform draw per candidate (the control:
 // pairs that carry no preference).
 import type { StageContext, StageOutput } from '../contract';
 import { pairwiseWinRates } from '../../core';
@@ -15,7 +16,7 @@ import { Random } from '../../models/nn/random';
 import { readParams } from '../params';
 import { finiteMetrics, input, mean, prepare, runtimeOptions, throwIfCancelled } from './common';
 import { loadSamples } from './samples';
-import { benchmarkTotal, promptShown } from './world-readings';
+import { benchmarkTotal, panelWinRates, promptShown } from './world-readings';
 
 export async function labelStage(ctx: StageContext): Promise<StageOutput> {
   await prepare(ctx);
@@ -69,9 +70,11 @@ export async function labelStage(ctx: StageContext): Promise<StageOutput> {
       ? set.candidates.map((c, i) => benchmarkTotal(set.prompts[c.prompt]!.spec, videos[i]!) / 100)
       : rankBy === 'human-evidence'
         ? set.candidates.map((c, i) => promptShown(set.prompts[c.prompt]!.spec, videos[i]!))
-        : rankBy === 'random'
-          ? set.candidates.map((c) => new Random(String(p.seed), 'random-rank', ctx.request.round, ctx.request.step ?? 'round', c.id).next())
-          : undefined;
+        : rankBy === 'panel'
+          ? panelScores(set, videos)
+          : rankBy === 'random'
+            ? set.candidates.map((c) => new Random(String(p.seed), 'random-rank', ctx.request.round, ctx.request.step ?? 'round', c.id).next())
+            : undefined;
   const labels: LabelSet = {
     format: 'dual-ipo/labels@1',
     samples: samplesRef,
@@ -104,4 +107,16 @@ export async function labelStage(ctx: StageContext): Promise<StageOutput> {
       ...(pairwise ? { pairsJudged, pairwiseSeconds } : {}),
     }),
   };
+}
+
+/** rankBy 'panel': each candidate's win rate among its prompt's candidates, in the candidates' order. */
+function panelScores(set: { prompts: { spec: Parameters<typeof panelWinRates>[0] }[]; candidates: { prompt: number }[] }, videos: readonly Parameters<typeof panelWinRates>[1][number][]): number[] {
+  const scores: number[] = [];
+  const byPrompt = new Map<number, number[]>();
+  set.candidates.forEach((c, i) => byPrompt.set(c.prompt, [...(byPrompt.get(c.prompt) ?? []), i]));
+  for (const [prompt, rows] of byPrompt) {
+    const rates = panelWinRates(set.prompts[prompt]!.spec, rows.map((i) => videos[i]!));
+    rows.forEach((i, j) => (scores[i] = rates[j]!));
+  }
+  return scores;
 }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deepMerge, loadExperiment } from '../../../lib/experiment/config';
 import { loadConfig } from '../../../config/load';
-import { meanStd, summariseVariants, formatMeanStd } from '../../../lib/experiment/summary';
+import { meanStd, summariseVariants, formatMeanStd, pairedDifference, formatDifference, meanSe } from '../../../lib/experiment/summary';
 import { AUDIT_PROMPTS, auditCampaign, auditKey, auditPrompts, auditSummary } from '../../../lib/experiment/audit';
 import { experimentTableHtml } from '../../../lib/experiment/report';
 import { openStore } from '../../../lib/artifacts';
@@ -34,6 +34,45 @@ describe('experiments', () => {
     assert.equal(b!.runs, 1);
   });
 
+  test('paired differences: a minus b per seed on the held-out gain and the user study, mean ± standard error', () => {
+    const study = (net: number) => ({ pairs: 10, wins: 0, losses: 0, ties: 10, net, dimensions: {} });
+    const run = (variant: string, seed: number, gain: number, net?: number) => ({
+      variant, seed, campaignId: `${variant}-${seed}`, baseTotal: 50, finalTotal: 50 + gain, acceptedTotals: [50], rounds: 1, stopReason: 'x',
+      audit: { base: 55, final: 55 + gain, prompts: 8, videos: 16, ...(net !== undefined ? { study: study(net) } : {}) },
+    });
+    // seed 3 of b kept nothing (no study: net 0); seed 4 has no b run and is left out.
+    const results = [run('a', 1, 0.5, 0.1), run('a', 2, 0.3, 0.2), run('a', 3, 0.4, 0.0), run('a', 4, 9, 0.9), run('b', 1, 0.2, 0.0), run('b', 2, 0.2, 0.1), run('b', 3, 0)];
+    const d = pairedDifference(results, 'a', 'b');
+    assert.deepEqual(d.seeds, [1, 2, 3]);
+    // 0.3, 0.1, 0.4: mean 0.2667, std sqrt(((0.0333)^2 + (0.1667)^2 + (0.1333)^2) / 2) = 0.1528, se 0.0882
+    assert.ok(Math.abs(d.totalMean.mean - 0.8 / 3) < 1e-9);
+    assert.ok(Math.abs(d.totalMean.se - 0.15275 / Math.sqrt(3)) < 1e-4);
+    assert.deepEqual(d.study.map((x) => Number(x.toFixed(9))), [0.1, 0.1, 0]);
+    assert.equal(formatDifference({ mean: 0.2, se: 0.05 }), '+0.20 ± 0.05 (4.0 SE)');
+    assert.equal(formatDifference(meanSe([-0.2])), '-0.20', 'one seed has no standard error');
+    assert.equal(pairedDifference(results, 'a', 'c').seeds.length, 0);
+    const [a] = summariseVariants(results);
+    assert.ok(Math.abs(a!.studyNet!.mean - 0.3) < 1e-9, 'the study net is summarised beside the gain');
+    assert.match(experimentTableHtml(results, [['a', 'b']]), /id="comparisons"[\s\S]*a - b[\s\S]*\+0\.27 ± 0\.09 \(3\.0 SE\)/);
+  });
+
+  test('the mechanism experiment: its arms, one shared base model, its comparisons; --variants and --seeds select', () => {
+    const path = join(ROOT, 'config/examples/mechanism.yaml');
+    const { experiment, runs } = loadExperiment(path);
+    assert.equal(runs.length, 8 * 5);
+    assert.ok(experiment.compare.some(([a, b]) => a === 'critic' && b === 'random'));
+    assert.ok(runs.every((r) => r.config.stages.bootstrap.params['baseSeed'] === 1), 'every seed starts from one base model');
+    const arm = (v: string) => runs.find((r) => r.variant === v && r.seed === 2)!.config;
+    assert.deepEqual([arm('critic').generation.rankBy, arm('random').generation.rankBy, arm('panel').generation.rankBy, arm('benchmark').generation.rankBy], ['critic', 'random', 'panel', 'evaluator']);
+    assert.equal(arm('none').generator.method, 'real-sft');
+    assert.equal(arm('critic').campaign.maxRounds, 1);
+    assert.equal(arm('srpo-3').campaign.maxRounds, 3);
+    assert.equal(arm('fixed-3').campaign.criticRefinement, 'never');
+    const some = loadExperiment(path, { variants: ['critic', 'none'], seeds: [7] }).runs;
+    assert.deepEqual(some.map((r) => r.config.campaign.id), ['mechanism-critic-s7', 'mechanism-none-s7']);
+    assert.throws(() => loadExperiment(path, { variants: ['oracle'] }), /no variant named "oracle"/);
+  });
+
   test('deepMerge: objects merge, leaves and arrays are replaced', () => {
     assert.deepEqual(deepMerge({ a: { b: 1, c: [1, 2] }, d: 1 }, { a: { c: [3] }, e: 2 }), { a: { b: 1, c: [3] }, d: 1, e: 2 });
   });
@@ -56,6 +95,8 @@ describe('experiments', () => {
     assert.throws(() => loadExperiment(join(dir, 'exp.yaml')), /variant broken\): generation\.staticPreferences: .*criticRefinement to "never"/);
     await writeFile(join(dir, 'exp2.yaml'), 'experiment:\n  name: x\n  base: base.yaml\n  variants: {}\n');
     assert.throws(() => loadExperiment(join(dir, 'exp2.yaml')), /experiment\.variants: at least one variant/);
+    await writeFile(join(dir, 'exp3.yaml'), 'experiment:\n  name: x\n  base: base.yaml\n  compare: [[a, b]]\n  variants:\n    a: {}\n');
+    assert.throws(() => loadExperiment(join(dir, 'exp3.yaml')), /experiment\.compare: no variant named "b"/);
   });
 
   test('held-out audit figures are summarised beside the gate-set ones', () => {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { openStore, type ArtifactRef, type ArtifactStore } from '../../../lib/artifacts';
 import { builtinStages } from '../../../lib/stages/builtin';
 import { getManifest, getMatrix, getVideos, type HumanSet, type LabelSet, type PreferenceSet, type SampleSet } from '../../../lib/models/datasets';
+import { panelWinRates } from '../../../lib/stages/builtin/world-readings';
 import { loadSamples } from '../../../lib/stages/builtin/samples';
 import { assess, evaluateVideos, pairedTotalGain, perceive, type VideoParts } from '../../../lib/world';
 import { featureSize, loadCritic, videoFeatures } from '../../../lib/models/critic';
@@ -183,7 +184,17 @@ describe('builtin backend', () => {
       const scores = oracle.items.filter((it) => set.prompts[it.prompt]!.id === pair.promptId).map((it) => it.score);
       assert.deepEqual([score.get(pair.chosen), score.get(pair.rejected)], [Math.max(...scores), Math.min(...scores)], 'top-1 / bottom-1 by the Total');
     }
-    await assert.rejects(runStageLocally(store, 'label', { campaignId: 'oracle', round: 1, step: 'bad', inputs: { critic: o.critic!, samples: sample.outputs.samples! }, params: { ...judging, rankBy: 'panel' } }), /rankBy/);
+    await assert.rejects(runStageLocally(store, 'label', { campaignId: 'oracle', round: 1, step: 'bad', inputs: { critic: o.critic!, samples: sample.outputs.samples! }, params: { ...judging, rankBy: 'crowd' } }), /rankBy/);
+    // rankBy 'panel': the simulated panel's pairwise win rates among the prompt's candidates (its own annotators).
+    const byPanel = await runStageLocally(store, 'label', { campaignId: 'oracle-p', round: 1, inputs: { critic: o.critic!, samples: sample.outputs.samples! }, params: { ...judging, rankBy: 'panel' } });
+    const panel = await store.getJson<LabelSet>(byPanel.outputs.labels!);
+    assert.equal(panel.rankBy, 'panel');
+    for (let k = 0; k < set.prompts.length; k++) {
+      const rows = panel.items.flatMap((it, i) => (it.prompt === k ? [i] : []));
+      assert.deepEqual(rows.map((i) => panel.items[i]!.score), panelWinRates(set.prompts[k]!.spec, rows.map((i) => videos[i]!)));
+      // Every pair gives out one win (a tie half to each): a prompt's win rates sum to n / 2.
+      assert.ok(Math.abs(rows.reduce((sum, i) => sum + panel.items[i]!.score, 0) - rows.length / 2) < 1e-9);
+    }
     // rankBy 'human-evidence': the share of the prompt's weighted attributes the world's viewer sees.
     const byEvidence = await runStageLocally(store, 'label', { campaignId: 'oracle-h', round: 1, inputs: { critic: o.critic!, samples: sample.outputs.samples! }, params: { ...judging, rankBy: 'human-evidence' } });
     const evidence = await store.getJson<LabelSet>(byEvidence.outputs.labels!);

@@ -35,7 +35,7 @@ export async function bootstrapStage(ctx: StageContext): Promise<StageOutput> {
   await prepare(ctx);
   const p = readParams('bootstrap', ctx);
   const sizes = resolveSizes(p);
-  const seed = String(p.seed);
+  const seed = String(p.baseSeed ?? p.seed);
   const runtime = runtimeOptions(p);
   const store = ctx.store;
   const started = performance.now();

@@ -1,0 +1,100 @@
+// Can a critic see what the panel judges on the generator's own samples (issue 18, item 4)? Fresh
+// prompts, each with C candidates of a bootstrap's base generator; rankings of each prompt's
+// candidates (the critic pointwise and by its pairwise win rates, the simulated panel's own
+// pairwise win rates, a random draw) measured against what the panel judges: the graded evidence
+// of the three human dimensions (mean of semantic, motion and faithfulness, before annotator noise).
+// Prints per ranking the within-prompt correlation (scores and measure centred per prompt, pooled)
+// and the best-of-C gain (the top-ranked candidate's measure over its prompt's mean), ± standard
+// errors over prompts. The aims of item 4: r >= 0.3 and a best-of-C gain at least half the panel's.
+// Usage:
+//   npx tsx bench/critic-probe.ts --store .data/artifacts --bootstrap <cache id> [--prompts 128] [--candidates 8] [--paths 8] [--critic <key>]
+import { parseArgs } from 'node:util';
+import { pairwiseWinRates } from '../lib/core';
+import { openStore, type ArtifactRef } from '../lib/artifacts';
+import { initTf } from '../lib/models/backend';
+import { CriticOnnx, judgeCandidatePairs, judgeVideos, loadCritic, videoFeatures } from '../lib/models/critic';
+import { generatorOnnxBytes, loadGenerator, OnnxGenerator } from '../lib/models/generator-serving';
+import { Random } from '../lib/models/nn/random';
+import { panelWinRates } from '../lib/stages/builtin/world-readings';
+import { HUMAN_DIMENSIONS, makePanel, panelView, samplePrompts, type Video } from '../lib/world';
+
+const { values } = parseArgs({
+  options: { store: { type: 'string', default: '.data/artifacts' }, bootstrap: { type: 'string' }, critic: { type: 'string' }, prompts: { type: 'string', default: '128' }, candidates: { type: 'string', default: '8' }, paths: { type: 'string', default: '8' } },
+});
+if (!values.bootstrap) throw new Error('--bootstrap <cache id>: a folder under <store>/cache/bootstrap/');
+const [P, C, paths] = [Number(values.prompts), Number(values.candidates), Number(values.paths)];
+await initTf(() => {});
+const store = openStore(values.store!);
+const outputsRef = await store.head(`cache/bootstrap/${values.bootstrap}/outputs.json`);
+if (!outputsRef) throw new Error(`no finished bootstrap at ${values.store}/cache/bootstrap/${values.bootstrap}/outputs.json`);
+const boot = await store.getJson<{ outputs: Record<string, ArtifactRef> }>(outputsRef);
+const criticRef = values.critic ? await store.head(values.critic) : boot.outputs['critic'];
+if (!criticRef) throw new Error(`no critic at ${values.critic}`);
+
+const started = performance.now();
+const prompts = samplePrompts({ count: P, seed: 'critic-probe' });
+const model = await loadGenerator(store, boot.outputs['generator']!);
+const sampler = await OnnxGenerator.create(model, await generatorOnnxBytes(store, boot.outputs['generator']!, model));
+const videos: Video[][] = [];
+for (const [i, p] of prompts.entries()) {
+  const { videos: vs } = await sampler.sample(Array.from({ length: C }, (_, c) => ({ prompt: p.text, seed: `critic-probe/${i}/${c}` })), { batch: C });
+  videos.push(vs);
+}
+await sampler.release();
+const sampled = (performance.now() - started) / 1000;
+
+// What the panel judges: the graded evidence (the user study's panel reads the same evidence; its
+// annotators only add noise to it), mean over the three human dimensions.
+const studyPanel = makePanel({ seed: 'user-study', evidence: 'graded' });
+const measure = prompts.map((p, i) => videos[i]!.map((video) => {
+  const { scores } = panelView(studyPanel, p.spec, { video }).assessment;
+  return HUMAN_DIMENSIONS.reduce((s, d) => s + scores[d], 0) / HUMAN_DIMENSIONS.length;
+}));
+
+const critic = await loadCritic(store, criticRef);
+const exec = await CriticOnnx.create(critic);
+const features = videos.map((vs) => vs.map((v) => videoFeatures(v, critic.config.featureVersion)));
+const judged = await judgeVideos(exec, prompts.flatMap((p, i) => features[i]!.map((f) => ({ prompt: p.text, features: f }))), { paths, seed: 'critic-probe' });
+const pointwise = prompts.map((_, i) => judged.slice(i * C, (i + 1) * C).map((j) => j.score));
+const pairwise: number[][] = [];
+for (const [i, p] of prompts.entries()) {
+  const ids = Array.from({ length: C }, (_, c) => String(c));
+  const votes = await judgeCandidatePairs(exec, p.text, features[i]!, { paths, seed: `critic-probe/${i}` });
+  pairwise.push(pairwiseWinRates(String(i), ids, votes.map((v) => ({ ...v, a: ids[v.a]!, b: ids[v.b]! }))).map((r) => r.score));
+}
+await exec.release();
+const panel = prompts.map((p, i) => panelWinRates(p.spec, videos[i]!));
+const random = prompts.map((_, i) => Array.from({ length: C }, (_, c) => new Random('critic-probe', i, c).next()));
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const se = (xs: number[]) => Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1) / xs.length);
+function probe(name: string, score: number[][]) {
+  let sxy = 0, sxx = 0, syy = 0;
+  const gains: number[] = [];
+  const perPrompt: number[] = [];
+  score.forEach((s, i) => {
+    const m = measure[i]!;
+    const [ms, mm] = [mean(s), mean(m)];
+    let pxy = 0, pxx = 0, pyy = 0;
+    s.forEach((x, c) => {
+      pxy += (x - ms) * (m[c]! - mm);
+      pxx += (x - ms) ** 2;
+      pyy += (m[c]! - mm) ** 2;
+    });
+    [sxy, sxx, syy] = [sxy + pxy, sxx + pxx, syy + pyy];
+    if (pxx > 0 && pyy > 0) perPrompt.push(pxy / Math.sqrt(pxx * pyy));
+    // Ties at the top share the pick: the mean measure of the top-scored candidates.
+    const top = Math.max(...s);
+    gains.push(mean(m.filter((_, c) => s[c] === top)) - mm);
+  });
+  const r = sxy / Math.sqrt(sxx * syy);
+  return { name, r, perPrompt: { mean: mean(perPrompt), se: se(perPrompt) }, best: { mean: mean(gains), se: se(gains) } };
+}
+const rows = [probe('critic, pointwise', pointwise), probe('critic, pairwise win rates', pairwise), probe('panel, pairwise win rates', panel), probe('random', random)];
+const panelBest = rows[2]!.best.mean;
+console.log(`${P} prompts x ${C} candidates of ${values.bootstrap}'s base generator (sampled in ${sampled.toFixed(0)} s); critic ${criticRef.uri.split('/').slice(-3).join('/')} (feature version ${critic.config.featureVersion}), ${paths} paths`);
+console.log(`measure: the graded evidence, mean of ${HUMAN_DIMENSIONS.join(', ')}; its within-prompt spread (std) ${mean(measure.map((m) => Math.sqrt(mean(m.map((x) => (x - mean(m)) ** 2))))).toFixed(3)}`);
+console.log('| ranking | within-prompt r (pooled) | mean per-prompt r | best of ' + C + ' gain | share of the panel\'s |');
+console.log('|---|---|---|---|---|');
+for (const x of rows) console.log(`| ${x.name} | ${x.r.toFixed(3)} | ${x.perPrompt.mean.toFixed(3)} ± ${x.perPrompt.se.toFixed(3)} | ${x.best.mean.toFixed(4)} ± ${x.best.se.toFixed(4)} | ${(x.best.mean / panelBest).toFixed(2)} |`);
+console.log(`total ${((performance.now() - started) / 1000).toFixed(0)} s`);
