@@ -6,20 +6,24 @@
 // Prints per ranking the within-prompt correlation (scores and measure centred per prompt, pooled)
 // and the best-of-C gain (the top-ranked candidate's measure over its prompt's mean), ± standard
 // errors over prompts. The aims of item 4: r >= 0.3 and a best-of-C gain at least half the panel's.
+// --train <vision>: first warm-start a critic with that frozen tower (criticVision: statistics,
+// detector, ...) on the bootstrap's own human seed set, as the bootstrap does, and probe it instead.
 // Usage:
-//   npx tsx bench/critic-probe.ts --store .data/artifacts --bootstrap <cache id> [--prompts 128] [--candidates 8] [--paths 8] [--critic <key>]
+//   npx tsx bench/critic-probe.ts --store .data/artifacts --bootstrap <cache id> [--prompts 128] [--candidates 8] [--paths 8] [--critic <key> | --train <vision>]
 import { parseArgs } from 'node:util';
 import { pairwiseWinRates } from '../lib/core';
 import { openStore, type ArtifactRef } from '../lib/artifacts';
 import { initTf } from '../lib/models/backend';
-import { CriticOnnx, judgeCandidatePairs, judgeVideos, loadCritic, videoFeatures } from '../lib/models/critic';
+import { criticAgreement, criticExamples, CriticOnnx, CRITIC_VISIONS, DEFAULT_CRITIC, featureSize, initCritic, judgeCandidatePairs, judgeVideos, loadCritic, videoFeatures, warmStartCritic, type CriticModel, type CriticVision } from '../lib/models/critic';
+import { getManifest, getVideos, toPairRecords, type HumanSet } from '../lib/models/datasets';
 import { generatorOnnxBytes, loadGenerator, OnnxGenerator } from '../lib/models/generator-serving';
 import { Random } from '../lib/models/nn/random';
 import { panelWinRates } from '../lib/stages/builtin/world-readings';
-import { HUMAN_DIMENSIONS, makePanel, panelView, samplePrompts, type Video } from '../lib/world';
+import { HUMAN_DIMENSIONS, makePanel, panelView, perceive, samplePrompts, type Video } from '../lib/world';
+import { criticView } from '../lib/models/critic/detector';
 
 const { values } = parseArgs({
-  options: { store: { type: 'string', default: '.data/artifacts' }, bootstrap: { type: 'string' }, critic: { type: 'string' }, prompts: { type: 'string', default: '128' }, candidates: { type: 'string', default: '8' }, paths: { type: 'string', default: '8' } },
+  options: { store: { type: 'string', default: '.data/artifacts' }, bootstrap: { type: 'string' }, critic: { type: 'string' }, train: { type: 'string' }, prompts: { type: 'string', default: '128' }, candidates: { type: 'string', default: '8' }, paths: { type: 'string', default: '8' } },
 });
 if (!values.bootstrap) throw new Error('--bootstrap <cache id>: a folder under <store>/cache/bootstrap/');
 const [P, C, paths] = [Number(values.prompts), Number(values.candidates), Number(values.paths)];
@@ -51,7 +55,7 @@ const measure = prompts.map((p, i) => videos[i]!.map((video) => {
   return HUMAN_DIMENSIONS.reduce((s, d) => s + scores[d], 0) / HUMAN_DIMENSIONS.length;
 }));
 
-const critic = await loadCritic(store, criticRef);
+const critic = values.train ? await trainCritic(values.train as CriticVision) : await loadCritic(store, criticRef);
 const exec = await CriticOnnx.create(critic);
 const features = videos.map((vs) => vs.map((v) => videoFeatures(v, critic.config.featureVersion)));
 const judged = await judgeVideos(exec, prompts.flatMap((p, i) => features[i]!.map((f) => ({ prompt: p.text, features: f }))), { paths, seed: 'critic-probe' });
@@ -92,9 +96,49 @@ function probe(name: string, score: number[][]) {
 }
 const rows = [probe('critic, pointwise', pointwise), probe('critic, pairwise win rates', pairwise), probe('panel, pairwise win rates', panel), probe('random', random)];
 const panelBest = rows[2]!.best.mean;
-console.log(`${P} prompts x ${C} candidates of ${values.bootstrap}'s base generator (sampled in ${sampled.toFixed(0)} s); critic ${criticRef.uri.split('/').slice(-3).join('/')} (feature version ${critic.config.featureVersion}), ${paths} paths`);
+console.log(`${P} prompts x ${C} candidates of ${values.bootstrap}'s base generator (sampled in ${sampled.toFixed(0)} s); critic ${values.train ? `warm-started here, tower ${values.train}` : criticRef.uri.split('/').slice(-3).join('/')} (feature version ${critic.config.featureVersion}), ${paths} paths`);
 console.log(`measure: the graded evidence, mean of ${HUMAN_DIMENSIONS.join(', ')}; its within-prompt spread (std) ${mean(measure.map((m) => Math.sqrt(mean(m.map((x) => (x - mean(m)) ** 2))))).toFixed(3)}`);
 console.log('| ranking | within-prompt r (pooled) | mean per-prompt r | best of ' + C + ' gain | share of the panel\'s |');
 console.log('|---|---|---|---|---|');
 for (const x of rows) console.log(`| ${x.name} | ${x.r.toFixed(3)} | ${x.perPrompt.mean.toFixed(3)} ± ${x.perPrompt.se.toFixed(3)} | ${x.best.mean.toFixed(4)} ± ${x.best.se.toFixed(4)} | ${(x.best.mean / panelBest).toFixed(2)} |`);
+if (critic.config.featureVersion === CRITIC_VISIONS.semantic) {
+  // How differently the semantic tower's eye reads these videos from the panel's (full-resolution) perception.
+  const same = { scene: 0, objects: 0, kind: 0, colour: 0, motion: 0, compared: 0 };
+  const all = videos.flat();
+  for (const video of all) {
+    const [full, own] = [perceive(video), perceive(criticView(video))];
+    same.scene += Number(full.scene === own.scene);
+    same.objects += Number(full.objects.length === own.objects.length);
+    const top = (p: typeof full) => [...p.objects].sort((a, b) => b.presence - a.presence)[0];
+    const [a, b] = [top(full), top(own)];
+    if (a && b) {
+      same.compared++;
+      same.kind += Number(a.kind === b.kind);
+      same.colour += Number(a.colour === b.colour);
+      same.motion += Number(a.motion.motion === b.motion.motion);
+    }
+  }
+  const pct = (n: number, d: number) => `${((100 * n) / d).toFixed(0)}%`;
+  console.log(`the semantic tower's eye against the panel's perception, ${all.length} videos: same scene ${pct(same.scene, all.length)}, same object count ${pct(same.objects, all.length)}; most present object (${same.compared} videos): same shape ${pct(same.kind, same.compared)}, colour ${pct(same.colour, same.compared)}, motion ${pct(same.motion, same.compared)}`);
+}
 console.log(`total ${((performance.now() - started) / 1000).toFixed(0)} s`);
+
+/** A critic with tower `vision`, warm-started on the bootstrap's human seed set (its defaults), with its agreement on the bootstrap's test set. */
+async function trainCritic(vision: CriticVision): Promise<CriticModel> {
+  const featureVersion = CRITIC_VISIONS[vision];
+  if (!featureVersion) throw new Error(`--train: no critic vision "${vision}" (${Object.keys(CRITIC_VISIONS).join(', ')})`);
+  const t = performance.now();
+  const records = async (name: 'humanSeed' | 'humanTest') => {
+    const set = await getManifest<HumanSet>(store, boot.outputs[name]!, 'dual-ipo/human-set@1', name);
+    return criticExamples(toPairRecords(set, await getVideos(store, set.videos)), { featureVersion });
+  };
+  const [seedExamples, testExamples] = [await records('humanSeed'), await records('humanTest')];
+  const base = await loadCritic(store, boot.outputs['critic']!);
+  const config = { ...DEFAULT_CRITIC, featureVersion, features: featureSize(featureVersion) };
+  const { model } = await warmStartCritic(initCritic(config, base.config.text.vocab, 'critic-probe/critic-base'), seedExamples, { seed: 'critic-probe' });
+  const exec = await CriticOnnx.create(model);
+  const agreement = await criticAgreement(exec, testExamples, { paths, seed: 'critic-probe/validate' });
+  await exec.release();
+  console.log(`warm start (${vision}): ${seedExamples.length} seed pairs, ${((performance.now() - t) / 1000).toFixed(0)} s; agreement on the bootstrap's test set ${agreement.pairwise.agreement.toFixed(3)} pairwise (${Object.entries(agreement.perDimension).map(([d, a]) => `${d} ${a.pairwise.toFixed(2)}`).join(', ')}), ${agreement.pointwise.agreement.toFixed(3)} pointwise`);
+  return model;
+}

@@ -75,3 +75,42 @@ export function detectorReadings(p: Perception): Float32Array {
 export function videoReadings(video: Video): Float32Array {
   return detectorReadings(perceive(video));
 }
+
+/**
+ * The 'semantic' tower's eye (feature version 3): the same kind of detector, but looking at the video
+ * as a VLM's encoder does, at reduced resolution and colour depth: each pixel half its own value and
+ * half its 2 x 2 block's mean, each channel quantised to 32 levels. So its readings have errors of
+ * their own (edges and small objects soften, close colours merge) where the panel and the evaluator
+ * read the full-resolution pixels; bench/critic-probe.ts measures how often they differ.
+ */
+const LEVELS = 31;
+
+export function criticView(video: Video): Video {
+  const { frames, height: H, width: W, data } = video;
+  const out = new Float32Array(data.length);
+  for (let t = 0; t < frames; t++) {
+    const f = t * H * W * 3;
+    for (let y = 0; y < H; y += 2) {
+      for (let x = 0; x < W; x += 2) {
+        for (let c = 0; c < 3; c++) {
+          let sum = 0;
+          let n = 0;
+          for (let dy = 0; dy < 2 && y + dy < H; dy++) for (let dx = 0; dx < 2 && x + dx < W; dx++, n++) sum += data[f + ((y + dy) * W + x + dx) * 3 + c]!;
+          const block = sum / n;
+          for (let dy = 0; dy < 2 && y + dy < H; dy++) {
+            for (let dx = 0; dx < 2 && x + dx < W; dx++) {
+              const i = f + ((y + dy) * W + x + dx) * 3 + c;
+              out[i] = Math.round(Math.min(1, Math.max(0, (data[i]! + block) / 2)) * LEVELS) / LEVELS;
+            }
+          }
+        }
+      }
+    }
+  }
+  return { frames, height: H, width: W, data: out };
+}
+
+/** The semantic tower's readings: the detector's, through the critic's own eye (criticView). */
+export function semanticReadings(video: Video): Float32Array {
+  return detectorReadings(perceive(criticView(video)));
+}

@@ -5,7 +5,7 @@
 // docs/critic.md describes the design and the measured figures.
 export { videoFeatures, pixelStatistics, featureSize, CRITIC_VISIONS, FEATURE_SIZE, FEATURE_VERSION, FEATURE_LAYOUT, PALETTE } from './features';
 export type { CriticVision } from './features';
-export { detectorReadings, READINGS_SIZE } from './detector';
+export { criticView, detectorReadings, READINGS_SIZE, semanticReadings } from './detector';
 export {
   RATIONALE_GROUPS,
   RATIONALE_SHAPE,

@@ -59,12 +59,14 @@ describe('experiments', () => {
   test('the mechanism experiment: its arms, one shared base model, its comparisons; --variants and --seeds select', () => {
     const path = join(ROOT, 'config/examples/mechanism.yaml');
     const { experiment, runs } = loadExperiment(path);
-    assert.equal(runs.length, 8 * 5);
+    assert.equal(runs.length, 9 * 5);
     assert.ok(experiment.compare.some(([a, b]) => a === 'critic' && b === 'random'));
     assert.ok(runs.every((r) => r.config.stages.bootstrap.params['baseSeed'] === 1), 'every seed starts from one base model');
     const arm = (v: string) => runs.find((r) => r.variant === v && r.seed === 2)!.config;
     assert.deepEqual([arm('critic').generation.rankBy, arm('random').generation.rankBy, arm('panel').generation.rankBy, arm('benchmark').generation.rankBy], ['critic', 'random', 'panel', 'evaluator']);
     assert.equal(arm('none').generator.method, 'real-sft');
+    assert.deepEqual([arm('critic').stages.bootstrap.params['criticVision'], arm('critic-semantic').stages.bootstrap.params['criticVision']], [undefined, 'semantic']);
+    assert.equal(arm('critic-semantic').stages.bootstrap.params['generatorShare'], 0.5, 'the variant keeps the common bootstrap params');
     assert.equal(arm('critic').campaign.maxRounds, 1);
     assert.equal(arm('srpo-3').campaign.maxRounds, 3);
     assert.equal(arm('fixed-3').campaign.criticRefinement, 'never');

@@ -13,6 +13,8 @@ import { buildHumanSeedSet, perceive, renderCorrupted, renderVideo, samplePrompt
 import {
   CRITIC_VISIONS,
   CriticOnnx,
+  criticView,
+  semanticReadings,
   FEATURE_SIZE,
   READINGS_SIZE,
   TINY_CRITIC,
@@ -55,6 +57,34 @@ describe('critic detector tower', () => {
     assert.equal(SUBJECT_KINDS[argmax(slot + 1, SUBJECT_KINDS.length)], prompt.spec.subjects[0]!.kind);
     assert.equal(COLOURS[argmax(slot + 1 + SUBJECT_KINDS.length + 2, COLOURS.length)], prompt.spec.subjects[0]!.color);
     for (const v of readings) assert.ok(Number.isFinite(v) && Math.abs(v) <= 2, `reading ${v} is O(1)`);
+  });
+
+  test("version 3 (the 'semantic' tower) reads the detector's readings through the critic's own eye: half its 2 x 2 block's mean, 32 levels, its own errors", () => {
+    const prompt = prompts.find((p) => p.spec.subjects.length === 1)!;
+    const video = renderVideo(prompt.spec, { seed: 'semantic-test' });
+    const view = criticView(video);
+    assert.deepEqual([view.frames, view.height, view.width], [video.frames, video.height, video.width]);
+    const index = (t: number, y: number, x: number, c: number) => ((t * video.height + y) * video.width + x) * 3 + c;
+    for (const [t, y, x] of [[0, 0, 0], [5, 10, 21], [15, 31, 30]] as const) {
+      for (let c = 0; c < 3; c++) {
+        const [y0, x0] = [y - (y % 2), x - (x % 2)];
+        const block = [index(t, y0, x0, c), index(t, y0 + 1, x0, c), index(t, y0, x0 + 1, c), index(t, y0 + 1, x0 + 1, c)].reduce((sum, i) => sum + video.data[i]!, 0) / 4;
+        const expected = Math.round(((video.data[index(t, y, x, c)]! + block) / 2) * 31) / 31;
+        assert.ok(Math.abs(view.data[index(t, y, x, c)]! - expected) < 1e-6, `pixel ${t},${y},${x},${c}: half its own value, half its block's, on 32 levels`);
+      }
+    }
+    assert.ok(view.data.some((v, i) => Math.abs(v - video.data[i]!) > 0.02), 'the eye does not see the pixels as they are');
+    const features = videoFeatures(video, 3);
+    assert.equal(CRITIC_VISIONS.semantic, 3);
+    assert.equal(features.length, featureSize(3));
+    assert.deepEqual(features.subarray(0, FEATURE_SIZE), pixelStatistics(video), 'the statistics read the full video');
+    assert.deepEqual(features.subarray(FEATURE_SIZE), semanticReadings(video));
+    // Not the panel's perception copied: over a few defective videos its readings differ from version 2's.
+    const differ = prompts.slice(0, 8).filter((p, i) => {
+      const v = renderCorrupted(p.spec, i % 2 ? 'blur' : 'noise', { seed: i, severity: 0.6 }).video;
+      return videoFeatures(v, 3).subarray(FEATURE_SIZE).some((x, j) => Math.abs(x - videoFeatures(v, 2)[FEATURE_SIZE + j]!) > 1e-6);
+    }).length;
+    assert.equal(differ, 8);
   });
 
   test('version 2 is pinned: a change to the statistics or to the world perception it reads needs a new feature version', () => {
