@@ -2,7 +2,7 @@
 // switch that changes the models gets its own.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bootstrapCacheId, resolveSizes } from '../../../lib/stages/builtin/bootstrap';
+import { bootstrapCacheId, bootstrapSeed, resolveSizes } from '../../../lib/stages/builtin/bootstrap';
 import { readParams } from '../../../lib/stages/params';
 import type { StageRequest } from '../../../lib/stages/contract';
 
@@ -19,8 +19,16 @@ describe('bootstrap cache id', () => {
   });
 
   test('the critic tower and the panel evidence each change the id alone', () => {
-    const ids = [{}, { criticVision: 'detector' }, { humanEvidence: 'clipped' }, { criticVision: 'detector', humanEvidence: 'clipped' }].map((extra) => bootstrapCacheId('1', sizesOf({ size: 'quickstart', ...extra })));
-    assert.equal(new Set(ids).size, 4, ids.join(' '));
+    const ids = [{}, { criticVision: 'detector' }, { criticVision: 'semantic' }, { criticVision: 'semantic', humanEvidence: 'clipped' }, { humanEvidence: 'clipped' }, { criticVision: 'detector', humanEvidence: 'clipped' }].map((extra) => bootstrapCacheId('1', sizesOf({ size: 'quickstart', ...extra })));
+    assert.equal(new Set(ids).size, 6, ids.join(' '));
     assert.throws(() => sizesOf({ size: 'quickstart', humanEvidence: 'lenient' }), /humanEvidence/);
+  });
+
+  test("param baseSeed gives campaigns of other seeds the same base models (an experiment's shared base)", () => {
+    const params = (extra: Record<string, unknown>) => readParams('bootstrap', { request: { stage: 'bootstrap', round: 0, params: { size: 'quickstart', ...extra } as Record<string, unknown> } as StageRequest });
+    assert.equal(bootstrapSeed(params({ seed: 2 })), '2');
+    assert.equal(bootstrapSeed(params({ seed: 2, baseSeed: 1 })), '1');
+    assert.equal(bootstrapCacheId(bootstrapSeed(params({ seed: 5, baseSeed: 1 })), sizesOf({ size: 'quickstart' })), 'b67d45ecd9d7a9ecebcf', 'seed 5 on the seed-1 base: the seed-1 quickstart cache');
+    assert.throws(() => params({ seed: 2, baseSeed: 1.5 }), /baseSeed/);
   });
 });

@@ -25,9 +25,9 @@ import { fitFrozenAutoencoder, pretrainBaseGenerator, realVideoSet, renderRealVi
 import { criticBranch, criticBranchInWorker, type CriticBranchArgs, type CriticBranchResult } from './critic-branch';
 import { evaluationSet } from './evaluation-set';
 import { bootstrapRun } from './run';
-import { bootstrapCacheId, resolveSizes } from './sizes';
+import { bootstrapCacheId, bootstrapSeed, resolveSizes } from './sizes';
 
-export { bootstrapCacheId, MODELS_VERSION, resolveSizes } from './sizes';
+export { bootstrapCacheId, bootstrapSeed, MODELS_VERSION, resolveSizes } from './sizes';
 
 export const BOOTSTRAP_OUTPUTS = ['generator', 'critic', 'humanSeed', 'humanTest', 'realVideos', 'evalPrompts'] as const;
 
@@ -35,7 +35,7 @@ export async function bootstrapStage(ctx: StageContext): Promise<StageOutput> {
   await prepare(ctx);
   const p = readParams('bootstrap', ctx);
   const sizes = resolveSizes(p);
-  const seed = String(p.baseSeed ?? p.seed);
+  const seed = bootstrapSeed(p);
   const runtime = runtimeOptions(p);
   const store = ctx.store;
   const started = performance.now();

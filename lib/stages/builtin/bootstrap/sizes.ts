@@ -30,6 +30,11 @@ export function resolveSizes(p: Pick<StageParams<'bootstrap'>, 'size' | 'criticV
   return sizes;
 }
 
+/** The seed of the base models and human sets: the campaign's, unless param baseSeed names one (an experiment's seeds sharing one base). */
+export function bootstrapSeed(p: { seed: number | string; baseSeed?: number | string | undefined }): string {
+  return String(p.baseSeed ?? p.seed);
+}
+
 /**
  * The bootstrap cache's folder name: everything the cached models depend on, including the shapes of
  * the critic's parameters and its tower (another engineer's architecture change must not reuse old
