@@ -6,9 +6,10 @@
 // rankBy scores by 'evaluator', the benchmark's per-video Total (an oracle of what perfect
 // preferences would give); 'human-evidence', the share of the prompt a careful viewer sees (a critic
 // that reads the panel's checks perfectly); 'panel', the simulated panel's pairwise win rates over
-// the prompt's candidates (human preference data, what the user study asks); or 'random', a uniform draw per candidate (the control:
-// pairs that carry no preference).
+// the prompt's candidates (human preference data, what the user study asks); or 'random', a uniform
+// draw per candidate (the control: pairs that carry no preference).
 import type { StageContext, StageOutput } from '../contract';
+import type { PromptSpec, Video } from '../../world';
 import { pairwiseWinRates } from '../../core';
 import { CriticOnnx, judgeCandidatePairs, judgeVideos, loadCritic, DIMENSIONS } from '../../models/critic';
 import type { LabelSet } from '../../models/datasets';
@@ -110,7 +111,7 @@ export async function labelStage(ctx: StageContext): Promise<StageOutput> {
 }
 
 /** rankBy 'panel': each candidate's win rate among its prompt's candidates, in the candidates' order. */
-function panelScores(set: { prompts: { spec: Parameters<typeof panelWinRates>[0] }[]; candidates: { prompt: number }[] }, videos: readonly Parameters<typeof panelWinRates>[1][number][]): number[] {
+function panelScores(set: { prompts: { spec: PromptSpec }[]; candidates: { prompt: number }[] }, videos: readonly Video[]): number[] {
   const scores: number[] = [];
   const byPrompt = new Map<number, number[]>();
   set.candidates.forEach((c, i) => byPrompt.set(c.prompt, [...(byPrompt.get(c.prompt) ?? []), i]));
