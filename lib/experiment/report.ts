@@ -22,6 +22,12 @@ export function comparisonTableHtml(results: RunResult[], compare: readonly (rea
 ${rows.map((d) => `<tr><td style="text-align:left">${esc(d.a)} - ${esc(d.b)}</td><td>${d.seeds.join(', ')}</td><td>${formatDifference(d.totalMean)}</td><td style="text-align:left">${per(d.total, 2)}</td><td>${formatDifference(d.studyMean, 3)}</td><td style="text-align:left">${per(d.study, 3)}</td></tr>`).join('\n')}</table>`;
 }
 
+/** The final generator's user study against the base; a campaign that kept none is the base itself. */
+function studyCell(study?: { wins: number; losses: number; ties: number; net: number; standardError?: number }): string {
+  if (!study) return 'base kept';
+  return `${study.wins} / ${study.losses} / ${study.ties}, ${study.net >= 0 ? '+' : ''}${study.net.toFixed(3)}${study.standardError === undefined ? '' : ` ± ${study.standardError.toFixed(3)}`}`;
+}
+
 export function experimentTableHtml(results: RunResult[], compare: readonly (readonly [string, string])[] = []): string {
   const summary = summariseVariants(results);
   const maxRounds = Math.max(...results.map((r) => r.acceptedTotals.length));
@@ -36,8 +42,8 @@ export function experimentTableHtml(results: RunResult[], compare: readonly (rea
 ${summary.map((s) => `<tr><td style="text-align:left">${esc(s.variant)}</td><td>${s.runs}</td><td>${formatMeanStd(s.finalTotal)}</td><td>${formatMeanStd(s.gain)}</td>${audited ? `<td>${ms(s.auditFinal)}</td><td>${ms(s.auditGain)}</td><td>${s.studyNet ? formatMeanStd(s.studyNet, 3) : '-'}</td>` : ''}</tr>`).join('\n')}</table>
 ${comparisonTableHtml(results, compare)}
 ${lineChart(series, { title: 'Mean Total of the base model and each accepted round', xLabel: 'accepted round (0 = base)', yLabel: 'Total' })}
-<table><tr><th style="text-align:left">campaign</th><th>seed</th><th>base</th><th>final</th>${audited ? '<th>base, held-out</th><th>final, held-out</th><th>gain, held-out</th>' : ''}<th>rounds</th><th>accepted</th><th style="text-align:left">stop</th></tr>
-${results.map((r) => `<tr><td style="text-align:left">${esc(r.campaignId)}</td><td>${r.seed}</td><td>${r.baseTotal.toFixed(2)}</td><td>${r.finalTotal.toFixed(2)}</td>${audited ? `<td>${r.audit ? r.audit.base.toFixed(2) : '-'}</td><td>${r.audit ? r.audit.final.toFixed(2) : '-'}</td><td>${r.audit ? heldOutGain(r.audit) : '-'}</td>` : ''}<td>${r.rounds}</td><td>${r.acceptedTotals.length - 1}</td><td style="text-align:left">${esc(r.stopReason)}</td></tr>`).join('\n')}</table>`;
+<table><tr><th style="text-align:left">campaign</th><th>seed</th><th>base</th><th>final</th>${audited ? '<th>base, held-out</th><th>final, held-out</th><th>gain, held-out</th><th>user study: wins / losses / ties, net</th>' : ''}<th>rounds</th><th>accepted</th><th style="text-align:left">stop</th></tr>
+${results.map((r) => `<tr><td style="text-align:left">${esc(r.campaignId)}</td><td>${r.seed}</td><td>${r.baseTotal.toFixed(2)}</td><td>${r.finalTotal.toFixed(2)}</td>${audited ? `<td>${r.audit ? r.audit.base.toFixed(2) : '-'}</td><td>${r.audit ? r.audit.final.toFixed(2) : '-'}</td><td>${r.audit ? heldOutGain(r.audit) : '-'}</td><td>${r.audit ? studyCell(r.audit.study) : '-'}</td>` : ''}<td>${r.rounds}</td><td>${r.acceptedTotals.length - 1}</td><td style="text-align:left">${esc(r.stopReason)}</td></tr>`).join('\n')}</table>`;
 }
 
 export async function writeExperimentReport(name: string, results: RunResult[], outDir: string, compare: readonly (readonly [string, string])[] = []): Promise<string> {

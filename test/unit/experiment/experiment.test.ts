@@ -53,7 +53,10 @@ describe('experiments', () => {
     assert.equal(pairedDifference(results, 'a', 'c').seeds.length, 0);
     const [a] = summariseVariants(results);
     assert.ok(Math.abs(a!.studyNet!.mean - 0.3) < 1e-9, 'the study net is summarised beside the gain');
-    assert.match(experimentTableHtml(results, [['a', 'b']]), /id="comparisons"[\s\S]*a - b[\s\S]*\+0\.27 ± 0\.09 \(3\.0 SE\)/);
+    const html = experimentTableHtml(results, [['a', 'b']]);
+    assert.match(html, /id="comparisons"[\s\S]*a - b[\s\S]*\+0\.27 ± 0\.09 \(3\.0 SE\)/);
+    assert.match(html, /<td>0 \/ 0 \/ 10, \+0\.100<\/td>/, "a campaign's user study");
+    assert.match(html, /<td>base kept<\/td>/, 'a campaign that kept no generator');
   });
 
   test('the mechanism experiment: its arms, one shared base model, its comparisons; --variants and --seeds select', () => {
