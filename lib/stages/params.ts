@@ -25,8 +25,9 @@ export const paper = {
     minScoreGap: z.number().min(0).default(0),
     /**
      * What ranks each prompt's candidates: the critic (the paper), or, as diagnostics (builtin
-     * backend; not in the paper), 'evaluator', the benchmark's per-video Total (an oracle upper
-     * bound on the critic's ranking), 'human-evidence', the share of the prompt's weighted
+     * backend; not in the paper), 'evaluator', the benchmark's per-video Total (what the
+     * benchmark rewards: not a ceiling for a critic, since ranking by it can game the benchmark
+     * without pleasing people; the Goodhart check in docs/results.md), 'human-evidence', the share of the prompt's weighted
      * attributes the world's careful viewer sees (a critic that reads the panel's checks perfectly),
      * 'panel', the simulated human panel's pairwise win rates among the prompt's candidates (human
      * preference data), or 'random', a uniform draw per candidate (the control: pairs that carry no

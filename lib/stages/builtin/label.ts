@@ -3,11 +3,11 @@
 // 'pairwise' (the default, paper 3.3: pairwise data for DPO), every pair of a prompt's candidates
 // judged by the critic's pair head along the same k paths, each candidate's win rate over them
 // (pairwiseWinRates) the ranking the pairs are built from. As diagnostics (not in the paper), param
-// rankBy scores by 'evaluator', the benchmark's per-video Total (an oracle of what perfect
-// preferences would give); 'human-evidence', the share of the prompt a careful viewer sees (a critic
-// that reads the panel's checks perfectly); 'panel', the simulated panel's pairwise win rates over
-// the prompt's candidates (human preference data, what the user study asks); or 'random', a uniform
-// draw per candidate (the control: pairs that carry no preference).
+// rankBy scores by 'evaluator', the benchmark's per-video Total (what the benchmark rewards, which
+// can be gamed: not a ceiling for a critic); 'human-evidence', the share of the prompt a careful
+// viewer sees (a critic that reads the panel's checks perfectly); 'panel', the simulated panel's
+// pairwise win rates over the prompt's candidates (human preference data, what the user study
+// asks); or 'random', a uniform draw per candidate (the control: pairs that carry no preference).
 import type { StageContext, StageOutput } from '../contract';
 import type { PromptSpec, Video } from '../../world';
 import { pairwiseWinRates } from '../../core';
