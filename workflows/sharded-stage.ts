@@ -3,7 +3,7 @@
 // `maxParallel` in flight, then a merge activity that lists the shards' outputs for the next stage.
 // It is a child workflow so that the round's history holds one child per stage whatever the shard
 // count; it continues-as-new itself before its own history grows large.
-import { ApplicationFailure, condition, continueAsNew, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, condition, continueAsNew, isCancellation, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { shardRange } from '../config/stage-params';
 import { stageActivity, stageActivityOptions } from './stages';
@@ -76,13 +76,21 @@ export async function shardedStage(input: ShardedStageInput): Promise<ShardedSta
   };
 
   const historyFull = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= limit;
-  while (state.next < plan.shards) {
-    await condition(() => running < plan.maxParallel);
-    // A failed shard stops new launches; the ones in flight finish, so a rerun reuses them.
-    if (failure !== undefined || historyFull()) break;
-    void shard(state.next++);
+  try {
+    while (state.next < plan.shards) {
+      await condition(() => running < plan.maxParallel);
+      // A failed shard stops new launches; the ones in flight finish, so a rerun reuses them.
+      if (failure !== undefined || historyFull()) break;
+      void shard(state.next++);
+    }
+    await condition(() => running === 0);
+  } catch (err) {
+    // Stopped: the shards in flight were asked to cancel (their activities wait for the
+    // cancellation to complete); end only when none is left running on a worker.
+    if (!isCancellation(err) || !patched('shard-cancel-waits')) throw err;
+    await CancellationScope.nonCancellable(() => condition(() => running === 0));
+    throw err;
   }
-  await condition(() => running === 0);
   if (failure !== undefined) {
     if (isCancellation(failure)) throw failure;
     throw ApplicationFailure.create({ message: `${label} (round ${request.round}): ${failed} of ${plan.shards} shards failed: ${(failure as Error).message}`, type: 'ShardFailed', nonRetryable: true, cause: failure as Error });
