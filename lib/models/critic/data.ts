@@ -55,11 +55,14 @@ export function criticExample(record: PairRecord, featureVersion: number = FEATU
  * record are dropped as soon as its features are computed (at `featureVersion`, the critic's
  * config.featureVersion; default the pixel statistics alone).
  */
-export async function criticExamples(records: Iterable<PairRecord> | AsyncIterable<PairRecord>, opts: { onProgress?: (done: number) => void; featureVersion?: number } = {}): Promise<CriticExample[]> {
+export async function criticExamples(records: Iterable<PairRecord> | AsyncIterable<PairRecord>, opts: { onProgress?: (done: number) => void | Promise<void>; featureVersion?: number } = {}): Promise<CriticExample[]> {
   const out: CriticExample[] = [];
   for await (const r of records) {
     out.push(criticExample(r, opts.featureVersion));
-    opts.onProgress?.(out.length);
+    // The semantic tower perceives every frame (tens of ms a pair, minutes a set): a turn of the
+    // event loop per pair lets an activity's heartbeats go out meanwhile.
+    await new Promise((resolve) => setImmediate(resolve));
+    await opts.onProgress?.(out.length);
   }
   return out;
 }

@@ -13,17 +13,33 @@ import { PERCEPTION_VERSION, type PairRecord, type Video } from '../../world';
 // Version 1 reads pixels only; later versions add perception's readings, which change with it.
 export const criticFeaturesCacheKey = (of: ArtifactRef, featureVersion: number) => `cache/critic-features/${of.sha256}-v${featureVersion}${featureVersion >= 2 ? `-p${PERCEPTION_VERSION}` : ''}.mat`;
 
+/** Videos between heartbeats while features are computed. */
+const FEATURE_CHUNK = 64;
+export type FeatureProgress = (done: number, total: number) => Promise<void>;
+
+/** Heartbeats a stage's features computation (what it is in the message; the checkpoint is kept). */
+export const featureProgress = (progress: StageContext['progress'], what: string): FeatureProgress => (done, total) => progress(done, total, undefined, `critic features of ${what}: ${done}/${total} videos`);
+
 /**
  * The features of the `count` videos stored under manifest `of`, in order. `videos` is called only
  * when they are not cached yet (or the entry is damaged or mismatched: it is recomputed and replaced).
  */
-export async function cachedVideoFeatures(store: ArtifactStore, of: ArtifactRef, count: number, videos: () => readonly Video[], featureVersion: number): Promise<Float32Array[]> {
+export async function cachedVideoFeatures(store: ArtifactStore, of: ArtifactRef, count: number, videos: () => readonly Video[], featureVersion: number, progress?: FeatureProgress): Promise<Float32Array[]> {
   const cols = featureSize(featureVersion);
   const key = criticFeaturesCacheKey(of, featureVersion);
   const cached = await store.head(key);
   const m = cached ? await getMatrix(store, cached).catch(() => undefined) : undefined;
   if (m && m.rows === count && m.cols === cols) return Array.from({ length: count }, (_, i) => m.data.slice(i * cols, (i + 1) * cols));
-  const rows = videos().map((v) => videoFeatures(v, featureVersion));
+  const rows: Float32Array[] = [];
+  for (const v of videos()) {
+    rows.push(videoFeatures(v, featureVersion));
+    // The semantic tower perceives every frame (10,000 human seed videos take minutes): the stage
+    // heartbeats meanwhile, and the event loop gets a turn to send it.
+    if (rows.length % FEATURE_CHUNK === 0) {
+      await progress?.(rows.length, count);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
   if (rows.length !== count) throw new Error(`critic features of ${of.uri}: ${rows.length} videos, expected ${count}`);
   const data = new Float32Array(count * cols);
   rows.forEach((row, i) => data.set(row, i * cols));
@@ -32,7 +48,7 @@ export async function cachedVideoFeatures(store: ArtifactStore, of: ArtifactRef,
 }
 
 /** A human set (`set`, as pair records with the stored pixels) as critic examples; features two rows per record (A, B). */
-export async function cachedCriticExamples(store: ArtifactStore, set: ArtifactRef, records: readonly PairRecord[], featureVersion: number): Promise<CriticExample[]> {
+export async function cachedCriticExamples(store: ArtifactStore, set: ArtifactRef, records: readonly PairRecord[], featureVersion: number, progress?: FeatureProgress): Promise<CriticExample[]> {
   const pixels = () =>
     records.flatMap((r) =>
       (['a', 'b'] as const).map((side) => {
@@ -41,12 +57,12 @@ export async function cachedCriticExamples(store: ArtifactStore, set: ArtifactRe
         return video;
       }),
     );
-  const features = await cachedVideoFeatures(store, set, 2 * records.length, pixels, featureVersion);
+  const features = await cachedVideoFeatures(store, set, 2 * records.length, pixels, featureVersion, progress);
   return records.map((r, i) => criticExample(r, featureVersion, { a: features[2 * i]!, b: features[2 * i + 1]! }));
 }
 
 /** The held-out or seed human set as critic examples (frozen features of its videos, cached per feature version). */
 export async function humanExamples(ctx: StageContext, ref: ArtifactRef, name: string, featureVersion: number) {
   const set = await getManifest<HumanSet>(ctx.store, ref, 'dual-ipo/human-set@1', name);
-  return cachedCriticExamples(ctx.store, ref, toPairRecords(set, await getVideos(ctx.store, set.videos)), featureVersion);
+  return cachedCriticExamples(ctx.store, ref, toPairRecords(set, await getVideos(ctx.store, set.videos)), featureVersion, featureProgress(ctx.progress, name));
 }

@@ -5,7 +5,7 @@ import type { StageContext } from '../contract';
 import type { ArtifactRef } from '../../artifacts';
 import type { Video } from '../../world';
 import { getManifest, getMatrix, getVideos, type SampleSet } from '../../models/datasets';
-import { cachedVideoFeatures } from './critic-features';
+import { cachedVideoFeatures, featureProgress } from './critic-features';
 
 /** What a sharded sample stage's merge writes: each shard's own sample set, in prompt order. */
 export interface SampleShardSet {
@@ -56,7 +56,7 @@ async function loadSet(ctx: Pick<StageContext, 'store'>, ref: ArtifactRef, promp
  * Loads a round's samples (a sample set or a shard manifest), all of them or only prompts
  * [range.from, range.to) (round-wide prompt indices).
  */
-export async function loadSamples(ctx: Pick<StageContext, 'store'>, ref: ArtifactRef, range?: { from: number; to: number }): Promise<LoadedSamples> {
+export async function loadSamples(ctx: Pick<StageContext, 'store'> & Partial<Pick<StageContext, 'progress'>>, ref: ArtifactRef, range?: { from: number; to: number }): Promise<LoadedSamples> {
   const head = await ctx.store.getJson<{ format?: string }>(ref);
   const parts: Part[] = [];
   if (head?.format === 'dual-ipo/sample-shards@1') {
@@ -101,7 +101,7 @@ export async function loadSamples(ctx: Pick<StageContext, 'store'>, ref: Artifac
     promptOffset: from,
     candidateOffset: first ? parts[first.part]!.candidateBase + first.row : 0,
     async features(featureVersion) {
-      const perPart = await Promise.all(parts.map((part) => cachedVideoFeatures(ctx.store, part.ref, part.videos.length, () => part.videos, featureVersion)));
+      const perPart = await Promise.all(parts.map((part) => cachedVideoFeatures(ctx.store, part.ref, part.videos.length, () => part.videos, featureVersion, ctx.progress ? featureProgress(ctx.progress, 'the samples') : undefined)));
       return rows.map(({ part, row }) => perPart[part]![row]!);
     },
     videosUri: (row) => parts[rows[row]!.part]!.set.videos.uri,

@@ -27,7 +27,7 @@ import {
   pixelStatistics,
   videoFeatures,
 } from '../../../lib/models/critic';
-import { cachedCriticExamples, criticFeaturesCacheKey } from '../../../lib/stages/builtin/critic-features';
+import { cachedCriticExamples, cachedVideoFeatures, criticFeaturesCacheKey } from '../../../lib/stages/builtin/critic-features';
 import { putVideos, type HumanSet } from '../../../lib/models/datasets';
 
 const prompts = samplePrompts({ count: 200, seed: 'detector-test' });
@@ -145,6 +145,21 @@ describe('critic detector tower', () => {
       });
       // Another version is its own cache entry (the pixels are needed again).
       await assert.rejects(cachedCriticExamples(store, ref, blind, 1), /has no pixels/);
+    });
+
+    test('computing the features of many videos reports progress as it goes (the stage heartbeats)', async () => {
+      const store = openStore(dir);
+      const video = renderVideo(samplePrompts({ count: 1, seed: 'features-progress' })[0]!.spec, { seed: 1 });
+      const videos = Array.from({ length: 150 }, () => video);
+      const of = await store.putJson('progress-set.json', { videos: 150 });
+      const reported: Array<[number, number]> = [];
+      const rows = await cachedVideoFeatures(store, of, videos.length, () => videos, 1, async (done, total) => void reported.push([done, total]));
+      assert.equal(rows.length, 150);
+      assert.deepEqual(reported, [[64, 150], [128, 150]]);
+      // Cached: nothing to compute, nothing to report.
+      reported.length = 0;
+      await cachedVideoFeatures(store, of, videos.length, () => videos, 1, async (done, total) => void reported.push([done, total]));
+      assert.deepEqual(reported, []);
     });
   });
 });

@@ -73,8 +73,10 @@ export async function criticBranch(store: ArtifactStore, args: CriticBranchArgs,
   // From the pixels as built (the stored sets are uint8; criticTrain and validate read those, and
   // cache their features, critic-features.ts).
   const featureVersion = sizes.critic.featureVersion;
-  const seedExamples = await timed('critic-features', () => criticExamples(seedSet.records, { featureVersion }));
-  const testExamples = await criticExamples(testSet.records, { featureVersion });
+  const featuresOf = (records: typeof seedSet.records, name: string) =>
+    criticExamples(records, { featureVersion, onProgress: async (done) => { if (done % 50 === 0) await report(0.55 + (0.05 * done) / records.length, `critic features of the ${name} set: ${done}/${records.length} pairs`); } });
+  const seedExamples = await timed('critic-features', () => featuresOf(seedSet.records, 'seed'));
+  const testExamples = await featuresOf(testSet.records, 'test');
 
   const existing = await store.head(`${prefix}critic.ckpt`);
   let criticRef: ArtifactRef;

@@ -1,0 +1,129 @@
+// After a campaign's rounds, does its critic agree with the panel on the current generator's
+// candidates more than the critic it started from (issue 18, item 5: the SRPO-refined critic against
+// the fixed one)? Reads the campaign's round manifests for its champion generator and champion
+// critic, samples fresh prompts x C candidates of that generator, and asks each critic (the champion,
+// the bootstrap's, and any --critic keys) for its pairwise judgements of every candidate pair. A
+// critic agrees on a pair when its majority vote prefers the candidate the panel judges better (the
+// graded evidence, mean of the three human dimensions, as in bench/critic-probe.ts; pairs the panel
+// sees as equal are left out; a tied vote counts half). Prints each critic's agreement and within-prompt
+// correlation of its win rates, and the champion minus the starting critic, paired over prompts.
+// Usage:
+//   npx tsx bench/critic-rounds.ts --store .data/artifacts --campaign <id> [--prompts 96] [--candidates 8] [--paths 8] [--critic <key> ...]
+import { parseArgs } from 'node:util';
+import { pairwiseWinRates } from '../lib/core';
+import { openStore, type ArtifactRef } from '../lib/artifacts';
+import { manifestKey, readManifest, type RoundManifest } from '../lib/artifacts/manifest';
+import { initTf } from '../lib/models/backend';
+import { CriticOnnx, judgeCandidatePairs, loadCritic, videoFeatures } from '../lib/models/critic';
+import { generatorOnnxBytes, loadGenerator, OnnxGenerator } from '../lib/models/generator-serving';
+import { HUMAN_DIMENSIONS, makePanel, panelView, samplePrompts, type Video } from '../lib/world';
+
+const { values } = parseArgs({
+  options: {
+    store: { type: 'string', default: '.data/artifacts' },
+    campaign: { type: 'string' },
+    critic: { type: 'string', multiple: true, default: [] },
+    prompts: { type: 'string', default: '96' },
+    candidates: { type: 'string', default: '8' },
+    paths: { type: 'string', default: '8' },
+  },
+});
+if (!values.campaign) throw new Error('--campaign <id>: a campaign with round manifests in the store');
+const [P, C, paths] = [Number(values.prompts), Number(values.candidates), Number(values.paths)];
+await initTf(() => {});
+const store = openStore(values.store!);
+
+// The champions after the last round: a round's critic update counts when accepted and not rolled back.
+const manifests: RoundManifest[] = [];
+for (let round = 1; ; round++) {
+  const key = await store.head(manifestKey(values.campaign, round));
+  if (!key) break;
+  manifests.push(await readManifest(store, key));
+}
+if (!manifests.length) throw new Error(`--campaign ${values.campaign}: no round manifest in ${values.store}`);
+const first = manifests[0]!;
+const [startCritic, baseGenerator] = [first.inputs['critic'], first.inputs['generator']];
+if (!startCritic || !baseGenerator) throw new Error(`round 1 manifest of ${values.campaign} names no critic or generator input`);
+let critic: { ref: ArtifactRef; version: string } = { ref: startCritic, version: first.critic.before };
+let generator: { ref: ArtifactRef; version: string } = { ref: baseGenerator, version: first.generator.before };
+for (const m of manifests) {
+  const candidate = m.outputs['criticCandidate'];
+  if (m.critic.accepted && candidate && !m.rollbacks.some((r) => r.what === 'critic')) critic = { ref: candidate, version: m.critic.after };
+  const g = m.outputs['generatorCandidate'];
+  if (m.generator.accepted && g) generator = { ref: g, version: m.generator.after };
+}
+
+const started = performance.now();
+const prompts = samplePrompts({ count: P, seed: 'critic-rounds' });
+const model = await loadGenerator(store, generator.ref);
+const sampler = await OnnxGenerator.create(model, await generatorOnnxBytes(store, generator.ref, model));
+const videos: Video[][] = [];
+for (const [i, p] of prompts.entries()) {
+  const { videos: vs } = await sampler.sample(Array.from({ length: C }, (_, c) => ({ prompt: p.text, seed: `critic-rounds/${i}/${c}` })), { batch: C });
+  videos.push(vs);
+}
+await sampler.release();
+
+const studyPanel = makePanel({ seed: 'user-study', evidence: 'graded' });
+const measure = prompts.map((p, i) => videos[i]!.map((video) => {
+  const { scores } = panelView(studyPanel, p.spec, { video }).assessment;
+  return HUMAN_DIMENSIONS.reduce((s, d) => s + scores[d], 0) / HUMAN_DIMENSIONS.length;
+}));
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const se = (xs: number[]) => Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1) / xs.length);
+
+/** Per prompt: the share of the panel's unequal pairs the critic's majority agrees with, and the r of its win rates. */
+async function judge(ref: ArtifactRef) {
+  const loaded = await loadCritic(store, ref);
+  const exec = await CriticOnnx.create(loaded);
+  const agreement: number[] = [];
+  const r: number[] = [];
+  for (const [i, p] of prompts.entries()) {
+    const features = videos[i]!.map((v) => videoFeatures(v, loaded.config.featureVersion));
+    const votes = await judgeCandidatePairs(exec, p.text, features, { paths, seed: `critic-rounds/${i}` });
+    const m = measure[i]!;
+    const agreed: number[] = [];
+    for (const v of votes) {
+      const panel = Math.sign(m[v.a]! - m[v.b]!);
+      if (panel === 0) continue;
+      const own = Math.sign(v.aWins - v.bWins);
+      agreed.push(own === 0 ? 0.5 : Number(own === panel));
+    }
+    if (agreed.length) agreement.push(mean(agreed));
+    const ids = features.map((_, c) => String(c));
+    const rates = pairwiseWinRates(String(i), ids, votes.map((v) => ({ ...v, a: ids[v.a]!, b: ids[v.b]! }))).map((x) => x.score);
+    const [rs, ms] = [mean(rates), mean(m)];
+    let [xy, xx, yy] = [0, 0, 0];
+    rates.forEach((x, c) => { xy += (x - rs) * (m[c]! - ms); xx += (x - rs) ** 2; yy += (m[c]! - ms) ** 2; });
+    r.push(xx > 0 && yy > 0 ? xy / Math.sqrt(xx * yy) : 0);
+  }
+  await exec.release();
+  return { agreement, r, featureVersion: loaded.config.featureVersion };
+}
+
+const critics: Array<{ name: string; ref: ArtifactRef }> = [
+  { name: `champion critic (${critic.version})`, ref: critic.ref },
+  { name: `starting critic (${first.critic.before})`, ref: startCritic },
+  ...values.critic!.map((key) => ({ name: key, ref: { uri: store.uriFor(key), sha256: '', size: 0 } as ArtifactRef })),
+];
+for (const c of critics.slice(2)) {
+  const head = await store.head(c.name);
+  if (!head) throw new Error(`--critic ${c.name}: not in ${values.store}`);
+  c.ref = head;
+}
+const results = [];
+for (const c of critics) results.push({ ...c, ...(await judge(c.ref)) });
+
+console.log(`${values.campaign}: ${manifests.length} rounds; champion generator ${generator.version}, ${P} fresh prompts x ${C} candidates, ${paths} paths; critic refined and kept: ${critic.ref.sha256 !== startCritic.sha256 ? 'yes' : 'no'}`);
+console.log('| critic | agreement with the panel (pairs) | within-prompt r of win rates |');
+console.log('|---|---|---|');
+for (const x of results) console.log(`| ${x.name} | ${mean(x.agreement).toFixed(3)} ± ${se(x.agreement).toFixed(3)} | ${mean(x.r).toFixed(3)} ± ${se(x.r).toFixed(3)} |`);
+const [a, b] = [results[0]!, results[1]!];
+if (a.agreement.length === b.agreement.length) {
+  const d = a.agreement.map((x, i) => x - b.agreement[i]!);
+  const dr = a.r.map((x, i) => x - b.r[i]!);
+  console.log(`champion - starting critic, paired over prompts: agreement ${mean(d) >= 0 ? '+' : ''}${mean(d).toFixed(3)} ± ${se(d).toFixed(3)}, r ${mean(dr) >= 0 ? '+' : ''}${mean(dr).toFixed(3)} ± ${se(dr).toFixed(3)}`);
+}
+console.log(`JSON ${JSON.stringify({ campaign: values.campaign, generator: generator.version, critic: critic.version, refined: critic.ref.sha256 !== startCritic.sha256, rows: results.map((x) => ({ name: x.name, agreement: mean(x.agreement), agreementSe: se(x.agreement), r: mean(x.r), rSe: se(x.r) })) })}`);
+console.log(`total ${((performance.now() - started) / 1000).toFixed(0)} s`);
