@@ -6,7 +6,8 @@
 // critic agrees on a pair when its majority vote prefers the candidate the panel judges better (the
 // graded evidence, mean of the three human dimensions, as in bench/critic-probe.ts; pairs the panel
 // sees as equal are left out; a tied vote counts half). Prints each critic's agreement and within-prompt
-// correlation of its win rates, and the champion minus the starting critic, paired over prompts.
+// correlation of its win rates, and the champion minus the starting critic, paired over prompts;
+// every round's SRPO candidate is probed too, kept by its gate or not.
 // Usage:
 //   npx tsx bench/critic-rounds.ts --store .data/artifacts --campaign <id> [--prompts 96] [--candidates 8] [--paths 8] [--critic <key> ...]
 import { parseArgs } from 'node:util';
@@ -105,12 +106,16 @@ async function judge(ref: ArtifactRef) {
 const critics: Array<{ name: string; ref: ArtifactRef }> = [
   { name: `champion critic (${critic.version})`, ref: critic.ref },
   { name: `starting critic (${first.critic.before})`, ref: startCritic },
-  ...values.critic!.map((key) => ({ name: key, ref: { uri: store.uriFor(key), sha256: '', size: 0 } as ArtifactRef })),
 ];
-for (const c of critics.slice(2)) {
-  const head = await store.head(c.name);
-  if (!head) throw new Error(`--critic ${c.name}: not in ${values.store}`);
-  c.ref = head;
+// Every SRPO update, kept or not: what refinement did to the critic, whatever its gate said.
+for (const m of manifests) {
+  const candidate = m.outputs['criticCandidate'];
+  if (candidate && candidate.sha256 !== critic.ref.sha256) critics.push({ name: `round ${m.round} SRPO candidate (${m.critic.accepted ? `accepted as ${m.critic.after}` : 'rejected by its gate'})`, ref: candidate });
+}
+for (const key of values.critic!) {
+  const head = await store.head(key);
+  if (!head) throw new Error(`--critic ${key}: not in ${values.store}`);
+  critics.push({ name: key, ref: head });
 }
 const results = [];
 for (const c of critics) results.push({ ...c, ...(await judge(c.ref)) });
@@ -119,11 +124,14 @@ console.log(`${values.campaign}: ${manifests.length} rounds; champion generator 
 console.log('| critic | agreement with the panel (pairs) | within-prompt r of win rates |');
 console.log('|---|---|---|');
 for (const x of results) console.log(`| ${x.name} | ${mean(x.agreement).toFixed(3)} ± ${se(x.agreement).toFixed(3)} | ${mean(x.r).toFixed(3)} ± ${se(x.r).toFixed(3)} |`);
-const [a, b] = [results[0]!, results[1]!];
-if (a.agreement.length === b.agreement.length) {
-  const d = a.agreement.map((x, i) => x - b.agreement[i]!);
-  const dr = a.r.map((x, i) => x - b.r[i]!);
-  console.log(`champion - starting critic, paired over prompts: agreement ${mean(d) >= 0 ? '+' : ''}${mean(d).toFixed(3)} ± ${se(d).toFixed(3)}, r ${mean(dr) >= 0 ? '+' : ''}${mean(dr).toFixed(3)} ± ${se(dr).toFixed(3)}`);
-}
-console.log(`JSON ${JSON.stringify({ campaign: values.campaign, generator: generator.version, critic: critic.version, refined: critic.ref.sha256 !== startCritic.sha256, rows: results.map((x) => ({ name: x.name, agreement: mean(x.agreement), agreementSe: se(x.agreement), r: mean(x.r), rSe: se(x.r) })) })}`);
+const start = results[1]!;
+const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(3)}`;
+const differences = results.filter((x) => x !== start).map((x) => {
+  // Same prompts, same candidates, same pairs the panel decides: paired over prompts.
+  const d = x.agreement.map((v, i) => v - start.agreement[i]!);
+  const dr = x.r.map((v, i) => v - start.r[i]!);
+  console.log(`${x.name} - starting critic, paired over prompts: agreement ${signed(mean(d))} ± ${se(d).toFixed(3)}, r ${signed(mean(dr))} ± ${se(dr).toFixed(3)}`);
+  return { name: x.name, agreement: mean(d), agreementSe: se(d), r: mean(dr), rSe: se(dr) };
+});
+console.log(`JSON ${JSON.stringify({ campaign: values.campaign, generator: generator.version, critic: critic.version, refined: critic.ref.sha256 !== startCritic.sha256, rows: results.map((x) => ({ name: x.name, agreement: mean(x.agreement), agreementSe: se(x.agreement), r: mean(x.r), rSe: se(x.r) })), differences })}`);
 console.log(`total ${((performance.now() - started) / 1000).toFixed(0)} s`);
