@@ -16,11 +16,11 @@ import { openStore, type ArtifactRef } from '../lib/artifacts';
 import { initTf } from '../lib/models/backend';
 import { criticAgreement, criticExamples, CriticOnnx, CRITIC_VISIONS, DEFAULT_CRITIC, featureSize, initCritic, judgeCandidatePairs, judgeVideos, loadCritic, videoFeatures, warmStartCritic, type CriticModel, type CriticVision } from '../lib/models/critic';
 import { getManifest, getVideos, toPairRecords, type HumanSet } from '../lib/models/datasets';
-import { generatorOnnxBytes, loadGenerator, OnnxGenerator } from '../lib/models/generator-serving';
 import { Random } from '../lib/models/nn/random';
 import { panelWinRates } from '../lib/stages/builtin/world-readings';
-import { HUMAN_DIMENSIONS, makePanel, panelView, perceive, samplePrompts, type Video } from '../lib/world';
+import { HUMAN_DIMENSIONS, perceive, samplePrompts } from '../lib/world';
 import { criticView } from '../lib/models/critic/detector';
+import { centredMoments, mean, panelEvidence, sampleCandidates, se } from './panel-evidence';
 
 const { values } = parseArgs({
   options: { store: { type: 'string', default: '.data/artifacts' }, bootstrap: { type: 'string' }, critic: { type: 'string' }, train: { type: 'string' }, prompts: { type: 'string', default: '128' }, candidates: { type: 'string', default: '8' }, paths: { type: 'string', default: '8' } },
@@ -37,23 +37,9 @@ if (!criticRef) throw new Error(`no critic at ${values.critic}`);
 
 const started = performance.now();
 const prompts = samplePrompts({ count: P, seed: 'critic-probe' });
-const model = await loadGenerator(store, boot.outputs['generator']!);
-const sampler = await OnnxGenerator.create(model, await generatorOnnxBytes(store, boot.outputs['generator']!, model));
-const videos: Video[][] = [];
-for (const [i, p] of prompts.entries()) {
-  const { videos: vs } = await sampler.sample(Array.from({ length: C }, (_, c) => ({ prompt: p.text, seed: `critic-probe/${i}/${c}` })), { batch: C });
-  videos.push(vs);
-}
-await sampler.release();
+const videos = await sampleCandidates(store, boot.outputs['generator']!, prompts, C, 'critic-probe');
 const sampled = (performance.now() - started) / 1000;
-
-// What the panel judges: the graded evidence (the user study's panel reads the same evidence; its
-// annotators only add noise to it), mean over the three human dimensions.
-const studyPanel = makePanel({ seed: 'user-study', evidence: 'graded' });
-const measure = prompts.map((p, i) => videos[i]!.map((video) => {
-  const { scores } = panelView(studyPanel, p.spec, { video }).assessment;
-  return HUMAN_DIMENSIONS.reduce((s, d) => s + scores[d], 0) / HUMAN_DIMENSIONS.length;
-}));
+const measure = panelEvidence(prompts, videos);
 
 const critic = values.train ? await trainCritic(values.train as CriticVision) : await loadCritic(store, criticRef);
 const exec = await CriticOnnx.create(critic);
@@ -70,23 +56,16 @@ await exec.release();
 const panel = prompts.map((p, i) => panelWinRates(p.spec, videos[i]!));
 const random = prompts.map((_, i) => Array.from({ length: C }, (_, c) => new Random('critic-probe', i, c).next()));
 
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const se = (xs: number[]) => Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1) / xs.length);
 function probe(name: string, score: number[][]) {
   let sxy = 0, sxx = 0, syy = 0;
   const gains: number[] = [];
   const perPrompt: number[] = [];
   score.forEach((s, i) => {
     const m = measure[i]!;
-    const [ms, mm] = [mean(s), mean(m)];
-    let pxy = 0, pxx = 0, pyy = 0;
-    s.forEach((x, c) => {
-      pxy += (x - ms) * (m[c]! - mm);
-      pxx += (x - ms) ** 2;
-      pyy += (m[c]! - mm) ** 2;
-    });
-    [sxy, sxx, syy] = [sxy + pxy, sxx + pxx, syy + pyy];
-    if (pxx > 0 && pyy > 0) perPrompt.push(pxy / Math.sqrt(pxx * pyy));
+    const mm = mean(m);
+    const { xy, xx, yy, r } = centredMoments(s, m);
+    [sxy, sxx, syy] = [sxy + xy, sxx + xx, syy + yy];
+    if (r !== undefined) perPrompt.push(r);
     // Ties at the top share the pick: the mean measure of the top-scored candidates.
     const top = Math.max(...s);
     gains.push(mean(m.filter((_, c) => s[c] === top)) - mm);

@@ -4,7 +4,7 @@
 // critic, samples fresh prompts x C candidates of that generator, and asks each critic (the champion,
 // the bootstrap's, and any --critic keys) for its pairwise judgements of every candidate pair. A
 // critic agrees on a pair when its majority vote prefers the candidate the panel judges better (the
-// graded evidence, mean of the three human dimensions, as in bench/critic-probe.ts; pairs the panel
+// graded evidence, mean of the three human dimensions, bench/panel-evidence.ts; pairs the panel
 // sees as equal are left out; a tied vote counts half). Prints each critic's agreement and within-prompt
 // correlation of its win rates, and the champion minus the starting critic, paired over prompts;
 // every round's SRPO candidate is probed too, kept by its gate or not.
@@ -16,8 +16,8 @@ import { openStore, type ArtifactRef } from '../lib/artifacts';
 import { manifestKey, readManifest, type RoundManifest } from '../lib/artifacts/manifest';
 import { initTf } from '../lib/models/backend';
 import { CriticOnnx, judgeCandidatePairs, loadCritic, videoFeatures } from '../lib/models/critic';
-import { generatorOnnxBytes, loadGenerator, OnnxGenerator } from '../lib/models/generator-serving';
-import { HUMAN_DIMENSIONS, makePanel, panelView, samplePrompts, type Video } from '../lib/world';
+import { samplePrompts } from '../lib/world';
+import { centredMoments, mean, panelEvidence, sampleCandidates, se } from './panel-evidence';
 
 const { values } = parseArgs({
   options: {
@@ -56,23 +56,8 @@ for (const m of manifests) {
 
 const started = performance.now();
 const prompts = samplePrompts({ count: P, seed: 'critic-rounds' });
-const model = await loadGenerator(store, generator.ref);
-const sampler = await OnnxGenerator.create(model, await generatorOnnxBytes(store, generator.ref, model));
-const videos: Video[][] = [];
-for (const [i, p] of prompts.entries()) {
-  const { videos: vs } = await sampler.sample(Array.from({ length: C }, (_, c) => ({ prompt: p.text, seed: `critic-rounds/${i}/${c}` })), { batch: C });
-  videos.push(vs);
-}
-await sampler.release();
-
-const studyPanel = makePanel({ seed: 'user-study', evidence: 'graded' });
-const measure = prompts.map((p, i) => videos[i]!.map((video) => {
-  const { scores } = panelView(studyPanel, p.spec, { video }).assessment;
-  return HUMAN_DIMENSIONS.reduce((s, d) => s + scores[d], 0) / HUMAN_DIMENSIONS.length;
-}));
-
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const se = (xs: number[]) => Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1) / xs.length);
+const videos = await sampleCandidates(store, generator.ref, prompts, C, 'critic-rounds');
+const measure = panelEvidence(prompts, videos);
 
 /** Per prompt: the share of the panel's unequal pairs the critic's majority agrees with, and the r of its win rates. */
 async function judge(ref: ArtifactRef) {
@@ -94,10 +79,7 @@ async function judge(ref: ArtifactRef) {
     if (agreed.length) agreement.push(mean(agreed));
     const ids = features.map((_, c) => String(c));
     const rates = pairwiseWinRates(String(i), ids, votes.map((v) => ({ ...v, a: ids[v.a]!, b: ids[v.b]! }))).map((x) => x.score);
-    const [rs, ms] = [mean(rates), mean(m)];
-    let [xy, xx, yy] = [0, 0, 0];
-    rates.forEach((x, c) => { xy += (x - rs) * (m[c]! - ms); xx += (x - rs) ** 2; yy += (m[c]! - ms) ** 2; });
-    r.push(xx > 0 && yy > 0 ? xy / Math.sqrt(xx * yy) : 0);
+    r.push(centredMoments(rates, m).r ?? 0);
   }
   await exec.release();
   return { agreement, r, featureVersion: loaded.config.featureVersion };

@@ -50,19 +50,30 @@ export function criticExample(record: PairRecord, featureVersion: number = FEATU
   };
 }
 
+/** Items between progress reports while features are computed. */
+export const FEATURE_CHUNK = 64;
+
+/**
+ * Called after each item whose features were computed: every FEATURE_CHUNK items it reports and
+ * gives the event loop a turn. The semantic tower perceives every frame (10,000 human seed videos
+ * take minutes in one synchronous loop), and an activity's heartbeats go out only on such a turn.
+ */
+export async function featurePace(done: number, report?: (done: number) => void | Promise<void>): Promise<void> {
+  if (done % FEATURE_CHUNK !== 0) return;
+  await report?.(done);
+  await new Promise((resolve) => setImmediate(resolve));
+}
+
 /**
  * Critic data from annotated pairs, streamed: pass humanSeedPairs(...) and the pixels of each
  * record are dropped as soon as its features are computed (at `featureVersion`, the critic's
- * config.featureVersion; default the pixel statistics alone).
+ * config.featureVersion; default the pixel statistics alone). `onProgress` hears every FEATURE_CHUNK pairs.
  */
 export async function criticExamples(records: Iterable<PairRecord> | AsyncIterable<PairRecord>, opts: { onProgress?: (done: number) => void | Promise<void>; featureVersion?: number } = {}): Promise<CriticExample[]> {
   const out: CriticExample[] = [];
   for await (const r of records) {
     out.push(criticExample(r, opts.featureVersion));
-    // The semantic tower perceives every frame (tens of ms a pair, minutes a set): a turn of the
-    // event loop per pair lets an activity's heartbeats go out meanwhile.
-    await new Promise((resolve) => setImmediate(resolve));
-    await opts.onProgress?.(out.length);
+    await featurePace(out.length, opts.onProgress);
   }
   return out;
 }

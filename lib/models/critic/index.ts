@@ -33,7 +33,7 @@ export {
   isFrozen,
 } from './model';
 export type { CriticConfig, CriticModel, GraphInputs, GraphOutputs } from './model';
-export { criticExample, criticExamples, assertTrainableExamples } from './data';
+export { criticExample, criticExamples, assertTrainableExamples, featurePace, FEATURE_CHUNK } from './data';
 export type { CriticExample, VideoExample } from './data';
 export { warmStartCritic, srpoTrainCritic, pseudoLogProbs, WARM_START_DEFAULTS } from './train';
 export type { WarmStartOptions, SrpoOptions, SrpoMetrics, TrainMetrics, PseudoLabel, SupervisedWeights } from './train';

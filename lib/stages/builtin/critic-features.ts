@@ -6,15 +6,13 @@
 // getVideos gives them, so a cached matrix never depends on how it was first filled.
 import type { ArtifactRef, ArtifactStore } from '../../artifacts';
 import type { StageContext } from '../contract';
-import { criticExample, featureSize, videoFeatures, type CriticExample } from '../../models/critic';
+import { criticExample, featurePace, featureSize, videoFeatures, type CriticExample } from '../../models/critic';
 import { getManifest, getMatrix, getVideos, putMatrix, toPairRecords, type HumanSet } from '../../models/datasets';
 import { PERCEPTION_VERSION, type PairRecord, type Video } from '../../world';
 
 // Version 1 reads pixels only; later versions add perception's readings, which change with it.
 export const criticFeaturesCacheKey = (of: ArtifactRef, featureVersion: number) => `cache/critic-features/${of.sha256}-v${featureVersion}${featureVersion >= 2 ? `-p${PERCEPTION_VERSION}` : ''}.mat`;
 
-/** Videos between heartbeats while features are computed. */
-const FEATURE_CHUNK = 64;
 export type FeatureProgress = (done: number, total: number) => Promise<void>;
 
 /** Heartbeats a stage's features computation (what it is in the message; the checkpoint is kept). */
@@ -33,12 +31,7 @@ export async function cachedVideoFeatures(store: ArtifactStore, of: ArtifactRef,
   const rows: Float32Array[] = [];
   for (const v of videos()) {
     rows.push(videoFeatures(v, featureVersion));
-    // The semantic tower perceives every frame (10,000 human seed videos take minutes): the stage
-    // heartbeats meanwhile, and the event loop gets a turn to send it.
-    if (rows.length % FEATURE_CHUNK === 0) {
-      await progress?.(rows.length, count);
-      await new Promise((resolve) => setImmediate(resolve));
-    }
+    await featurePace(rows.length, progress && ((done) => progress(done, count)));
   }
   if (rows.length !== count) throw new Error(`critic features of ${of.uri}: ${rows.length} videos, expected ${count}`);
   const data = new Float32Array(count * cols);

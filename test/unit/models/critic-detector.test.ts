@@ -13,6 +13,7 @@ import { buildHumanSeedSet, perceive, renderCorrupted, renderVideo, samplePrompt
 import {
   CRITIC_VISIONS,
   CriticOnnx,
+  criticExamples,
   criticView,
   semanticReadings,
   FEATURE_SIZE,
@@ -160,6 +161,14 @@ describe('critic detector tower', () => {
       reported.length = 0;
       await cachedVideoFeatures(store, of, videos.length, () => videos, 1, async (done, total) => void reported.push([done, total]));
       assert.deepEqual(reported, []);
+    });
+
+    test('critic examples streamed from pair records report progress at the same pace', async () => {
+      const [record] = (await buildHumanSeedSet({ pairs: 1, seed: 'features-progress' })).records;
+      const reported: number[] = [];
+      const examples = await criticExamples(Array.from({ length: 130 }, () => record!), { featureVersion: 1, onProgress: (done) => void reported.push(done) });
+      assert.equal(examples.length, 130);
+      assert.deepEqual(reported, [64, 128]);
     });
   });
 });

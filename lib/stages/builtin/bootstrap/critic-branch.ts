@@ -74,7 +74,7 @@ export async function criticBranch(store: ArtifactStore, args: CriticBranchArgs,
   // cache their features, critic-features.ts).
   const featureVersion = sizes.critic.featureVersion;
   const featuresOf = (records: typeof seedSet.records, name: string) =>
-    criticExamples(records, { featureVersion, onProgress: async (done) => { if (done % 50 === 0) await report(0.55 + (0.05 * done) / records.length, `critic features of the ${name} set: ${done}/${records.length} pairs`); } });
+    criticExamples(records, { featureVersion, onProgress: (done) => report(0.55 + (0.05 * done) / records.length, `critic features of the ${name} set: ${done}/${records.length} pairs`) });
   const seedExamples = await timed('critic-features', () => featuresOf(seedSet.records, 'seed'));
   const testExamples = await featuresOf(testSet.records, 'test');
 
