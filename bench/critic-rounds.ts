@@ -7,7 +7,8 @@
 // graded evidence, mean of the three human dimensions, bench/panel-evidence.ts; pairs the panel
 // sees as equal are left out; a tied vote counts half). Prints each critic's agreement and within-prompt
 // correlation of its win rates, and the champion minus the starting critic, paired over prompts;
-// every round's SRPO candidate is probed too, kept by its gate or not.
+// every round's SRPO candidate is probed too, kept by its gate or not. Agreement is also given on the
+// pairs a refreshed human test set could draw: without the labelling critic's top and bottom candidates.
 // Usage:
 //   npx tsx bench/critic-rounds.ts --store .data/artifacts --campaign <id> [--prompts 96] [--candidates 8] [--paths 8] [--critic <key> ...]
 import { parseArgs } from 'node:util';
@@ -65,24 +66,28 @@ async function judge(ref: ArtifactRef) {
   const exec = await CriticOnnx.create(loaded);
   const agreement: number[] = [];
   const r: number[] = [];
+  const decided: Array<Array<{ a: number; b: number; agreed: number }>> = [];
+  const winRates: number[][] = [];
   for (const [i, p] of prompts.entries()) {
     const features = videos[i]!.map((v) => videoFeatures(v, loaded.config.featureVersion));
     const votes = await judgeCandidatePairs(exec, p.text, features, { paths, seed: `critic-rounds/${i}` });
     const m = measure[i]!;
-    const agreed: number[] = [];
+    const pairs: Array<{ a: number; b: number; agreed: number }> = [];
     for (const v of votes) {
       const panel = Math.sign(m[v.a]! - m[v.b]!);
       if (panel === 0) continue;
       const own = Math.sign(v.aWins - v.bWins);
-      agreed.push(own === 0 ? 0.5 : Number(own === panel));
+      pairs.push({ a: v.a, b: v.b, agreed: own === 0 ? 0.5 : Number(own === panel) });
     }
-    if (agreed.length) agreement.push(mean(agreed));
+    decided.push(pairs);
+    if (pairs.length) agreement.push(mean(pairs.map((x) => x.agreed)));
     const ids = features.map((_, c) => String(c));
     const rates = pairwiseWinRates(String(i), ids, votes.map((v) => ({ ...v, a: ids[v.a]!, b: ids[v.b]! }))).map((x) => x.score);
+    winRates.push(rates);
     r.push(centredMoments(rates, m).r ?? 0);
   }
   await exec.release();
-  return { agreement, r, featureVersion: loaded.config.featureVersion };
+  return { agreement, r, decided, winRates, featureVersion: loaded.config.featureVersion };
 }
 
 const critics: Array<{ name: string; ref: ArtifactRef }> = [
@@ -99,13 +104,25 @@ for (const key of values.critic!) {
   if (!head) throw new Error(`--critic ${key}: not in ${values.store}`);
   critics.push({ name: key, ref: head });
 }
-const results = [];
-for (const c of critics) results.push({ ...c, ...(await judge(c.ref)) });
+const judged = [];
+for (const c of critics) judged.push({ ...c, ...(await judge(c.ref)) });
+// The champion human test set's refreshed pairs leave out the candidates of the round's preference
+// pairs (lib/stages/annotation/human-test.ts): the labelling critic's top-1 and bottom-1 of a prompt.
+// The same agreement without them tells how much harder the pairs left over are.
+const champion = judged[0]!;
+const extremes = champion.winRates.map((rates) => new Set([rates.indexOf(Math.max(...rates)), rates.indexOf(Math.min(...rates))]));
+const results = judged.map((x) => ({
+  ...x,
+  middle: x.decided.flatMap((pairs, i) => {
+    const kept = pairs.filter((p) => !extremes[i]!.has(p.a) && !extremes[i]!.has(p.b));
+    return kept.length ? [mean(kept.map((p) => p.agreed))] : [];
+  }),
+}));
 
 console.log(`${values.campaign}: ${manifests.length} rounds; champion generator ${generator.version}, ${P} fresh prompts x ${C} candidates, ${paths} paths; critic refined and kept: ${critic.ref.sha256 !== startCritic.sha256 ? 'yes' : 'no'}`);
-console.log('| critic | agreement with the panel (pairs) | within-prompt r of win rates |');
-console.log('|---|---|---|');
-for (const x of results) console.log(`| ${x.name} | ${mean(x.agreement).toFixed(3)} ± ${se(x.agreement).toFixed(3)} | ${mean(x.r).toFixed(3)} ± ${se(x.r).toFixed(3)} |`);
+console.log('| critic | agreement with the panel (pairs) | the same without the champion critic\'s top and bottom candidates | within-prompt r of win rates |');
+console.log('|---|---|---|---|');
+for (const x of results) console.log(`| ${x.name} | ${mean(x.agreement).toFixed(3)} ± ${se(x.agreement).toFixed(3)} | ${mean(x.middle).toFixed(3)} ± ${se(x.middle).toFixed(3)} | ${mean(x.r).toFixed(3)} ± ${se(x.r).toFixed(3)} |`);
 const start = results[1]!;
 const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(3)}`;
 const differences = results.filter((x) => x !== start).map((x) => {
@@ -115,5 +132,5 @@ const differences = results.filter((x) => x !== start).map((x) => {
   console.log(`${x.name} - starting critic, paired over prompts: agreement ${signed(mean(d))} ± ${se(d).toFixed(3)}, r ${signed(mean(dr))} ± ${se(dr).toFixed(3)}`);
   return { name: x.name, agreement: mean(d), agreementSe: se(d), r: mean(dr), rSe: se(dr) };
 });
-console.log(`JSON ${JSON.stringify({ campaign: values.campaign, generator: generator.version, critic: critic.version, refined: critic.ref.sha256 !== startCritic.sha256, rows: results.map((x) => ({ name: x.name, agreement: mean(x.agreement), agreementSe: se(x.agreement), r: mean(x.r), rSe: se(x.r) })), differences })}`);
+console.log(`JSON ${JSON.stringify({ campaign: values.campaign, generator: generator.version, critic: critic.version, refined: critic.ref.sha256 !== startCritic.sha256, rows: results.map((x) => ({ name: x.name, agreement: mean(x.agreement), agreementSe: se(x.agreement), middle: mean(x.middle), middleSe: se(x.middle), r: mean(x.r), rSe: se(x.r) })), differences })}`);
 console.log(`total ${((performance.now() - started) / 1000).toFixed(0)} s`);
