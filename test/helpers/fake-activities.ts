@@ -21,6 +21,8 @@ export interface Script {
   shardDelayMs?: number;
   /** Shards whose first attempt fails (a crashed worker): the retry must redo only them. */
   failFirstAttempt?: (stage: string, shard: number) => boolean;
+  /** A shard that runs until the promise returned for it settles: a state a test must see, held until it has. */
+  holdShard?: (stage: string, shard: number) => Promise<void> | undefined;
   /**
    * How many times the n-th call (0-based, per round and stage) of an unsharded stage fails as a drained
    * worker's does (WorkerDrained; non-retryable when the request says drainRestarts).
@@ -61,6 +63,7 @@ export function fakeActivities(script: Script): { activities: Activities; record
         attempts.set(key, attempt);
         try {
           await new Promise((r) => setTimeout(r, script.shardDelayMs ?? 0));
+          await script.holdShard?.(request.stage, request.shard.index);
           if (attempt === 1 && script.failFirstAttempt?.(request.stage, request.shard.index)) throw new Error(`shard ${request.shard.index} lost its worker`);
         } finally {
           log.inFlight -= 1;

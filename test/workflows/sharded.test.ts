@@ -166,21 +166,28 @@ describe('sharded stages', () => {
   test('status shows the running fan-out: shards done, running, failed, and the worker of each shard in flight', async () => {
     const cfg = config({ campaign: { maxRounds: 1 }, generation: { promptsPerRound: 60 } }, { sample: { shardSize: 1, maxParallel: 2 } });
     const seen: FullStatus[] = [];
+    const showsFanOut = (s: FullStatus) => s.shards !== undefined && s.shards.done > 0 && s.shards.running > 0 && s.activities.some((a) => a.worker);
+    // Shard 10 runs until the test has seen the fan-out in flight, however slow the machine's polls.
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
     const { worker, recorded } = await (async () => {
-      const f = fakeActivities({ totals: [70, 72], shardDelayMs: 40 });
+      const f = fakeActivities({ totals: [70, 72], shardDelayMs: 5, holdShard: (stage, i) => (stage === 'sample' && i === 10 ? held : undefined) });
       return { worker: await Worker.create({ connection: env.nativeConnection, taskQueue: QUEUE, workflowBundle, activities: f.activities, identity: 'status-test-worker' }), recorded: f.recorded };
     })();
     await worker.runUntil(async () => {
       const input: CampaignInput = { config: cfg, configHash: 'h', store: { root: 'file:///fake' } };
       const handle = await env.client.workflow.start(dualIpoCampaign, { workflowId: cfg.campaign.id!, taskQueue: QUEUE, args: [input] });
-      // Poll until the sample fan-out is under way with shards both done and in flight.
-      for (let i = 0; i < 400 && !seen.some((s) => s.shards && s.shards.done > 0 && s.shards.running > 0 && s.activities.some((a) => a.worker)); i++) {
-        seen.push(await readStatus(env.client, cfg.campaign.id!));
-        await new Promise((r) => setTimeout(r, 25));
+      try {
+        for (let i = 0; i < 400 && !seen.some(showsFanOut); i++) {
+          seen.push(await readStatus(env.client, cfg.campaign.id!));
+          await new Promise((r) => setTimeout(r, 25));
+        }
+      } finally {
+        release();
       }
       await handle.result();
     });
-    const status = seen.find((s) => s.shards && s.shards.done > 0 && s.shards.running > 0 && s.activities.some((a) => a.worker));
+    const status = seen.find(showsFanOut);
     assert.ok(status, `no status showed the fan-out in flight (${seen.length} polls)`);
     assert.equal(status.shards!.stage, 'sample');
     assert.equal(status.shards!.shards, 60);
