@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { openStore, type ArtifactRef } from '../lib/artifacts';
 import { manifestKey, readManifest } from '../lib/artifacts/manifest';
 import { initTf } from '../lib/models/backend';
-import type { PairwiseLabel } from '../lib/core';
+import { pairwiseAgreement, type PairwiseLabel } from '../lib/core';
 import { comparePairs, CriticOnnx, DIMENSIONS, loadCritic, type CriticExample } from '../lib/models/critic';
 import { PAIR_CLASSES } from '../lib/models/critic/model';
 import { getManifest, getVideos, toPairRecords, type HumanSet } from '../lib/models/datasets';
@@ -32,7 +32,15 @@ const empty = (): Tally => ({ decided: 0, agreed: 0, criticTies: 0, humanTies: 0
 /** One judge's labels: per pair, per dimension (DIMENSIONS order). */
 type Labels = PairwiseLabel[][];
 
-async function criticLabels(criticRef: ArtifactRef, test: CriticExample[]): Promise<Labels> {
+// Rounds share the starting critic, and a round whose champion did not change shares the test set too.
+const judgedSets = new Map<string, Labels>();
+async function criticLabels(criticRef: ArtifactRef, testRef: ArtifactRef, test: CriticExample[]): Promise<Labels> {
+  const key = `${criticRef.sha256}/${testRef.sha256}`;
+  if (!judgedSets.has(key)) judgedSets.set(key, await judgeSet(criticRef, test));
+  return judgedSets.get(key)!;
+}
+
+async function judgeSet(criticRef: ArtifactRef, test: CriticExample[]): Promise<Labels> {
   const critic = await loadCritic(store, criticRef);
   const exec = await CriticOnnx.create(critic);
   // validate's seed and paths are the campaign's; the votes here are their own draw of the same judge.
@@ -58,17 +66,12 @@ function referenceLabels(records: PairRecord[]): { panel: Labels; evidence: Labe
 function tally(judged: Labels, test: CriticExample[], parts: Array<[string, number, number]>) {
   return parts.map(([part, lo, hi]) => {
     const byDimension = DIMENSIONS.map((dim, d) => {
-      const t = empty();
-      for (let i = lo; i < hi; i++) {
-        const human = test[i]!.pair[d]! >= 0 ? PAIR_CLASSES[test[i]!.pair[d]!]! : 'tie';
-        const own = judged[i]![d]!;
-        t.pairs++;
-        if (human === 'tie') { t.humanTies++; continue; }
-        t.decided++;
-        if (own === 'tie') t.criticTies++;
-        else if (own === human) t.agreed++;
-      }
-      return { dim, ...t };
+      const human = test.slice(lo, hi).map((e) => (e.pair[d]! >= 0 ? PAIR_CLASSES[e.pair[d]!]! : 'tie'));
+      const own = judged.slice(lo, hi).map((labels) => labels[d]!);
+      // The gate's own count (human ties left out, a critic tie a miss), and the critic's ties it hides.
+      const gate = pairwiseAgreement(own, human);
+      const criticTies = own.filter((x, i) => x === 'tie' && human[i] !== 'tie').length;
+      return { dim, decided: gate.counted, agreed: gate.agreed, criticTies, humanTies: gate.excluded, pairs: human.length };
     });
     const all = byDimension.reduce((s, t) => ({ decided: s.decided + t.decided, agreed: s.agreed + t.agreed, criticTies: s.criticTies + t.criticTies, humanTies: s.humanTies + t.humanTies, pairs: s.pairs + t.pairs }), empty());
     return { part, byDimension, all };
@@ -100,8 +103,8 @@ for (let round = 1; ; round++) {
   console.log(`\n${values.campaign} round ${round}: human test set ${testRef.uri.split('/').slice(-3).join('/')} (${test.length} pairs, ${fixed} fixed)`);
   console.log('| critic, part, dimension | annotators tie | critic ties where they decided | agreement (gate: critic tie = miss) | critic tie = 1/2 | where both decided (share) |');
   console.log('|---|---|---|---|---|---|');
-  const judges: Array<[string, Labels]> = [[`critic ${m.critic.before} (round's start)`, await criticLabels(start, test)]];
-  if (candidate) judges.push([`SRPO candidate (${m.critic.accepted ? 'accepted' : 'rejected'})`, await criticLabels(candidate, test)]);
+  const judges: Array<[string, Labels]> = [[`critic ${m.critic.before} (round's start)`, await criticLabels(start, testRef, test)]];
+  if (candidate) judges.push([`SRPO candidate (${m.critic.accepted ? 'accepted' : 'rejected'})`, await criticLabels(candidate, testRef, test)]);
   judges.push(['another panel', reference.panel], ['the graded evidence', reference.evidence]);
   for (const [name, labels] of judges) {
     for (const { part, byDimension, all } of tally(labels, test, parts)) {

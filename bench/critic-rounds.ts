@@ -60,6 +60,13 @@ const prompts = samplePrompts({ count: P, seed: 'critic-rounds' });
 const videos = await sampleCandidates(store, generator.ref, prompts, C, 'critic-rounds');
 const measure = panelEvidence(prompts, videos);
 
+// The candidates' features per tower: every critic of one tower reads the same ones.
+const featuresByVersion = new Map<number, Float32Array[][]>();
+const featuresFor = (version: number) => {
+  if (!featuresByVersion.has(version)) featuresByVersion.set(version, videos.map((vs) => vs.map((v) => videoFeatures(v, version))));
+  return featuresByVersion.get(version)!;
+};
+
 /** Per prompt: the share of the panel's unequal pairs the critic's majority agrees with, and the r of its win rates. */
 async function judge(ref: ArtifactRef) {
   const loaded = await loadCritic(store, ref);
@@ -69,7 +76,7 @@ async function judge(ref: ArtifactRef) {
   const decided: Array<Array<{ a: number; b: number; agreed: number }>> = [];
   const winRates: number[][] = [];
   for (const [i, p] of prompts.entries()) {
-    const features = videos[i]!.map((v) => videoFeatures(v, loaded.config.featureVersion));
+    const features = featuresFor(loaded.config.featureVersion)[i]!;
     const votes = await judgeCandidatePairs(exec, p.text, features, { paths, seed: `critic-rounds/${i}` });
     const m = measure[i]!;
     const pairs: Array<{ a: number; b: number; agreed: number }> = [];
@@ -87,7 +94,7 @@ async function judge(ref: ArtifactRef) {
     r.push(centredMoments(rates, m).r ?? 0);
   }
   await exec.release();
-  return { agreement, r, decided, winRates, featureVersion: loaded.config.featureVersion };
+  return { agreement, r, decided, winRates };
 }
 
 const critics: Array<{ name: string; ref: ArtifactRef }> = [
