@@ -3,34 +3,61 @@
 // decodedVideo): frame change at the autoencoder's tubelet boundaries against elsewhere, and with
 // a generator, whether dynamic degree follows the motion the prompt asks for. Usage:
 //   npx tsx bench/coherence.ts [--videos 200] --ae <autoencoder.ckpt> | --fit <steps> [--real 1500]
-//   npx tsx bench/coherence.ts [--videos 300] --store <dir> --generator <checkpoint key>
+//   npx tsx bench/coherence.ts [--videos 300] [--store <dir>] --generator <checkpoint key, or file without --store> [--guidance s]
+//   npx tsx bench/coherence.ts [--videos 300] --ae <autoencoder.ckpt> --pretrain <steps> [--real N] [--hidden H] [--blocks B] [--save <generator.ckpt>]
 // --ae: an existing (e.g. a quickstart bootstrap's) autoencoder, on its reconstructions of rendered
 // videos (where the generator's jumps come from: it samples in the same latent space); --fit: one
-// fitted here at quickstart size on --real rendered videos; --generator: a base generator's samples.
-import { readFile } from 'node:fs/promises';
+// fitted here at quickstart size on --real rendered videos; --generator: a base generator's samples;
+// --pretrain: a base generator pretrained here as the bootstrap does (quickstart sizes unless given)
+// on --real rendered videos through the --ae autoencoder, then its samples (does more data or
+// training make the generator follow the prompt's motion?).
+import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { boundaryChange } from '../lib/world/coherence';
 import { isDynamic, perceive, renderVideo, samplePrompts, type Perception, type Video } from '../lib/world';
 import { openStore } from '../lib/artifacts';
-import { fitAutoencoder, latentSize, reconstructVideos, type AutoencoderConfig } from '../lib/models/autoencoder';
-import { candidateNoise, generatorOnnxBytes, loadGenerator } from '../lib/models/generator-serving';
+import * as tf from '@tensorflow/tfjs';
+import { encodeVideos, fitAutoencoder, latentSize, reconstructVideos, type AutoencoderConfig } from '../lib/models/autoencoder';
+import { DEFAULT_SCHEDULE } from '../lib/models/diffusion';
+import { initGenerator, pretrainGenerator, type GeneratorConfig } from '../lib/models/generator';
+import { TfOps, disposeTensors, readTensor, tensorsOf } from '../lib/models/nn/tf-ops';
+import { decodeModelMetadata } from '../lib/models/onnx/proto';
+import { candidateNoise, decodeGenerator, encodeGenerator, exportGeneratorOnnx, generatorOnnxBytes, loadGenerator, type GeneratorModel } from '../lib/models/generator-serving';
 import { OnnxModel } from '../lib/models/onnx/runtime';
-import { tokenize } from '../lib/models/text';
+import { fitVocabulary, tokenize } from '../lib/models/text';
 import { initTf } from '../lib/models/backend';
 import { decodeCheckpoint } from '../lib/models/checkpoint';
 import { QUICKSTART } from '../lib/models/sizes';
 import { decodedVideo, fromTubelets, toTubelets, tubeletCount, tubeletSize } from '../lib/models/video';
 
 const { values } = parseArgs({
-  options: { videos: { type: 'string', default: '200' }, ae: { type: 'string' }, fit: { type: 'string' }, real: { type: 'string', default: String(QUICKSTART.realVideos) }, store: { type: 'string' }, generator: { type: 'string' } },
+  options: { videos: { type: 'string', default: '200' }, ae: { type: 'string' }, fit: { type: 'string' }, real: { type: 'string', default: String(QUICKSTART.realVideos) }, store: { type: 'string' }, generator: { type: 'string' }, guidance: { type: 'string' }, pretrain: { type: 'string' }, hidden: { type: 'string' }, blocks: { type: 'string' }, save: { type: 'string' } },
 });
 await initTf(() => {});
 const show = (name: string, videos: Video[]) => {
   const m = boundaryChange(videos.map((video) => ({ video, perception: perceive(video) })));
   console.log(`${name}: object move ${m.boundary.toFixed(2)} px at boundaries, ${m.elsewhere.toFixed(2)} px elsewhere (x${m.ratio.toFixed(2)}); pixel change ${m.pixelBoundary.toFixed(4)} / ${m.pixelElsewhere.toFixed(4)} (x${m.pixelRatio.toFixed(2)}); ${m.transitions} object transitions`);
 };
+const guidance = values.guidance === undefined ? undefined : Number(values.guidance);
 if (values.generator) {
-  await generatorSamples(values.store ?? '.', values.generator, Number(values.videos));
+  if (!values.store) {
+    // A checkpoint file (e.g. one --save wrote).
+    const model = decodeGenerator(await readFile(values.generator), values.generator);
+    await generatorSamples(model, exportGeneratorOnnx(model, { ...model.config.sampler, guidance: guidance ?? model.config.sampler.guidance }), Number(values.videos));
+    process.exit(0);
+  }
+  const store = openStore(values.store);
+  const ref = await store.head(values.generator);
+  if (!ref) throw new Error(`no ${values.generator} in ${values.store}`);
+  const model = await loadGenerator(store, ref);
+  await generatorSamples(model, guidance === undefined ? await generatorOnnxBytes(store, ref, model) : exportGeneratorOnnx(model, { ...model.config.sampler, guidance }), Number(values.videos));
+  process.exit(0);
+}
+if (values.pretrain) {
+  if (!values.ae) throw new Error('--pretrain needs --ae <autoencoder.ckpt> (the frozen autoencoder the generator samples through)');
+  const model = await pretrainProbe(values.ae, Number(values.pretrain), Number(values.real), Number(values.hidden ?? QUICKSTART.denoiserHidden), Number(values.blocks ?? QUICKSTART.denoiserBlocks));
+  if (values.save) await writeFile(values.save, encodeGenerator(model));
+  await generatorSamples(model, exportGeneratorOnnx(model, { ...model.config.sampler, guidance: guidance ?? model.config.sampler.guidance }), Number(values.videos));
   process.exit(0);
 }
 let config: AutoencoderConfig = { frames: 16, size: 32, tubeletFrames: 4, patch: 8, channels: QUICKSTART.autoencoderChannels, hidden: QUICKSTART.autoencoderHidden };
@@ -79,13 +106,53 @@ function pearson(x: number[], y: number[]): number {
   return sxy / Math.sqrt(sxx * syy);
 }
 
-async function generatorSamples(root: string, key: string, count: number): Promise<void> {
-  const store = openStore(root);
-  const ref = await store.head(key);
-  if (!ref) throw new Error(`no ${key} in ${root}`);
-  const model = await loadGenerator(store, ref);
+/** A base generator pretrained as the bootstrap's step 3b does, on `real` fresh renders encoded by a frozen autoencoder. */
+async function pretrainProbe(aeFile: string, steps: number, real: number, hidden: number, blocks: number): Promise<GeneratorModel> {
+  const ae = decodeCheckpoint<AutoencoderConfig>(await readFile(aeFile), aeFile, { kind: 'autoencoder' });
+  const prompts = samplePrompts({ count: real, seed: 'coherence/pretrain' });
+  const N = tubeletCount(ae.config);
+  const PD = tubeletSize(ae.config);
+  const D = latentSize(ae.config);
+  const tubelets = new Float32Array(N * PD);
+  const latents = new Float32Array(real * D);
+  const tensors = tensorsOf(ae.params);
+  try {
+    const o = new TfOps(tensors);
+    prompts.forEach((p, i) => {
+      toTubelets(renderVideo(p.spec, { seed: `coherence/pretrain/${i}` }).data, ae.config, tubelets, 0);
+      latents.set(readTensor(() => encodeVideos(o, tf.tensor(tubelets, [1, N, PD]))), i * D);
+    });
+  } finally {
+    disposeTensors(tensors);
+  }
+  const q = QUICKSTART;
+  const config: GeneratorConfig = {
+    autoencoder: ae.config,
+    text: { vocab: fitVocabulary(prompts.map((p) => p.text)), maxTokens: q.maxTokens, embed: q.textEmbed, hidden: q.textHidden, out: q.textOut },
+    denoiser: { hidden, blocks, timeEmbed: 128 },
+    schedule: DEFAULT_SCHEDULE,
+    sampler: { steps: q.samplerSteps, guidance: q.guidance, clipLatent: 4 },
+  };
+  const started = performance.now();
+  let last = 0;
+  const params = await pretrainGenerator(config, initGenerator(config, ae.params, 'coherence'), { latents, tokens: tokenize(prompts.map((p) => p.text), config.text), count: real }, {
+    steps,
+    batch: q.pretrainBatch,
+    learningRate: q.pretrainLearningRate,
+    seed: 'coherence',
+    onStep: (step, loss) => {
+      last = 0.9 * last + 0.1 * loss;
+      if (step % 500 === 0) console.log(`pretrain step ${step}/${steps}, loss ~${last.toFixed(4)}, ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    },
+  });
+  console.log(`pretrained ${steps} steps (batch ${q.pretrainBatch}) on ${real} renders, denoiser ${hidden} x ${blocks}, in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  return { config, params, meta: {} };
+}
+
+async function generatorSamples(model: GeneratorModel, onnx: Uint8Array, count: number): Promise<void> {
   const c = model.config;
-  const session = await OnnxModel.load(await generatorOnnxBytes(store, ref, model));
+  const session = await OnnxModel.load(onnx);
+  console.log(`sampler: ${c.sampler.steps} DDIM steps, guidance ${decodeModelMetadata(onnx).guidance ?? '?'}`);
   const prompts = samplePrompts({ count, seed: 'coherence/generator' });
   const D = latentSize(c.autoencoder);
   const per = tubeletCount(c.autoencoder) * tubeletSize(c.autoencoder);
