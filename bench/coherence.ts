@@ -3,8 +3,9 @@
 // decodedVideo): frame change at the autoencoder's tubelet boundaries against elsewhere, and with
 // a generator, whether dynamic degree follows the motion the prompt asks for. Usage:
 //   npx tsx bench/coherence.ts [--videos 200] --ae <autoencoder.ckpt> | --fit <steps> [--real 1500]
-//   npx tsx bench/coherence.ts [--videos 300] [--store <dir>] --generator <checkpoint key, or file without --store> [--guidance s]
-//   npx tsx bench/coherence.ts [--videos 300] --ae <autoencoder.ckpt> --pretrain <steps> [--real N] [--hidden H] [--blocks B] [--save <generator.ckpt>]
+//   npx tsx bench/coherence.ts [--videos N] [--store <dir>] --generator <checkpoint key, or file without --store> [--guidance s]
+//   npx tsx bench/coherence.ts [--videos N] --ae <autoencoder.ckpt> --pretrain <steps> [--real N] [--hidden H] [--blocks B] [--guidance s] [--save <generator.ckpt>]
+// --videos: 200 unless given.
 // --ae: an existing (e.g. a quickstart bootstrap's) autoencoder, on its reconstructions of rendered
 // videos (where the generator's jumps come from: it samples in the same latent space); --fit: one
 // fitted here at quickstart size on --real rendered videos; --generator: a base generator's samples;
@@ -39,6 +40,7 @@ const show = (name: string, videos: Video[]) => {
   console.log(`${name}: object move ${m.boundary.toFixed(2)} px at boundaries, ${m.elsewhere.toFixed(2)} px elsewhere (x${m.ratio.toFixed(2)}); pixel change ${m.pixelBoundary.toFixed(4)} / ${m.pixelElsewhere.toFixed(4)} (x${m.pixelRatio.toFixed(2)}); ${m.transitions} object transitions`);
 };
 const guidance = values.guidance === undefined ? undefined : Number(values.guidance);
+if (values.generator && values.pretrain) throw new Error('--generator samples an existing generator, --pretrain trains one: give one of them');
 if (values.generator) {
   if (!values.store) {
     // A checkpoint file (e.g. one --save wrote).
@@ -173,11 +175,16 @@ async function generatorSamples(model: GeneratorModel, onnx: Uint8Array, count: 
   // whether any subject is asked to do anything but stay.
   const renders = prompts.map((p, i) => renderVideo(p.spec, { seed: `coherence/generator/${i}` }));
   const askedRender = renders.map((v) => (isDynamic(v, perceive(v)) ? 1 : 0));
+  // The ceiling: how well one render's verdict predicts another render's of the same prompt.
+  const again = prompts.map((p, i) => {
+    const v = renderVideo(p.spec, { seed: `coherence/generator/${i}/again` });
+    return isDynamic(v, perceive(v)) ? 1 : 0;
+  });
   const askedSpec = prompts.map((p) => (p.spec.subjects.some((s) => s.action !== 'stay') ? 1 : 0));
   const renderTravel = renders.map((v) => travel(perceive(v)));
   const mean = (x: number[]) => x.reduce((a, b) => a + b, 0) / x.length;
   console.log(`prompts: ${count}; renders dynamic ${mean(askedRender).toFixed(2)}; some subject asked to move ${mean(askedSpec).toFixed(2)}`);
-  console.log(`renders: dynamic degree's r with their own travel ${pearson(askedRender, renderTravel).toFixed(3)}`);
+  console.log(`renders: dynamic degree's r with their own travel ${pearson(askedRender, renderTravel).toFixed(3)}, with another render's of the same prompt ${pearson(askedRender, again).toFixed(3)}`);
   for (const [name, videos] of [['raw', raw], ['decoded', decoded]] as const) {
     show(`generator samples, ${name}`, videos);
     const perceptions = videos.map((v) => perceive(v));
