@@ -19,8 +19,7 @@ import { isDynamic, perceive, renderVideo, samplePrompts, type Perception, type 
 import { openStore } from '../lib/artifacts';
 import * as tf from '@tensorflow/tfjs';
 import { encodeVideos, fitAutoencoder, latentSize, reconstructVideos, type AutoencoderConfig } from '../lib/models/autoencoder';
-import { DEFAULT_SCHEDULE } from '../lib/models/diffusion';
-import { initGenerator, pretrainGenerator, type GeneratorConfig } from '../lib/models/generator';
+import { initGenerator, pretrainGenerator } from '../lib/models/generator';
 import { TfOps, disposeTensors, readTensor, tensorsOf } from '../lib/models/nn/tf-ops';
 import { decodeModelMetadata } from '../lib/models/onnx/proto';
 import { candidateNoise, decodeGenerator, encodeGenerator, exportGeneratorOnnx, generatorOnnxBytes, loadGenerator, type GeneratorModel } from '../lib/models/generator-serving';
@@ -28,7 +27,7 @@ import { OnnxModel } from '../lib/models/onnx/runtime';
 import { fitVocabulary, tokenize } from '../lib/models/text';
 import { initTf } from '../lib/models/backend';
 import { decodeCheckpoint } from '../lib/models/checkpoint';
-import { QUICKSTART } from '../lib/models/sizes';
+import { baseGeneratorConfig, QUICKSTART } from '../lib/models/sizes';
 import { decodedVideo, fromTubelets, toTubelets, tubeletCount, tubeletSize } from '../lib/models/video';
 
 const { values } = parseArgs({
@@ -52,7 +51,7 @@ if (values.generator) {
   const ref = await store.head(values.generator);
   if (!ref) throw new Error(`no ${values.generator} in ${values.store}`);
   const model = await loadGenerator(store, ref);
-  await generatorSamples(model, guidance === undefined ? await generatorOnnxBytes(store, ref, model) : exportGeneratorOnnx(model, { ...model.config.sampler, guidance }), Number(values.videos));
+  await generatorSamples(model, await generatorOnnxBytes(store, ref, model, { ...model.config.sampler, guidance: guidance ?? model.config.sampler.guidance }), Number(values.videos));
   process.exit(0);
 }
 if (values.pretrain) {
@@ -128,13 +127,7 @@ async function pretrainProbe(aeFile: string, steps: number, real: number, hidden
     disposeTensors(tensors);
   }
   const q = QUICKSTART;
-  const config: GeneratorConfig = {
-    autoencoder: ae.config,
-    text: { vocab: fitVocabulary(prompts.map((p) => p.text)), maxTokens: q.maxTokens, embed: q.textEmbed, hidden: q.textHidden, out: q.textOut },
-    denoiser: { hidden, blocks, timeEmbed: 128 },
-    schedule: DEFAULT_SCHEDULE,
-    sampler: { steps: q.samplerSteps, guidance: q.guidance, clipLatent: 4 },
-  };
+  const config = baseGeneratorConfig(ae.config, fitVocabulary(prompts.map((p) => p.text)), { ...q, denoiserHidden: hidden, denoiserBlocks: blocks });
   const started = performance.now();
   let last = 0;
   const params = await pretrainGenerator(config, initGenerator(config, ae.params, 'coherence'), { latents, tokens: tokenize(prompts.map((p) => p.text), config.text), count: real }, {
@@ -174,14 +167,15 @@ async function generatorSamples(model: GeneratorModel, onnx: Uint8Array, count: 
   // The motion each prompt asks for: dynamic degree of its render (the prompt done right), and
   // whether any subject is asked to do anything but stay.
   const renders = prompts.map((p, i) => renderVideo(p.spec, { seed: `coherence/generator/${i}` }));
-  const askedRender = renders.map((v) => (isDynamic(v, perceive(v)) ? 1 : 0));
+  const renderPerceptions = renders.map((v) => perceive(v));
+  const askedRender = renders.map((v, i) => (isDynamic(v, renderPerceptions[i]!) ? 1 : 0));
   // The ceiling: how well one render's verdict predicts another render's of the same prompt.
   const again = prompts.map((p, i) => {
     const v = renderVideo(p.spec, { seed: `coherence/generator/${i}/again` });
     return isDynamic(v, perceive(v)) ? 1 : 0;
   });
   const askedSpec = prompts.map((p) => (p.spec.subjects.some((s) => s.action !== 'stay') ? 1 : 0));
-  const renderTravel = renders.map((v) => travel(perceive(v)));
+  const renderTravel = renderPerceptions.map(travel);
   const mean = (x: number[]) => x.reduce((a, b) => a + b, 0) / x.length;
   console.log(`prompts: ${count}; renders dynamic ${mean(askedRender).toFixed(2)}; some subject asked to move ${mean(askedSpec).toFixed(2)}`);
   console.log(`renders: dynamic degree's r with their own travel ${pearson(askedRender, renderTravel).toFixed(3)}, with another render's of the same prompt ${pearson(askedRender, again).toFixed(3)}`);

@@ -2,7 +2,10 @@
 // 2 CPU cores (bootstrap in about 4-5 minutes, a round in 1-2; measured figures in docs/models.md);
 // 'tiny' is the same pipeline at toy size, for tests and CI. Every field can be overridden by a
 // bootstrap stage param of the same name (stages.bootstrap.params in the campaign config).
+import type { AutoencoderConfig } from './autoencoder';
 import { DEFAULT_CRITIC, TINY_CRITIC, type CriticConfig } from './critic/model';
+import { DEFAULT_SCHEDULE } from './diffusion';
+import type { GeneratorConfig } from './generator';
 
 export interface Sizes {
   /** Real (ground-truth) videos: the autoencoder's and the base model's training set. */
@@ -119,3 +122,14 @@ export const TINY: Sizes = {
 
 export const SIZE_PRESETS = { quickstart: QUICKSTART, tiny: TINY } as const;
 export type SizePreset = keyof typeof SIZE_PRESETS;
+
+/** The base generator's config at these sizes: its text encoder, denoiser and sampler over a frozen autoencoder. */
+export function baseGeneratorConfig(autoencoder: AutoencoderConfig, vocab: string[], sizes: Sizes): GeneratorConfig {
+  return {
+    autoencoder,
+    text: { vocab, maxTokens: sizes.maxTokens, embed: sizes.textEmbed, hidden: sizes.textHidden, out: sizes.textOut },
+    denoiser: { hidden: sizes.denoiserHidden, blocks: sizes.denoiserBlocks, timeEmbed: 128 },
+    schedule: DEFAULT_SCHEDULE,
+    sampler: { steps: sizes.samplerSteps, guidance: sizes.guidance, clipLatent: 4 },
+  };
+}

@@ -7,10 +7,10 @@ import { renderVideo, samplePrompts, type Prompt, type Video } from '../../../wo
 import { encodeVideos as encodeLatents, fitAutoencoder, latentSize, type AutoencoderConfig } from '../../../models/autoencoder';
 import { decodeCheckpoint, encodeCheckpoint } from '../../../models/checkpoint';
 import { promptRecord, putMatrix, putVideos, type RealVideoSet } from '../../../models/datasets';
-import { DEFAULT_SCHEDULE } from '../../../models/diffusion';
-import { initGenerator, pretrainGenerator, type GeneratorConfig } from '../../../models/generator';
+import { initGenerator, pretrainGenerator } from '../../../models/generator';
 import { loadGenerator, saveGenerator, weightsDigest, type GeneratorModel } from '../../../models/generator-serving';
 import type { ParamSet } from '../../../models/nn/params';
+import { baseGeneratorConfig } from '../../../models/sizes';
 import { TfOps, disposeTensors, readTensor, tensorsOf } from '../../../models/nn/tf-ops';
 import { tokenize } from '../../../models/text';
 import { toTubelets, tubeletCount, tubeletSize } from '../../../models/video';
@@ -94,13 +94,7 @@ export async function realVideoSet(run: BootstrapRun, real: RealVideos, aeParams
 /** 3b. The base generator, pretrained on (latent, prompt) pairs of the real videos. */
 export function pretrainBaseGenerator(run: BootstrapRun, real: RealVideos, aeParams: ParamSet, latents: Float32Array, vocab: string[]): Promise<{ generatorRef: ArtifactRef; generator: GeneratorModel; pretrainLoss: number }> {
   const { ctx, store, prefix, seed, sizes } = run;
-  const genConfig: GeneratorConfig = {
-    autoencoder: real.aeConfig,
-    text: { vocab, maxTokens: sizes.maxTokens, embed: sizes.textEmbed, hidden: sizes.textHidden, out: sizes.textOut },
-    denoiser: { hidden: sizes.denoiserHidden, blocks: sizes.denoiserBlocks, timeEmbed: 128 },
-    schedule: DEFAULT_SCHEDULE,
-    sampler: { steps: sizes.samplerSteps, guidance: sizes.guidance, clipLatent: 4 },
-  };
+  const genConfig = baseGeneratorConfig(real.aeConfig, vocab, sizes);
   return run.phase('generator', async () => {
     const done = await run.at('generator.ckpt');
     if (done) return { generatorRef: done, generator: await loadGenerator(store, done), pretrainLoss: Number.NaN };
