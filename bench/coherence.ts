@@ -39,26 +39,28 @@ const show = (name: string, videos: Video[]) => {
   console.log(`${name}: object move ${m.boundary.toFixed(2)} px at boundaries, ${m.elsewhere.toFixed(2)} px elsewhere (x${m.ratio.toFixed(2)}); pixel change ${m.pixelBoundary.toFixed(4)} / ${m.pixelElsewhere.toFixed(4)} (x${m.pixelRatio.toFixed(2)}); ${m.transitions} object transitions`);
 };
 const guidance = values.guidance === undefined ? undefined : Number(values.guidance);
+/** The generator's own sampler, at --guidance when given. */
+const samplingAt = (model: GeneratorModel) => ({ ...model.config.sampler, guidance: guidance ?? model.config.sampler.guidance });
 if (values.generator && values.pretrain) throw new Error('--generator samples an existing generator, --pretrain trains one: give one of them');
 if (values.generator) {
   if (!values.store) {
     // A checkpoint file (e.g. one --save wrote).
     const model = decodeGenerator(await readFile(values.generator), values.generator);
-    await generatorSamples(model, exportGeneratorOnnx(model, { ...model.config.sampler, guidance: guidance ?? model.config.sampler.guidance }), Number(values.videos));
+    await generatorSamples(model, exportGeneratorOnnx(model, samplingAt(model)), Number(values.videos));
     process.exit(0);
   }
   const store = openStore(values.store);
   const ref = await store.head(values.generator);
   if (!ref) throw new Error(`no ${values.generator} in ${values.store}`);
   const model = await loadGenerator(store, ref);
-  await generatorSamples(model, await generatorOnnxBytes(store, ref, model, { ...model.config.sampler, guidance: guidance ?? model.config.sampler.guidance }), Number(values.videos));
+  await generatorSamples(model, await generatorOnnxBytes(store, ref, model, samplingAt(model)), Number(values.videos));
   process.exit(0);
 }
 if (values.pretrain) {
   if (!values.ae) throw new Error('--pretrain needs --ae <autoencoder.ckpt> (the frozen autoencoder the generator samples through)');
   const model = await pretrainProbe(values.ae, Number(values.pretrain), Number(values.real), Number(values.hidden ?? QUICKSTART.denoiserHidden), Number(values.blocks ?? QUICKSTART.denoiserBlocks));
   if (values.save) await writeFile(values.save, encodeGenerator(model));
-  await generatorSamples(model, exportGeneratorOnnx(model, { ...model.config.sampler, guidance: guidance ?? model.config.sampler.guidance }), Number(values.videos));
+  await generatorSamples(model, exportGeneratorOnnx(model, samplingAt(model)), Number(values.videos));
   process.exit(0);
 }
 let config: AutoencoderConfig = { frames: 16, size: 32, tubeletFrames: 4, patch: 8, channels: QUICKSTART.autoencoderChannels, hidden: QUICKSTART.autoencoderHidden };
@@ -127,10 +129,11 @@ async function pretrainProbe(aeFile: string, steps: number, real: number, hidden
     disposeTensors(tensors);
   }
   const q = QUICKSTART;
-  const config = baseGeneratorConfig(ae.config, fitVocabulary(prompts.map((p) => p.text)), { ...q, denoiserHidden: hidden, denoiserBlocks: blocks });
+  const texts = prompts.map((p) => p.text);
+  const config = baseGeneratorConfig(ae.config, fitVocabulary(texts), { ...q, denoiserHidden: hidden, denoiserBlocks: blocks });
   const started = performance.now();
   let last = 0;
-  const params = await pretrainGenerator(config, initGenerator(config, ae.params, 'coherence'), { latents, tokens: tokenize(prompts.map((p) => p.text), config.text), count: real }, {
+  const params = await pretrainGenerator(config, initGenerator(config, ae.params, 'coherence'), { latents, tokens: tokenize(texts, config.text), count: real }, {
     steps,
     batch: q.pretrainBatch,
     learningRate: q.pretrainLearningRate,
