@@ -82,6 +82,16 @@ describe('experiments', () => {
     assert.throws(() => loadExperiment(path, { variants: ['oracle'] }), /no variant named "oracle"/);
   });
 
+  test("the open-gate diagnostic is the mechanism's srpo-3 on its base model, with only the critic gate opened", () => {
+    const mechanism = loadExperiment(join(ROOT, 'config/examples/mechanism.yaml'), { variants: ['srpo-3'], seeds: [2] }).runs[0]!.config;
+    const open = loadExperiment(join(ROOT, 'config/examples/mechanism-open-gate.yaml'), { seeds: [2] }).runs[0]!.config;
+    assert.equal(open.campaign.id, 'mechanism-12k-open-gate-srpo-3-open-s2');
+    assert.deepEqual(open.stages.bootstrap.params, mechanism.stages.bootstrap.params, 'one bootstrap cache id: the same base model and critic c0');
+    assert.deepEqual([open.gates.critic.threshold, open.campaign.criticOnEvalFailure, open.campaign.maxConsecutiveRejected], [0, 'keep', 3]);
+    const rest = (c: typeof open) => ({ ...c, campaign: { ...c.campaign, id: '', name: '', criticOnEvalFailure: '', maxConsecutiveRejected: 0 }, gates: { ...c.gates, critic: { ...c.gates.critic, threshold: 0 } } });
+    assert.deepEqual(rest(open), rest(mechanism), 'nothing else differs from srpo-3');
+  });
+
   test('deepMerge: objects merge, leaves and arrays are replaced', () => {
     assert.deepEqual(deepMerge({ a: { b: 1, c: [1, 2] }, d: 1 }, { a: { c: [3] }, e: 2 }), { a: { b: 1, c: [3] }, d: 1, e: 2 });
   });
