@@ -82,9 +82,12 @@ describe('experiments', () => {
     assert.throws(() => loadExperiment(path, { variants: ['oracle'] }), /no variant named "oracle"/);
   });
 
-  test("the open-gate diagnostic is the mechanism's srpo-3 on its base model, with only the critic gate opened", () => {
-    const mechanism = loadExperiment(join(ROOT, 'config/examples/mechanism.yaml'), { variants: ['srpo-3'], seeds: [2] }).runs[0]!.config;
-    const open = loadExperiment(join(ROOT, 'config/examples/mechanism-open-gate.yaml'), { seeds: [2] }).runs[0]!.config;
+  test("the open-gate diagnostic is the mechanism's srpo-3 on its base model and audit, only its critic updates always kept", () => {
+    const m = loadExperiment(join(ROOT, 'config/examples/mechanism.yaml'), { variants: ['srpo-3'], seeds: [2] });
+    const o = loadExperiment(join(ROOT, 'config/examples/mechanism-open-gate.yaml'), { seeds: [2] });
+    assert.equal(o.experiment.auditPrompts, m.experiment.auditPrompts, 'audited as srpo-3 is, so the two compare');
+    const mechanism = m.runs[0]!.config;
+    const open = o.runs[0]!.config;
     assert.equal(open.campaign.id, 'mechanism-12k-open-gate-srpo-3-open-s2');
     assert.deepEqual(open.stages.bootstrap.params, mechanism.stages.bootstrap.params, 'one bootstrap cache id: the same base model and critic c0');
     assert.deepEqual([open.gates.critic.threshold, open.campaign.criticOnEvalFailure, open.campaign.maxConsecutiveRejected], [0, 'keep', 3]);
